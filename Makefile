@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make          module (against the VM's kernel headers) and userspace
+# make check    every test: static checks, unit tests, kernel tests in a VM
+# make demo     the whole story, in a VM
+# make install  DESTDIR/PREFIX aware
+
+KVER	?= $(shell tests/vm/kver)
+KDIR	?= $(firstword $(wildcard /usr/src/linux-headers-$(KVER) /lib/modules/$(KVER)/build) /lib/modules/$(shell uname -r)/build)
+PREFIX	?= /usr/local
+DESTDIR	?=
+B	:= build
+
+CC	?= gcc
+CFLAGS	?= -O2 -g
+WARN	:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
+NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+NL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+CPPFLAGS += -Iuapi -Iuserspace/lib $(NL_CFLAGS)
+LDLIBS	:= $(NL_LIBS) -lcrypto -lpthread
+
+LIB_SRC	:= $(wildcard userspace/lib/*.c)
+LIB_OBJ	:= $(LIB_SRC:userspace/lib/%.c=$(B)/lib/%.o)
+KSFT_SRC := $(wildcard tests/kselftest/*.c)
+KSFT_BIN := $(KSFT_SRC:tests/kselftest/%.c=$(B)/kselftest/%)
+LINUX_SRC := /usr/src/linux-source-6.1.tar.xz
+
+.PHONY: all module lib progs unit tests check demo deps install clean bench
+
+all: module lib progs
+
+progs: $(B)/sectag
+
+$(B)/sectag: $(wildcard userspace/cli/*.c) $(B)/libsectag.a
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS)
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+lib: $(B)/libsectag.a
+
+$(B)/lib/%.o: userspace/lib/%.c $(wildcard userspace/lib/*.h) uapi/linux/nfc_sectag.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -fPIC -c -o $@ $<
+
+$(B)/libsectag.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+# kselftest_harness.h and checkpatch come from the installed linux-source,
+# never from a copy in this tree.
+$(B)/ksrc/.stamp: $(LINUX_SRC)
+	@mkdir -p $(@D)
+	tar -xJf $(LINUX_SRC) -C $(@D) --strip-components=1 \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/tools/testing/selftests/kselftest.h \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+	touch $@
+
+$(B)/kselftest/%: tests/kselftest/%.c tests/kselftest/helpers.h $(B)/libsectag.a $(B)/ksrc/.stamp
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Wno-unused-parameter \
+		-I$(B)/ksrc/tools/testing/selftests -o $@ $< $(B)/libsectag.a $(LDLIBS)
+
+tests: all $(KSFT_BIN)
+
+deps:
+	@scripts/deps.sh
+
+check: deps
+	@tests/check.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory -s all
+	@tests/vm/run -- tests/demo.sh
+
+install: all
+	install -D -m 0644 kernel/nfc_sectag.ko \
+		$(DESTDIR)/lib/modules/$(KVER)/updates/nfc_sectag.ko
+	install -D -m 0644 uapi/linux/nfc_sectag.h \
+		$(DESTDIR)$(PREFIX)/include/linux/nfc_sectag.h
+	install -D -m 0755 $(B)/sectag $(DESTDIR)$(PREFIX)/bin/sectag
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -rf $(B)

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Virtual readers: each one is an nfc_dev registered with the NFC core,
+ * polling for ISO 14443-A / ISO-DEP targets. The "field" of a reader is the
+ * list of tags placed on it; exchanges run in a work item, like the
+ * interrupt-driven completion of a real reader.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/nfc_sectag.h>
+
+#include "sectag.h"
+
+#define SECTAG_MAX_TARGETS	8
+
+LIST_HEAD(sectag_readers);
+static u32 sectag_next_reader_id = 1;
+
+static struct sectag_reader *to_reader(struct nfc_dev *nfc)
+{
+	return nfc_get_drvdata(nfc);
+}
+
+struct sectag_reader *sectag_reader_find(u32 id)
+{
+	struct sectag_reader *reader;
+
+	lockdep_assert_held(&sectag_lock);
+	list_for_each_entry(reader, &sectag_readers, list)
+		if (reader->id == id)
+			return reader;
+	return NULL;
+}
+
+static int sectag_dev_up(struct nfc_dev *nfc)
+{
+	mutex_lock(&sectag_lock);
+	to_reader(nfc)->powered = true;
+	mutex_unlock(&sectag_lock);
+	return 0;
+}
+
+static int sectag_dev_down(struct nfc_dev *nfc)
+{
+	mutex_lock(&sectag_lock);
+	to_reader(nfc)->powered = false;
+	mutex_unlock(&sectag_lock);
+	return 0;
+}
+
+static int sectag_start_poll(struct nfc_dev *nfc, u32 im_protocols,
+			     u32 tm_protocols)
+{
+	struct sectag_reader *reader = to_reader(nfc);
+
+	/* Card emulation and peer-to-peer are not simulated. */
+	if (!(im_protocols & NFC_PROTO_ISO14443_MASK))
+		return -EPROTONOSUPPORT;
+
+	mutex_lock(&sectag_lock);
+	reader->polling = true;
+	mutex_unlock(&sectag_lock);
+	queue_work(sectag_wq, &reader->poll_work);
+	return 0;
+}
+
+static void sectag_stop_poll(struct nfc_dev *nfc)
+{
+	mutex_lock(&sectag_lock);
+	to_reader(nfc)->polling = false;
+	mutex_unlock(&sectag_lock);
+}
+
+static struct sectag_tag *reader_find_target(struct sectag_reader *reader,
+					     u32 idx)
+{
+	struct sectag_tag *tag;
+
+	list_for_each_entry(tag, &reader->tags, on_reader)
+		if (tag->reported && tag->target_idx == idx)
+			return tag;
+	return NULL;
+}
+
+static int sectag_activate_target(struct nfc_dev *nfc,
+				  struct nfc_target *target, u32 protocol)
+{
+	struct sectag_reader *reader = to_reader(nfc);
+	struct sectag_tag *tag;
+	int rc = 0;
+
+	if (protocol != NFC_PROTO_ISO14443)
+		return -EPROTONOSUPPORT;
+
+	mutex_lock(&sectag_lock);
+	tag = reader_find_target(reader, target->idx);
+	if (tag)
+		reader->active = tag;
+	else
+		rc = -ENODEV;
+	mutex_unlock(&sectag_lock);
+	return rc;
+}
+
+static void sectag_deactivate_target(struct nfc_dev *nfc,
+				     struct nfc_target *target, u8 mode)
+{
+	struct sectag_reader *reader = to_reader(nfc);
+	struct sectag_tag *tag;
+
+	mutex_lock(&sectag_lock);
+	tag = reader->active;
+	reader->active = NULL;
+	if (tag)
+		kref_get(&tag->ref);
+	mutex_unlock(&sectag_lock);
+
+	/* Deselect ends the ISO-DEP session: nothing survives it on a card. */
+	if (tag) {
+		sectag_tag_power_cycle(tag);
+		sectag_tag_put(tag);
+	}
+}
+
+static int sectag_check_presence(struct nfc_dev *nfc,
+				 struct nfc_target *target)
+{
+	struct sectag_reader *reader = to_reader(nfc);
+	int rc;
+
+	mutex_lock(&sectag_lock);
+	rc = reader_find_target(reader, target->idx) ? 0 : -ENODEV;
+	mutex_unlock(&sectag_lock);
+	return rc;
+}
+
+static int sectag_im_transceive(struct nfc_dev *nfc, struct nfc_target *target,
+				struct sk_buff *skb, data_exchange_cb_t cb,
+				void *cb_context)
+{
+	struct sectag_reader *reader = to_reader(nfc);
+	int rc = 0;
+
+	spin_lock_bh(&reader->xfer_lock);
+	if (reader->xfer_cb) {
+		rc = -EBUSY;
+	} else {
+		reader->xfer_skb = skb;
+		reader->xfer_cb = cb;
+		reader->xfer_ctx = cb_context;
+		reader->xfer_target = target->idx;
+	}
+	spin_unlock_bh(&reader->xfer_lock);
+
+	if (rc) {
+		kfree_skb(skb);
+		return rc;
+	}
+	queue_work(sectag_wq, &reader->xfer_work);
+	return 0;
+}
+
+static const struct nfc_ops sectag_nfc_ops = {
+	.dev_up = sectag_dev_up,
+	.dev_down = sectag_dev_down,
+	.start_poll = sectag_start_poll,
+	.stop_poll = sectag_stop_poll,
+	.activate_target = sectag_activate_target,
+	.deactivate_target = sectag_deactivate_target,
+	.im_transceive = sectag_im_transceive,
+	.check_presence = sectag_check_presence,
+};
+
+/*
+ * The tag answering an exchange is looked up again here rather than
+ * remembered at activation: it may have been lifted off in between, and
+ * then the reader sees what it would see with a real card: silence.
+ */
+static struct sectag_tag *xfer_get_tag(struct sectag_reader *reader, u32 idx)
+{
+	struct sectag_tag *tag = NULL;
+
+	mutex_lock(&sectag_lock);
+	if (!reader->dead && reader->active &&
+	    reader->active->target_idx == idx) {
+		tag = reader->active;
+		kref_get(&tag->ref);
+	}
+	mutex_unlock(&sectag_lock);
+	return tag;
+}
+
+static struct sk_buff *xfer_run(struct sectag_reader *reader,
+				struct sk_buff *cmd, u32 idx, int *err)
+{
+	struct sectag_tag *tag;
+	struct sk_buff *resp;
+	size_t rlen = 0;
+	u8 *rbuf;
+
+	tag = xfer_get_tag(reader, idx);
+	if (!tag) {
+		*err = -ETIMEDOUT;
+		return NULL;
+	}
+
+	rbuf = kmalloc(NTAG424_MAX_RAPDU, GFP_KERNEL);
+	if (!rbuf) {
+		sectag_tag_put(tag);
+		*err = -ENOMEM;
+		return NULL;
+	}
+
+	*err = sectag_tag_transceive(tag, cmd->data, cmd->len, rbuf, &rlen);
+	sectag_tag_put(tag);
+	resp = NULL;
+	if (!*err) {
+		resp = nfc_alloc_recv_skb(rlen, GFP_KERNEL);
+		if (resp)
+			skb_put_data(resp, rbuf, rlen);
+		else
+			*err = -ENOMEM;
+	}
+	kfree_sensitive(rbuf);
+	return resp;
+}
+
+static void sectag_xfer_work(struct work_struct *work)
+{
+	struct sectag_reader *reader = container_of(work, struct sectag_reader,
+						    xfer_work);
+	data_exchange_cb_t cb;
+	struct sk_buff *cmd, *resp;
+	void *ctx;
+	u32 idx;
+	int err;
+
+	spin_lock_bh(&reader->xfer_lock);
+	cmd = reader->xfer_skb;
+	cb = reader->xfer_cb;
+	ctx = reader->xfer_ctx;
+	idx = reader->xfer_target;
+	spin_unlock_bh(&reader->xfer_lock);
+	if (!cb)
+		return;
+
+	resp = xfer_run(reader, cmd, idx, &err);
+	kfree_skb(cmd);
+
+	/* Clear before completing: the callback may queue the next frame. */
+	spin_lock_bh(&reader->xfer_lock);
+	reader->xfer_skb = NULL;
+	reader->xfer_cb = NULL;
+	reader->xfer_ctx = NULL;
+	spin_unlock_bh(&reader->xfer_lock);
+
+	cb(ctx, resp, err);
+}
+
+/*
+ * Report every tag in the field at once, as an anticollision loop would.
+ * sectag_rf_lock keeps placement stable between taking the snapshot and
+ * recording the indexes the core assigned.
+ */
+static void sectag_poll_work(struct work_struct *work)
+{
+	struct sectag_reader *reader = container_of(work, struct sectag_reader,
+						    poll_work);
+	struct sectag_tag *ids[SECTAG_MAX_TARGETS];
+	struct nfc_target *targets;
+	struct sectag_tag *tag;
+	int n = 0, i;
+
+	targets = kcalloc(SECTAG_MAX_TARGETS, sizeof(*targets), GFP_KERNEL);
+	if (!targets)
+		return;
+
+	mutex_lock(&sectag_rf_lock);
+	mutex_lock(&sectag_lock);
+	if (reader->polling && !reader->dead) {
+		list_for_each_entry(tag, &reader->tags, on_reader) {
+			if (n == SECTAG_MAX_TARGETS)
+				break;
+			sectag_tag_get_rf(tag, &targets[n]);
+			ids[n++] = tag;
+		}
+	}
+	if (n)
+		reader->polling = false;
+	mutex_unlock(&sectag_lock);
+
+	if (n && !nfc_targets_found(reader->nfc, targets, n)) {
+		mutex_lock(&sectag_lock);
+		for (i = 0; i < n; i++) {
+			ids[i]->target_idx = targets[i].idx;
+			ids[i]->reported = true;
+		}
+		mutex_unlock(&sectag_lock);
+	}
+	mutex_unlock(&sectag_rf_lock);
+	kfree(targets);
+}
+
+void sectag_reader_kick(struct sectag_reader *reader)
+{
+	queue_work(sectag_wq, &reader->poll_work);
+}
+
+struct sectag_reader *sectag_reader_create(u32 flags, u32 owner)
+{
+	struct sectag_reader *reader;
+	int rc;
+
+	reader = kzalloc(sizeof(*reader), GFP_KERNEL);
+	if (!reader)
+		return ERR_PTR(-ENOMEM);
+
+	INIT_LIST_HEAD(&reader->tags);
+	INIT_WORK(&reader->poll_work, sectag_poll_work);
+	INIT_WORK(&reader->xfer_work, sectag_xfer_work);
+	spin_lock_init(&reader->xfer_lock);
+	reader->flags = flags;
+	reader->owner = owner;
+
+	reader->nfc = nfc_allocate_device(&sectag_nfc_ops,
+					  NFC_PROTO_ISO14443_MASK, 0, 0);
+	if (!reader->nfc) {
+		kfree(reader);
+		return ERR_PTR(-ENOMEM);
+	}
+	nfc_set_drvdata(reader->nfc, reader);
+
+	rc = nfc_register_device(reader->nfc);
+	if (rc) {
+		nfc_free_device(reader->nfc);
+		kfree(reader);
+		return ERR_PTR(rc);
+	}
+
+	mutex_lock(&sectag_lock);
+	reader->id = sectag_next_reader_id++;
+	list_add_tail(&reader->list, &sectag_readers);
+	mutex_unlock(&sectag_lock);
+
+	sectag_notify_reader(reader, NFC_SECTAG_CMD_NEW_READER);
+	return reader;
+}
+
+/*
+ * Unlink first so nothing new can find the reader, then unregister (no
+ * further nfc_ops calls once the core marks it shutting down), then drain
+ * the work items so any exchange in flight completes with an error.
+ */
+static void reader_teardown(struct sectag_reader *reader)
+{
+	sectag_notify_reader(reader, NFC_SECTAG_CMD_DEL_READER);
+	nfc_unregister_device(reader->nfc);
+	cancel_work_sync(&reader->poll_work);
+	flush_work(&reader->xfer_work);
+	nfc_free_device(reader->nfc);
+	kfree(reader);
+}
+
+static void reader_unlink(struct sectag_reader *reader)
+{
+	struct sectag_tag *tag, *tmp;
+
+	lockdep_assert_held(&sectag_rf_lock);
+	lockdep_assert_held(&sectag_lock);
+
+	reader->dead = true;
+	reader->active = NULL;
+	list_del(&reader->list);
+	list_for_each_entry_safe(tag, tmp, &reader->tags, on_reader)
+		sectag_tag_lift(tag);
+}
+
+int sectag_reader_destroy(u32 id, u32 owner)
+{
+	struct sectag_reader *reader;
+
+	mutex_lock(&sectag_rf_lock);
+	mutex_lock(&sectag_lock);
+	reader = sectag_reader_find(id);
+	if (reader && owner && reader->owner != owner)
+		reader = NULL;
+	if (reader)
+		reader_unlink(reader);
+	mutex_unlock(&sectag_lock);
+	mutex_unlock(&sectag_rf_lock);
+
+	if (!reader)
+		return -ENODEV;
+	reader_teardown(reader);
+	return 0;
+}
+
+static void destroy_matching(bool all, u32 portid)
+{
+	struct sectag_reader *reader, *tmp;
+	LIST_HEAD(doomed);
+
+	mutex_lock(&sectag_rf_lock);
+	mutex_lock(&sectag_lock);
+	list_for_each_entry_safe(reader, tmp, &sectag_readers, list) {
+		if (!all && (!(reader->flags & NFC_SECTAG_F_OWNED) ||
+			     reader->owner != portid))
+			continue;
+		reader_unlink(reader);
+		list_add_tail(&reader->list, &doomed);
+	}
+	mutex_unlock(&sectag_lock);
+	mutex_unlock(&sectag_rf_lock);
+
+	list_for_each_entry_safe(reader, tmp, &doomed, list)
+		reader_teardown(reader);
+}
+
+/* Tags are destroyed one at a time by id: each takes the locks itself. */
+static void destroy_tags(bool all, u32 portid)
+{
+	struct sectag_tag *tag;
+	u32 id;
+
+	do {
+		id = 0;
+		mutex_lock(&sectag_lock);
+		list_for_each_entry(tag, &sectag_tags, list) {
+			if (all || ((tag->flags & NFC_SECTAG_F_OWNED) &&
+				    tag->owner == portid)) {
+				id = tag->id;
+				break;
+			}
+		}
+		mutex_unlock(&sectag_lock);
+	} while (id && !sectag_tag_destroy(id));
+}
+
+void sectag_destroy_owned(u32 portid)
+{
+	destroy_matching(false, portid);
+	destroy_tags(false, portid);
+}
+
+void sectag_destroy_all(void)
+{
+	destroy_matching(true, 0);
+	destroy_tags(true, 0);
+}

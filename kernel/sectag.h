@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nfc_sectag internals: virtual readers, emulated tags, netlink.
+ *
+ * Locking, outermost first:
+ *   sectag_rf_lock   serialises everything that changes what a reader's
+ *                    field holds (place, remove, delete, target reports)
+ *                    and may call into the NFC core (device_lock).
+ *   device_lock      the NFC core holds it around every nfc_ops call.
+ *   tag->lock        one command at a time per tag; state is committed
+ *                    under it, which is what makes commands atomic.
+ *   sectag_lock      the object lists, placement and reader RF state;
+ *                    taken briefly, never across a call into the core.
+ * nfc_ops callbacks therefore take only tag->lock and sectag_lock, and
+ * objects found under sectag_lock are pinned (kref) before it is dropped.
+ */
+#ifndef _SECTAG_H
+#define _SECTAG_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <net/nfc/nfc.h>
+
+#include "ntag424.h"
+
+extern struct mutex sectag_lock;
+extern struct mutex sectag_rf_lock;
+extern struct workqueue_struct *sectag_wq;
+extern unsigned int sectag_relay_timeout_ms;
+
+struct sectag_tag;
+
+struct sectag_reader {
+	struct list_head list;		/* sectag_readers, sectag_lock */
+	u32 id;
+	u32 flags;			/* NFC_SECTAG_F_* */
+	u32 owner;			/* netlink portid when owned */
+	struct nfc_dev *nfc;
+
+	/* sectag_lock */
+	struct list_head tags;		/* tags lying on this reader */
+	struct sectag_tag *active;	/* activated target */
+	bool dead;
+	bool powered;
+	bool polling;
+
+	struct work_struct poll_work;	/* reports targets to the core */
+
+	/* one exchange in flight at most, as the NFC core guarantees */
+	spinlock_t xfer_lock;
+	struct work_struct xfer_work;
+	struct sk_buff *xfer_skb;
+	data_exchange_cb_t xfer_cb;
+	void *xfer_ctx;
+	u32 xfer_target;
+};
+
+struct sectag_tag {
+	struct kref ref;
+	struct list_head list;		/* sectag_tags, sectag_lock */
+	struct list_head on_reader;	/* reader->tags, sectag_lock */
+	u32 id;
+	u32 profile;			/* NFC_SECTAG_PROFILE_* */
+	u32 flags;
+	u32 owner;
+	u8 uid[NTAG424_UID_LEN];
+
+	/* sectag_lock */
+	struct sectag_reader *reader;
+	u32 target_idx;			/* valid when reported */
+	bool reported;
+	struct ntag424_rf rf;		/* what anticollision answers */
+	struct ntag424_info info;	/* snapshot for netlink */
+
+	struct mutex lock;		/* serialises commands */
+	struct ntag424 *ntag;		/* NTAG424 profile */
+
+	/* relay profile: one frame out at a time, tag->lock held */
+	spinlock_t relay_lock;
+	wait_queue_head_t relay_wq;
+	u64 relay_cookie;
+	bool relay_waiting;
+	int relay_err;
+	u8 *relay_resp;
+	size_t relay_len;
+};
+
+/* reader.c */
+struct sectag_reader *sectag_reader_create(u32 flags, u32 owner);
+int sectag_reader_destroy(u32 id, u32 owner_or_0);
+struct sectag_reader *sectag_reader_find(u32 id);
+void sectag_reader_kick(struct sectag_reader *reader);
+void sectag_destroy_owned(u32 portid);
+void sectag_destroy_all(void);
+extern struct list_head sectag_readers;
+
+/* tag.c */
+struct sectag_tag *sectag_tag_create(u32 profile, const u8 *uid, u32 flags,
+				     u32 owner);
+int sectag_tag_destroy(u32 id);
+struct sectag_tag *sectag_tag_find(u32 id);
+int sectag_tag_place(u32 tag_id, u32 reader_id);
+int sectag_tag_remove(u32 tag_id);
+void sectag_tag_lift(struct sectag_tag *tag);
+void sectag_tag_get_rf(struct sectag_tag *tag, struct nfc_target *target);
+int sectag_tag_transceive(struct sectag_tag *tag, const u8 *capdu,
+			  size_t len, u8 *rapdu, size_t *rlen);
+void sectag_tag_power_cycle(struct sectag_tag *tag);
+void sectag_tag_put(struct sectag_tag *tag);
+int sectag_relay_answer(u32 tag_id, u32 portid, u64 cookie, int err,
+			const u8 *frame, size_t len);
+extern struct list_head sectag_tags;
+
+/* netlink.c */
+int sectag_genl_init(void);
+void sectag_genl_exit(void);
+void sectag_notify_reader(struct sectag_reader *reader, u8 cmd);
+void sectag_notify_tag(struct sectag_tag *tag, u8 cmd);
+int sectag_relay_send(struct sectag_tag *tag, u64 cookie, const u8 *frame,
+		      size_t len);
+
+#endif /* _SECTAG_H */

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: build, static checks, host unit tests, kernel tests in the
+# VM. Every test case and every check counts; the last line is the tally.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+LOGS=build/logs
+mkdir -p "$LOGS"
+pass=0
+fail=0
+failed=()
+
+record() {	# name status
+	if [ "$2" = 0 ]; then
+		pass=$((pass + 1))
+		echo "PASS  $1"
+	else
+		fail=$((fail + 1))
+		failed+=("$1")
+		echo "FAIL  $1"
+	fi
+}
+
+# A check passes when its command succeeds; its log is shown otherwise.
+check() {	# name cmd...
+	local name=$1 log="$LOGS/$1.log" rc
+	shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	[ $rc = 0 ] || tail -n 40 "$log" | sed 's/^/    /'
+	record "$name" $rc
+}
+
+# Counts TAP lines ("ok N name" / "not ok N name") of a test stream.
+tally_tap() {	# prefix log
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"not ok "*) record "$1: ${line#not ok }" 1 ;;
+		"ok "*) record "$1: ${line#ok }" 0 ;;
+		esac
+	done < <(grep -E '^(not )?ok [0-9]+ ' "$2")
+}
+
+# A test program: each TAP case counts; a crash or non-zero exit with no
+# failing case counts as one more failure.
+run_tap() {	# name log cmd...
+	local name=$1 log=$2 rc
+	shift 2
+	"$@" 2>&1 | tee "$log" | grep -E '^(not ok|# FAIL|#  )' | head -n 40
+	rc=${PIPESTATUS[0]}
+	tally_tap "$name" "$log"
+	if [ "$rc" != 0 ] && ! grep -q '^not ok ' "$log"; then
+		tail -n 40 "$log" | sed 's/^/    /'
+		record "$name: exit status $rc" 1
+	fi
+}
+
+only_empty_output() {	# cmd...: fails when the command prints anything
+	local out
+	out=$("$@" 2>&1) || { printf '%s\n' "$out"; return 1; }
+	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
+}
+
+kernel_build_clean() {
+	# W=1 for warnings, C=2 to run sparse on every file.
+	make -s --no-print-directory module W=1 C=2 2>&1 |
+		grep -E 'warning|error' && return 1
+	return 0
+}
+
+start=$(date +%s)
+echo "== build"
+if ! make -s --no-print-directory all tests unit >"$LOGS/build.log" 2>&1; then
+	tail -n 60 "$LOGS/build.log"
+	record build 1
+	echo "$pass passed, $fail failed"
+	exit 1
+fi
+record build 0
+
+echo "== static checks"
+check checkpatch only_empty_output perl build/ksrc/scripts/checkpatch.pl \
+	--strict --no-tree -q -f kernel/*.c kernel/*.h uapi/linux/*.h
+check kernel-warnings-and-sparse kernel_build_clean
+
+echo "== unit tests (host, ASan+UBSan)"
+for t in build/unit/*; do
+	[ -x "$t" ] || continue
+	run_tap "unit/${t##*/}" "$LOGS/unit-${t##*/}.log" "$t"
+done
+
+echo "== kernel tests (VM)"
+run_tap vm "$LOGS/vm.log" tests/vm/run --timeout "${SECTAG_VM_TIMEOUT:-1200}" \
+	-- tests/kselftest/run.sh
+echo "== $(( $(date +%s) - start )) s"
+for f in "${failed[@]}"; do echo "failed: $f"; done
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * nfc_sectag: virtual NFC readers and emulated secure tags.
+ *
+ * Generic netlink family "nfc_sectag". Readers created here are ordinary
+ * NFC devices: they also show up in the standard "nfc" genl family and
+ * are used through AF_NFC sockets like any hardware reader.
+ *
+ * See Documentation/uapi.md for the message flow.
+ */
+#ifndef _UAPI_LINUX_NFC_SECTAG_H
+#define _UAPI_LINUX_NFC_SECTAG_H
+
+#define NFC_SECTAG_GENL_NAME		"nfc_sectag"
+#define NFC_SECTAG_GENL_VERSION		1
+#define NFC_SECTAG_GENL_MCGRP_EVENTS	"events"
+
+/**
+ * enum nfc_sectag_cmd - commands and events
+ *
+ * @NFC_SECTAG_CMD_NEW_READER: create a reader (needs CAP_NET_ADMIN).
+ *	Optional %NFC_SECTAG_ATTR_FLAGS. Replies with the reader's
+ *	attributes. Also multicast as an event.
+ * @NFC_SECTAG_CMD_DEL_READER: delete %NFC_SECTAG_ATTR_READER_ID (needs
+ *	CAP_NET_ADMIN); tags lying on it are lifted off. Also an event.
+ * @NFC_SECTAG_CMD_GET_READER: get one reader by id, or dump all.
+ * @NFC_SECTAG_CMD_NEW_TAG: create a tag (needs CAP_NET_ADMIN).
+ *	%NFC_SECTAG_ATTR_PROFILE required, %NFC_SECTAG_ATTR_UID optional.
+ * @NFC_SECTAG_CMD_DEL_TAG: delete %NFC_SECTAG_ATTR_TAG_ID.
+ * @NFC_SECTAG_CMD_GET_TAG: get one tag by id, or dump all.
+ * @NFC_SECTAG_CMD_PLACE_TAG: put %NFC_SECTAG_ATTR_TAG_ID on
+ *	%NFC_SECTAG_ATTR_READER_ID (needs CAP_NET_ADMIN).
+ * @NFC_SECTAG_CMD_REMOVE_TAG: lift %NFC_SECTAG_ATTR_TAG_ID off its reader.
+ * @NFC_SECTAG_CMD_RELAY_FRAME: relay tags only. Kernel to owner: a C-APDU
+ *	(%NFC_SECTAG_ATTR_FRAME) with a %NFC_SECTAG_ATTR_COOKIE. Owner to
+ *	kernel: the R-APDU for that cookie, or %NFC_SECTAG_ATTR_ERRNO.
+ */
+enum nfc_sectag_cmd {
+	NFC_SECTAG_CMD_UNSPEC,
+	NFC_SECTAG_CMD_NEW_READER,
+	NFC_SECTAG_CMD_DEL_READER,
+	NFC_SECTAG_CMD_GET_READER,
+	NFC_SECTAG_CMD_NEW_TAG,
+	NFC_SECTAG_CMD_DEL_TAG,
+	NFC_SECTAG_CMD_GET_TAG,
+	NFC_SECTAG_CMD_PLACE_TAG,
+	NFC_SECTAG_CMD_REMOVE_TAG,
+	NFC_SECTAG_CMD_RELAY_FRAME,
+
+	__NFC_SECTAG_CMD_MAX,
+	NFC_SECTAG_CMD_MAX = __NFC_SECTAG_CMD_MAX - 1
+};
+
+/**
+ * enum nfc_sectag_attr - attributes
+ *
+ * @NFC_SECTAG_ATTR_READER_ID: u32, reader id (never reused while loaded)
+ * @NFC_SECTAG_ATTR_NFC_INDEX: u32, index of the reader's NFC device
+ *	(the N of nfcN, NFC_ATTR_DEVICE_INDEX in the "nfc" family)
+ * @NFC_SECTAG_ATTR_NAME: string, NFC device name ("nfc0")
+ * @NFC_SECTAG_ATTR_FLAGS: u32, enum nfc_sectag_flags
+ * @NFC_SECTAG_ATTR_POWERED: u8, device is up
+ * @NFC_SECTAG_ATTR_POLLING: u8, device is polling
+ * @NFC_SECTAG_ATTR_TAG_ID: u32, tag id
+ * @NFC_SECTAG_ATTR_PROFILE: u32, enum nfc_sectag_profile
+ * @NFC_SECTAG_ATTR_UID: binary, the tag's real 7-byte UID
+ * @NFC_SECTAG_ATTR_PERSONALISED: u8, a key or key version was changed
+ * @NFC_SECTAG_ATTR_RANDOM_ID: u8, Random ID is enabled
+ * @NFC_SECTAG_ATTR_FAIL_CTR: u32, failed authentications (TotFailCtr)
+ * @NFC_SECTAG_ATTR_FRAME: binary, an APDU (relay tags)
+ * @NFC_SECTAG_ATTR_COOKIE: u64, matches a relay answer to its frame
+ * @NFC_SECTAG_ATTR_ERRNO: u32, positive errno a relay owner answers
+ *	instead of a frame; the reader sees a silent card
+ * @NFC_SECTAG_ATTR_PAD: padding for 64-bit attributes
+ */
+enum nfc_sectag_attr {
+	NFC_SECTAG_ATTR_UNSPEC,
+	NFC_SECTAG_ATTR_READER_ID,
+	NFC_SECTAG_ATTR_NFC_INDEX,
+	NFC_SECTAG_ATTR_NAME,
+	NFC_SECTAG_ATTR_FLAGS,
+	NFC_SECTAG_ATTR_POWERED,
+	NFC_SECTAG_ATTR_POLLING,
+	NFC_SECTAG_ATTR_TAG_ID,
+	NFC_SECTAG_ATTR_PROFILE,
+	NFC_SECTAG_ATTR_UID,
+	NFC_SECTAG_ATTR_PERSONALISED,
+	NFC_SECTAG_ATTR_RANDOM_ID,
+	NFC_SECTAG_ATTR_FAIL_CTR,
+	NFC_SECTAG_ATTR_FRAME,
+	NFC_SECTAG_ATTR_COOKIE,
+	NFC_SECTAG_ATTR_ERRNO,
+	NFC_SECTAG_ATTR_PAD,
+
+	__NFC_SECTAG_ATTR_MAX,
+	NFC_SECTAG_ATTR_MAX = __NFC_SECTAG_ATTR_MAX - 1
+};
+
+/**
+ * enum nfc_sectag_flags - object flags
+ *
+ * @NFC_SECTAG_F_OWNED: the object is destroyed when the netlink socket
+ *	that created it is closed (like mac80211_hwsim radios). Relay tags
+ *	are always owned.
+ */
+enum nfc_sectag_flags {
+	NFC_SECTAG_F_OWNED	= 1 << 0,
+};
+
+/**
+ * enum nfc_sectag_profile - what a tag emulates
+ *
+ * @NFC_SECTAG_PROFILE_NTAG424: NXP NTAG 424 DNA, emulated in the kernel
+ * @NFC_SECTAG_PROFILE_RELAY: every frame is relayed to the owning socket
+ */
+enum nfc_sectag_profile {
+	NFC_SECTAG_PROFILE_UNSPEC,
+	NFC_SECTAG_PROFILE_NTAG424,
+	NFC_SECTAG_PROFILE_RELAY,
+
+	__NFC_SECTAG_PROFILE_MAX,
+	NFC_SECTAG_PROFILE_MAX = __NFC_SECTAG_PROFILE_MAX - 1
+};
+
+#endif /* _UAPI_LINUX_NFC_SECTAG_H */

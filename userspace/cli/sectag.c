@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sectag: command-line front end of libsectag.
+ *
+ * Exit codes: 0 success, 1 operation failed, 2 usage error,
+ * 3 NFC subsystem or simulator not available.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/nfc.h>
+
+#include "nfc.h"
+#include "sim.h"
+
+#define EX_FAIL		1
+#define EX_USAGE	2
+#define EX_UNAVAIL	3
+
+static const char *prog = "sectag";
+static int json;
+
+struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static int fail(int rc, const char *what)
+{
+	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(-rc));
+	if (rc == -EPERM)
+		fprintf(stderr, "%s: this needs CAP_NET_ADMIN (run as root)\n",
+			prog);
+	return EX_FAIL;
+}
+
+static int open_sim(struct sectag_sim **sim)
+{
+	int rc = sectag_sim_open(sim);
+
+	if (rc) {
+		fprintf(stderr, "%s: simulator not available (%s); is the "
+			"nfc_sectag module loaded?\n", prog, strerror(-rc));
+		return EX_UNAVAIL;
+	}
+	return 0;
+}
+
+static int open_nfc(struct sectag_nfc **nfc)
+{
+	int rc = sectag_nfc_open(nfc);
+
+	if (rc) {
+		fprintf(stderr, "%s: NFC subsystem not available (%s); "
+			"try: modprobe nfc\n", prog, strerror(-rc));
+		return EX_UNAVAIL;
+	}
+	return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || !*s || *end || v > UINT32_MAX) {
+		fprintf(stderr, "%s: not a number: '%s'\n", prog, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void print_reader(const struct sectag_sim_reader *r, int first)
+{
+	if (json)
+		printf("%s{\"id\":%u,\"device\":\"%s\",\"nfc_index\":%u,"
+		       "\"owned\":%s,\"powered\":%s,\"polling\":%s}",
+		       first ? "" : ",", r->id, r->name, r->nfc_index,
+		       r->flags & NFC_SECTAG_F_OWNED ? "true" : "false",
+		       r->powered ? "true" : "false",
+		       r->polling ? "true" : "false");
+	else
+		printf("reader %u  %-6s %s%s%s\n", r->id, r->name,
+		       r->powered ? "powered" : "off",
+		       r->polling ? ", polling" : "",
+		       r->flags & NFC_SECTAG_F_OWNED ? ", owned" : "");
+}
+
+static int sim_reader(int argc, char **argv)
+{
+	struct sectag_sim_reader r, *list;
+	struct sectag_sim *sim;
+	uint32_t id;
+	size_t n, i;
+	int rc;
+
+	if (argc < 1 || !strcmp(argv[0], "--help")) {
+		printf("usage: %s sim reader add | del ID | list [--json]\n",
+		       prog);
+		return argc < 1 ? EX_USAGE : 0;
+	}
+	rc = open_sim(&sim);
+	if (rc)
+		return rc;
+	if (!strcmp(argv[0], "add") && argc == 1) {
+		rc = sectag_sim_reader_add(sim, 0, &r);
+		if (!rc)
+			print_reader(&r, 1);
+		rc = rc ? fail(rc, "cannot add reader") : 0;
+		if (!rc && json)
+			printf("\n");
+	} else if (!strcmp(argv[0], "del") && argc == 2) {
+		rc = parse_u32(argv[1], &id) ? EX_USAGE :
+		     sectag_sim_reader_del(sim, id);
+		if (rc < 0)
+			rc = fail(rc, "cannot delete reader");
+	} else if (!strcmp(argv[0], "list") && argc == 1) {
+		rc = sectag_sim_reader_list(sim, &list, &n);
+		if (rc) {
+			rc = fail(rc, "cannot list readers");
+		} else {
+			if (json)
+				printf("[");
+			for (i = 0; i < n; i++)
+				print_reader(&list[i], i == 0);
+			if (json)
+				printf("]\n");
+			free(list);
+		}
+	} else {
+		fprintf(stderr, "%s: bad 'sim reader' usage; see --help\n",
+			prog);
+		rc = EX_USAGE;
+	}
+	sectag_sim_close(sim);
+	return rc;
+}
+
+static int cmd_sim(int argc, char **argv)
+{
+	if (argc >= 1 && !strcmp(argv[0], "reader"))
+		return sim_reader(argc - 1, argv + 1);
+	printf("usage: %s sim reader add|del ID|list\n", prog);
+	return argc >= 1 && !strcmp(argv[0], "--help") ? 0 : EX_USAGE;
+}
+
+static int cmd_readers(int argc, char **argv)
+{
+	struct sectag_nfc_dev *devs;
+	struct sectag_nfc *nfc;
+	size_t n, i;
+	int rc;
+
+	if (argc >= 1) {
+		printf("usage: %s [--json] readers\n"
+		       "List NFC devices known to the kernel.\n", prog);
+		return strcmp(argv[0], "--help") ? EX_USAGE : 0;
+	}
+	rc = open_nfc(&nfc);
+	if (rc)
+		return rc;
+	rc = sectag_nfc_list(nfc, &devs, &n);
+	sectag_nfc_close(nfc);
+	if (rc)
+		return fail(rc, "cannot list NFC devices");
+	if (json)
+		printf("[");
+	for (i = 0; i < n; i++) {
+		if (json)
+			printf("%s{\"index\":%u,\"name\":\"%s\",\"powered\":%s,"
+			       "\"iso14443\":%s}", i ? "," : "", devs[i].idx,
+			       devs[i].name, devs[i].powered ? "true" : "false",
+			       devs[i].protocols & NFC_PROTO_ISO14443_MASK ?
+			       "true" : "false");
+		else
+			printf("%-6s index %u  %s  protocols 0x%x\n",
+			       devs[i].name, devs[i].idx,
+			       devs[i].powered ? "powered" : "off",
+			       devs[i].protocols);
+	}
+	if (json)
+		printf("]\n");
+	free(devs);
+	return 0;
+}
+
+static const struct verb verbs[] = {
+	{ "readers", cmd_readers, "list NFC devices (any driver)" },
+	{ "sim", cmd_sim, "simulator: virtual readers and tags" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: %s [--json] VERB [ARGS]\n\nverbs:\n", prog);
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+	fprintf(f, "\n'%s VERB --help' for details. Exit codes: 0 ok, "
+		"1 failed, 2 usage, 3 NFC/simulator unavailable.\n", prog);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "%s: unknown option '%s'\n", prog,
+				argv[1]);
+			return EX_USAGE;
+		}
+		argv++;
+		argc--;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 2, argv + 2);
+	fprintf(stderr, "%s: unknown verb '%s'\n", prog, argv[1]);
+	usage(stderr);
+	return EX_USAGE;
+}

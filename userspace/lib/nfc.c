@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The kernel NFC API: "nfc" generic netlink family and AF_NFC sockets. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/nfc.h>
+
+#include "genl.h"
+#include "nfc.h"
+
+struct sectag_nfc {
+	struct sectag_genl cmd;
+	struct sectag_genl ev;
+};
+
+int sectag_nfc_open(struct sectag_nfc **out)
+{
+	struct sectag_nfc *nfc = calloc(1, sizeof(*nfc));
+	int rc;
+
+	if (!nfc)
+		return -ENOMEM;
+	rc = sectag_genl_open(&nfc->cmd, NFC_GENL_NAME);
+	if (rc)
+		goto err;
+	rc = sectag_genl_open(&nfc->ev, NFC_GENL_NAME);
+	if (rc)
+		goto err_cmd;
+	rc = sectag_genl_subscribe(&nfc->ev, NFC_GENL_NAME,
+				   NFC_GENL_MCAST_EVENT_NAME);
+	if (rc)
+		goto err_ev;
+	nl_socket_set_nonblocking(nfc->ev.sk);
+	*out = nfc;
+	return 0;
+err_ev:
+	sectag_genl_close(&nfc->ev);
+err_cmd:
+	sectag_genl_close(&nfc->cmd);
+err:
+	free(nfc);
+	return rc;
+}
+
+void sectag_nfc_close(struct sectag_nfc *nfc)
+{
+	if (!nfc)
+		return;
+	sectag_genl_close(&nfc->ev);
+	sectag_genl_close(&nfc->cmd);
+	free(nfc);
+}
+
+int sectag_nfc_event_fd(const struct sectag_nfc *nfc)
+{
+	return nl_socket_get_fd(nfc->ev.sk);
+}
+
+static uint32_t get_u32(struct nlattr **tb, int attr)
+{
+	return tb[attr] ? nla_get_u32(tb[attr]) : 0;
+}
+
+struct devs {
+	struct sectag_nfc_dev *v;
+	size_t n;
+};
+
+static int add_dev(struct nlattr **tb, uint8_t cmd, void *arg)
+{
+	struct devs *d = arg;
+	struct sectag_nfc_dev *v, *dev;
+
+	(void)cmd;
+	v = realloc(d->v, (d->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	d->v = v;
+	dev = &v[d->n++];
+	memset(dev, 0, sizeof(*dev));
+	dev->idx = get_u32(tb, NFC_ATTR_DEVICE_INDEX);
+	dev->protocols = get_u32(tb, NFC_ATTR_PROTOCOLS);
+	dev->powered = tb[NFC_ATTR_DEVICE_POWERED] &&
+		       nla_get_u8(tb[NFC_ATTR_DEVICE_POWERED]);
+	if (tb[NFC_ATTR_DEVICE_NAME])
+		nla_strlcpy(dev->name, tb[NFC_ATTR_DEVICE_NAME],
+			    sizeof(dev->name));
+	return 0;
+}
+
+static struct nl_msg *dev_msg(struct sectag_nfc *nfc, uint8_t cmd, int flags,
+			      uint32_t idx)
+{
+	struct nl_msg *msg = sectag_genl_msg(&nfc->cmd, cmd, flags);
+
+	if (msg && nla_put_u32(msg, NFC_ATTR_DEVICE_INDEX, idx)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+static int call(struct sectag_nfc *nfc, struct nl_msg *msg,
+		sectag_genl_parse_fn fn, void *arg)
+{
+	if (!msg)
+		return -ENOMEM;
+	return sectag_genl_call(&nfc->cmd, msg, NFC_ATTR_MAX, fn, arg);
+}
+
+int sectag_nfc_list(struct sectag_nfc *nfc, struct sectag_nfc_dev **devs,
+		    size_t *n)
+{
+	struct devs d = { 0 };
+	int rc;
+
+	rc = call(nfc, sectag_genl_msg(&nfc->cmd, NFC_CMD_GET_DEVICE,
+				       NLM_F_DUMP), add_dev, &d);
+	if (rc) {
+		free(d.v);
+		return rc;
+	}
+	*devs = d.v;
+	*n = d.n;
+	return 0;
+}
+
+int sectag_nfc_get(struct sectag_nfc *nfc, uint32_t idx,
+		   struct sectag_nfc_dev *dev)
+{
+	struct devs d = { 0 };
+	int rc;
+
+	rc = call(nfc, dev_msg(nfc, NFC_CMD_GET_DEVICE, 0, idx), add_dev, &d);
+	if (!rc && d.n != 1)
+		rc = -EPROTO;
+	if (!rc)
+		*dev = d.v[0];
+	free(d.v);
+	return rc;
+}
+
+int sectag_nfc_dev_up(struct sectag_nfc *nfc, uint32_t idx)
+{
+	return call(nfc, dev_msg(nfc, NFC_CMD_DEV_UP, 0, idx), NULL, NULL);
+}
+
+int sectag_nfc_dev_down(struct sectag_nfc *nfc, uint32_t idx)
+{
+	return call(nfc, dev_msg(nfc, NFC_CMD_DEV_DOWN, 0, idx), NULL, NULL);
+}
+
+int sectag_nfc_start_poll(struct sectag_nfc *nfc, uint32_t idx,
+			  uint32_t protocols)
+{
+	struct nl_msg *msg = dev_msg(nfc, NFC_CMD_START_POLL, 0, idx);
+
+	if (msg && nla_put_u32(msg, NFC_ATTR_IM_PROTOCOLS, protocols)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return call(nfc, msg, NULL, NULL);
+}
+
+int sectag_nfc_stop_poll(struct sectag_nfc *nfc, uint32_t idx)
+{
+	return call(nfc, dev_msg(nfc, NFC_CMD_STOP_POLL, 0, idx), NULL, NULL);
+}
+
+struct targets {
+	struct sectag_nfc_target *v;
+	size_t n;
+	uint32_t dev_idx;
+};
+
+static int add_target(struct nlattr **tb, uint8_t cmd, void *arg)
+{
+	struct targets *t = arg;
+	struct sectag_nfc_target *v, *tg;
+	struct nlattr *id = tb[NFC_ATTR_TARGET_NFCID1];
+
+	(void)cmd;
+	v = realloc(t->v, (t->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	t->v = v;
+	tg = &v[t->n++];
+	memset(tg, 0, sizeof(*tg));
+	tg->dev_idx = t->dev_idx;
+	tg->idx = get_u32(tb, NFC_ATTR_TARGET_INDEX);
+	tg->protocols = get_u32(tb, NFC_ATTR_PROTOCOLS);
+	if (tb[NFC_ATTR_TARGET_SENS_RES])
+		tg->sens_res = nla_get_u16(tb[NFC_ATTR_TARGET_SENS_RES]);
+	if (tb[NFC_ATTR_TARGET_SEL_RES])
+		tg->sel_res = nla_get_u8(tb[NFC_ATTR_TARGET_SEL_RES]);
+	if (id && nla_len(id) <= (int)sizeof(tg->nfcid1)) {
+		tg->nfcid1_len = nla_len(id);
+		memcpy(tg->nfcid1, nla_data(id), tg->nfcid1_len);
+	}
+	return 0;
+}
+
+int sectag_nfc_targets(struct sectag_nfc *nfc, uint32_t idx,
+		       struct sectag_nfc_target **targets, size_t *n)
+{
+	struct targets t = { .dev_idx = idx };
+	int rc;
+
+	rc = call(nfc, dev_msg(nfc, NFC_CMD_GET_TARGET, NLM_F_DUMP, idx),
+		  add_target, &t);
+	if (rc) {
+		free(t.v);
+		return rc;
+	}
+	*targets = t.v;
+	*n = t.n;
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct wait {
+	uint32_t idx;
+	int found;		/* 1: targets found, -ENODEV: device gone */
+};
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[NFC_ATTR_MAX + 1];
+	struct wait *w = arg;
+	uint8_t cmd;
+
+	if (sectag_genl_parse(msg, NFC_ATTR_MAX, tb, &cmd) ||
+	    !tb[NFC_ATTR_DEVICE_INDEX] ||
+	    nla_get_u32(tb[NFC_ATTR_DEVICE_INDEX]) != w->idx)
+		return NL_OK;
+	if (cmd == NFC_EVENT_TARGETS_FOUND)
+		w->found = 1;
+	else if (cmd == NFC_EVENT_DEVICE_REMOVED)
+		w->found = -ENODEV;
+	return NL_OK;
+}
+
+/* Drain pending events; returns what they said about device w->idx. */
+static int read_events(struct sectag_nfc *nfc, struct wait *w)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int rc;
+
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, w);
+	do {
+		rc = nl_recvmsgs(nfc->ev.sk, cb);
+	} while (rc >= 0 && !w->found);
+	nl_cb_put(cb);
+	/* -NLE_AGAIN: drained. -NLE_NOMEM: overrun, events were lost. */
+	return rc == -NLE_NOMEM ? 1 : 0;
+}
+
+int sectag_nfc_wait_target(struct sectag_nfc *nfc, uint32_t idx,
+			   int timeout_ms, struct sectag_nfc_target *target)
+{
+	struct pollfd pfd = { .fd = sectag_nfc_event_fd(nfc), .events = POLLIN };
+	int64_t deadline = now_ms() + timeout_ms;
+	struct sectag_nfc_target *v;
+	struct wait w = { .idx = idx };
+	size_t n;
+	int rc, left;
+
+	for (;;) {
+		/* Targets may already be there (found before we listened). */
+		rc = sectag_nfc_targets(nfc, idx, &v, &n);
+		if (rc == -ENODEV)
+			return rc;
+		if (!rc && n) {
+			*target = v[0];
+			free(v);
+			return 0;
+		}
+		if (!rc)
+			free(v);
+		if (w.found < 0)
+			return w.found;
+
+		w.found = 0;
+		left = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
+		if (timeout_ms >= 0 && left <= 0)
+			return -ETIMEDOUT;
+		rc = poll(&pfd, 1, left);
+		if (rc < 0 && errno != EINTR)
+			return -errno;
+		if (rc > 0)
+			read_events(nfc, &w);
+	}
+}
+
+int sectag_nfc_connect(uint32_t dev_idx, uint32_t target_idx)
+{
+	struct sockaddr_nfc addr = {
+		.sa_family = AF_NFC,
+		.dev_idx = dev_idx,
+		.target_idx = target_idx,
+		.nfc_protocol = NFC_PROTO_ISO14443,
+	};
+	int fd, err;
+
+	fd = socket(AF_NFC, SOCK_SEQPACKET | SOCK_CLOEXEC, NFC_SOCKPROTO_RAW);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int sectag_nfc_transceive(int fd, const uint8_t *capdu, size_t clen,
+			  uint8_t *rapdu, size_t rsize, size_t *rlen,
+			  int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	/* Raw sockets prepend a one-byte header to every frame received. */
+	uint8_t buf[1 + 1024];
+	ssize_t n;
+	int rc;
+
+	if (send(fd, capdu, clen, MSG_NOSIGNAL) != (ssize_t)clen)
+		return errno ? -errno : -EIO;
+	do {
+		rc = poll(&pfd, 1, timeout_ms);
+	} while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return -errno;
+	if (rc == 0)
+		return -ETIMEDOUT;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		return -errno;
+	if (n < 1)
+		return -EPROTO;
+	if ((size_t)n - 1 > rsize)
+		return -EMSGSIZE;
+	memcpy(rapdu, buf + 1, n - 1);
+	*rlen = n - 1;
+	return 0;
+}

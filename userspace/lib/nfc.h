@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Transport over the kernel NFC subsystem: the "nfc" generic netlink
+ * family for devices, polling and targets, AF_NFC raw sockets for
+ * ISO-DEP exchanges. Works with any NFC driver (pn533, port100, NCI,
+ * nfc_sectag). Functions return 0 or a negative errno.
+ */
+#ifndef SECTAG_NFC_H
+#define SECTAG_NFC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sectag_nfc;
+
+struct sectag_nfc_dev {
+	uint32_t idx;
+	char name[16];
+	uint32_t protocols;		/* NFC_PROTO_*_MASK */
+	bool powered;
+};
+
+struct sectag_nfc_target {
+	uint32_t dev_idx;
+	uint32_t idx;
+	uint32_t protocols;
+	uint16_t sens_res;
+	uint8_t sel_res;
+	uint8_t nfcid1_len;
+	uint8_t nfcid1[10];
+};
+
+int sectag_nfc_open(struct sectag_nfc **nfc);
+void sectag_nfc_close(struct sectag_nfc *nfc);
+/* Readable when an NFC event (target found, device added...) arrived. */
+int sectag_nfc_event_fd(const struct sectag_nfc *nfc);
+
+/* *devs is malloc'd; free() it. */
+int sectag_nfc_list(struct sectag_nfc *nfc, struct sectag_nfc_dev **devs,
+		    size_t *n);
+int sectag_nfc_get(struct sectag_nfc *nfc, uint32_t idx,
+		   struct sectag_nfc_dev *dev);
+int sectag_nfc_dev_up(struct sectag_nfc *nfc, uint32_t idx);
+int sectag_nfc_dev_down(struct sectag_nfc *nfc, uint32_t idx);
+int sectag_nfc_start_poll(struct sectag_nfc *nfc, uint32_t idx,
+			  uint32_t protocols);
+int sectag_nfc_stop_poll(struct sectag_nfc *nfc, uint32_t idx);
+int sectag_nfc_targets(struct sectag_nfc *nfc, uint32_t idx,
+		       struct sectag_nfc_target **targets, size_t *n);
+
+/*
+ * Wait, without polling, until device @idx reports a target (the first
+ * one found is returned). Returns -ETIMEDOUT after @timeout_ms (< 0:
+ * forever), -ENODEV if the device goes away.
+ */
+int sectag_nfc_wait_target(struct sectag_nfc *nfc, uint32_t idx,
+			   int timeout_ms, struct sectag_nfc_target *target);
+
+/* AF_NFC raw socket connected to an ISO-DEP target; close() it. */
+int sectag_nfc_connect(uint32_t dev_idx, uint32_t target_idx);
+/*
+ * One APDU exchange on @fd. -ETIMEDOUT when no answer comes in
+ * @timeout_ms, -ENXIO/-EIO... when the target was lost.
+ */
+int sectag_nfc_transceive(int fd, const uint8_t *capdu, size_t clen,
+			  uint8_t *rapdu, size_t rsize, size_t *rlen,
+			  int timeout_ms);
+
+#endif
