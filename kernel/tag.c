@@ -379,13 +379,16 @@ int sectag_tag_transceive(struct sectag_tag *tag, const u8 *capdu,
 	mutex_lock(&tag->lock);
 	if (!tag_in_field(tag)) {
 		rc = -ETIMEDOUT;
-	} else if (tag->profile == NFC_SECTAG_PROFILE_RELAY) {
-		rc = relay_exchange(tag, capdu, len, rapdu, rlen);
 	} else if (len > NTAG424_MAX_CAPDU) {
-		/* Longer than any short APDU: the card rejects it. */
+		/*
+		 * Longer than any short APDU: an NTAG 424 rejects it; a
+		 * relay's card emulator is never handed one.
+		 */
 		memcpy(rapdu, sw_wrong_length, sizeof(sw_wrong_length));
 		*rlen = sizeof(sw_wrong_length);
 		rc = 0;
+	} else if (tag->profile == NFC_SECTAG_PROFILE_RELAY) {
+		rc = relay_exchange(tag, capdu, len, rapdu, rlen);
 	} else {
 		rc = ntag424_process(tag->ntag, capdu, len, rapdu);
 		if (rc >= 0) {

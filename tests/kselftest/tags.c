@@ -68,14 +68,15 @@ TEST_F(tags, strict_policy)
 	struct nl_msg *msg;
 	uint8_t short_uid[4] = { 4, 1, 2, 3 };
 
-	EXPECT_EQ(-EINVAL, sectag_sim_tag_add(self->sim, 0, NULL, 0, NULL));
-	EXPECT_EQ(-EINVAL, sectag_sim_tag_add(self->sim, 77, NULL, 0, NULL));
+	/* Netlink range checks answer ERANGE. */
+	EXPECT_EQ(-ERANGE, sectag_sim_tag_add(self->sim, 0, NULL, 0, NULL));
+	EXPECT_EQ(-ERANGE, sectag_sim_tag_add(self->sim, 77, NULL, 0, NULL));
 
 	ASSERT_EQ(0, sectag_genl_open(&g, NFC_SECTAG_GENL_NAME));
 	msg = sectag_genl_msg(&g, NFC_SECTAG_CMD_NEW_TAG, 0);
 	nla_put_u32(msg, NFC_SECTAG_ATTR_PROFILE, NFC_SECTAG_PROFILE_NTAG424);
 	nla_put(msg, NFC_SECTAG_ATTR_UID, sizeof(short_uid), short_uid);
-	EXPECT_EQ(-EINVAL, sectag_genl_call(&g, msg, 0, NULL, NULL));
+	EXPECT_EQ(-ERANGE, sectag_genl_call(&g, msg, 0, NULL, NULL));
 
 	/* Attributes only the kernel sends are refused on input. */
 	msg = sectag_genl_msg(&g, NFC_SECTAG_CMD_NEW_TAG, 0);

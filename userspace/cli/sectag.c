@@ -6,6 +6,7 @@
  * 3 NFC subsystem or simulator not available.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,11 +143,158 @@ static int sim_reader(int argc, char **argv)
 	return rc;
 }
 
+static int parse_uid(const char *hex, uint8_t uid[7])
+{
+	size_t i;
+	unsigned int b;
+
+	if (strlen(hex) != 14)
+		goto bad;
+	for (i = 0; i < 7; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			goto bad;
+		uid[i] = b;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "%s: --uid wants 7 bytes in hex (14 digits), got '%s'\n",
+		prog, hex);
+	return -1;
+}
+
+static void print_tag(const struct sectag_sim_tag *t, int first)
+{
+	char uid[15];
+	int i;
+
+	for (i = 0; i < 7; i++)
+		sprintf(uid + 2 * i, "%02X", t->uid[i]);
+	if (json) {
+		printf("%s{\"id\":%u,\"uid\":\"%s\",\"profile\":\"%s\","
+		       "\"reader\":%u,\"personalised\":%s,\"random_id\":%s,"
+		       "\"failed_auths\":%u}", first ? "" : ",", t->id, uid,
+		       t->profile == NFC_SECTAG_PROFILE_RELAY ? "relay" : "ntag424",
+		       t->reader_id, t->personalised ? "true" : "false",
+		       t->random_id ? "true" : "false", t->fail_ctr);
+		return;
+	}
+	printf("tag %u  uid %s  %s  %s", t->id, uid,
+	       t->profile == NFC_SECTAG_PROFILE_RELAY ? "relay" : "ntag424",
+	       t->personalised ? "personalised" : "virgin");
+	if (t->random_id)
+		printf(", random ID");
+	if (t->fail_ctr)
+		printf(", %u failed auths", t->fail_ctr);
+	if (t->reader_id)
+		printf(", on reader %u", t->reader_id);
+	printf("\n");
+}
+
+static int tag_new(struct sectag_sim *sim, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "uid", required_argument, NULL, 'u' },
+		{ "on", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint8_t uid[7], *uidp = NULL;
+	struct sectag_sim_tag t;
+	uint32_t reader = 0;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'u' && !parse_uid(optarg, uid))
+			uidp = uid;
+		else if (c != 'o' || parse_u32(optarg, &reader))
+			return EX_USAGE;
+	}
+	if (optind != argc)
+		return EX_USAGE;
+	rc = sectag_sim_tag_add(sim, NFC_SECTAG_PROFILE_NTAG424, uidp, 0, &t);
+	if (rc)
+		return fail(rc, "cannot create tag");
+	if (reader) {
+		rc = sectag_sim_tag_place(sim, t.id, reader);
+		if (rc) {
+			sectag_sim_tag_del(sim, t.id);
+			return fail(rc, "cannot place tag on that reader");
+		}
+		t.reader_id = reader;
+	}
+	print_tag(&t, 1);
+	if (json)
+		printf("\n");
+	return 0;
+}
+
+static int tag_list(struct sectag_sim *sim)
+{
+	struct sectag_sim_tag *list;
+	size_t n, i;
+	int rc;
+
+	rc = sectag_sim_tag_list(sim, &list, &n);
+	if (rc)
+		return fail(rc, "cannot list tags");
+	if (json)
+		printf("[");
+	for (i = 0; i < n; i++)
+		print_tag(&list[i], i == 0);
+	if (json)
+		printf("]\n");
+	free(list);
+	return 0;
+}
+
+static int sim_tag(int argc, char **argv)
+{
+	struct sectag_sim *sim;
+	uint32_t a, b;
+	int rc;
+
+	if (argc < 1 || !strcmp(argv[0], "--help")) {
+		printf("usage: %s sim tag new [--uid HEX] [--on READER]\n"
+		       "       %s sim tag del TAG | list | place TAG READER | "
+		       "remove TAG\n", prog, prog);
+		return argc < 1 ? EX_USAGE : 0;
+	}
+	rc = open_sim(&sim);
+	if (rc)
+		return rc;
+	if (!strcmp(argv[0], "new")) {
+		rc = tag_new(sim, argc, argv);
+	} else if (!strcmp(argv[0], "list") && argc == 1) {
+		rc = tag_list(sim);
+	} else if (!strcmp(argv[0], "del") && argc == 2) {
+		rc = parse_u32(argv[1], &a) ? EX_USAGE : sectag_sim_tag_del(sim, a);
+		rc = rc < 0 ? fail(rc, "cannot delete tag") : rc;
+	} else if (!strcmp(argv[0], "remove") && argc == 2) {
+		rc = parse_u32(argv[1], &a) ? EX_USAGE :
+		     sectag_sim_tag_remove(sim, a);
+		rc = rc < 0 ? fail(rc, "cannot remove tag") : rc;
+	} else if (!strcmp(argv[0], "place") && argc == 3) {
+		rc = parse_u32(argv[1], &a) || parse_u32(argv[2], &b) ?
+		     EX_USAGE : sectag_sim_tag_place(sim, a, b);
+		rc = rc < 0 ? fail(rc, "cannot place tag") : rc;
+	} else {
+		rc = EX_USAGE;
+	}
+	if (rc == EX_USAGE)
+		fprintf(stderr, "%s: bad 'sim tag' usage; see '%s sim tag "
+			"--help'\n", prog, prog);
+	sectag_sim_close(sim);
+	return rc;
+}
+
 static int cmd_sim(int argc, char **argv)
 {
 	if (argc >= 1 && !strcmp(argv[0], "reader"))
 		return sim_reader(argc - 1, argv + 1);
-	printf("usage: %s sim reader add|del ID|list\n", prog);
+	if (argc >= 1 && !strcmp(argv[0], "tag"))
+		return sim_tag(argc - 1, argv + 1);
+	printf("usage: %s sim reader|tag ...   (see '%s sim reader --help')\n",
+	       prog, prog);
 	return argc >= 1 && !strcmp(argv[0], "--help") ? 0 : EX_USAGE;
 }
 
