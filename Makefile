@@ -65,6 +65,13 @@ $(B)/kselftest/%: tests/kselftest/%.c tests/kselftest/helpers.h $(B)/libsectag.a
 
 tests: all $(KSFT_BIN)
 
+# Host unit tests run under ASan+UBSan; tests/unit/Makefile.* add their
+# programs to UNIT_BINS.
+SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_BINS :=
+-include $(wildcard tests/unit/Makefile.*)
+unit: $(UNIT_BINS)
+
 deps:
 	@scripts/deps.sh
 

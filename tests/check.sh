@@ -82,8 +82,10 @@ fi
 record build 0
 
 echo "== static checks"
+# Only our sources: kbuild leaves generated *.mod.c files beside them.
+mapfile -t ksources < <(git ls-files -co --exclude-standard 'kernel/*.[ch]' 'uapi/linux/*.h')
 check checkpatch only_empty_output perl build/ksrc/scripts/checkpatch.pl \
-	--strict --no-tree -q -f kernel/*.c kernel/*.h uapi/linux/*.h
+	--strict --no-tree -q -f "${ksources[@]}"
 check kernel-warnings-and-sparse kernel_build_clean
 
 echo "== unit tests (host, ASan+UBSan)"
