@@ -357,3 +357,12 @@ int sectag_nfc_transceive(int fd, const uint8_t *capdu, size_t clen,
 	*rlen = n - 1;
 	return 0;
 }
+
+int sectag_nfc_link_xfer(void *link, const uint8_t *capdu, size_t clen,
+			 uint8_t *rapdu, size_t rsize, size_t *rlen)
+{
+	const struct sectag_nfc_link *l = link;
+
+	return sectag_nfc_transceive(l->fd, capdu, clen, rapdu, rsize, rlen,
+				     l->timeout_ms);
+}

@@ -67,4 +67,14 @@ int sectag_nfc_transceive(int fd, const uint8_t *capdu, size_t clen,
 			  uint8_t *rapdu, size_t rsize, size_t *rlen,
 			  int timeout_ms);
 
+/* An ISO-DEP link usable as a sectag_ntag_xfer_fn context. */
+struct sectag_nfc_link {
+	int fd;				/* from sectag_nfc_connect() */
+	int timeout_ms;			/* per exchange */
+};
+
+/* sectag_ntag_xfer_fn over a struct sectag_nfc_link. */
+int sectag_nfc_link_xfer(void *link, const uint8_t *capdu, size_t clen,
+			 uint8_t *rapdu, size_t rsize, size_t *rlen);
+
 #endif
