@@ -25,7 +25,7 @@ KSFT_SRC := $(wildcard tests/kselftest/*.c)
 KSFT_BIN := $(KSFT_SRC:tests/kselftest/%.c=$(B)/kselftest/%)
 LINUX_SRC := /usr/src/linux-source-6.1.tar.xz
 
-.PHONY: all module lib progs unit tests check demo deps install clean bench
+.PHONY: all module lib progs unit tests check demo deps install clean bench fuzz fuzz-build
 
 all: module lib progs
 
@@ -71,6 +71,26 @@ SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 UNIT_BINS :=
 -include $(wildcard tests/unit/Makefile.*)
 unit: $(UNIT_BINS)
+
+# libFuzzer targets, one per parser surface (fuzz/*.c). make check runs
+# each briefly; make fuzz runs each for FUZZ_SECONDS.
+FUZZ_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/*.c))
+FUZZ_SECONDS ?= 300
+FUZZ_LIB := $(filter-out userspace/lib/genl.c userspace/lib/nfc.c userspace/lib/sim.c,$(LIB_SRC))
+
+$(B)/fuzz/%: fuzz/%.c $(FUZZ_LIB) $(wildcard userspace/lib/*.h)
+	@mkdir -p $(@D) $(B)/fuzz/corpus-$*
+	clang -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g \
+		-fsanitize=fuzzer,address,undefined -Iuserspace/lib -Iuapi \
+		-o $@ $< $(FUZZ_LIB) -lcrypto
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@for f in $(FUZZ_BINS); do \
+		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus-$${f##*/} || exit 1; \
+	done
 
 deps:
 	@scripts/deps.sh

@@ -73,7 +73,7 @@ kernel_build_clean() {
 
 start=$(date +%s)
 echo "== build"
-if ! make -s --no-print-directory all tests unit >"$LOGS/build.log" 2>&1; then
+if ! make -s --no-print-directory all tests unit fuzz-build >"$LOGS/build.log" 2>&1; then
 	tail -n 60 "$LOGS/build.log"
 	record build 1
 	echo "$pass passed, $fail failed"
@@ -92,6 +92,13 @@ echo "== unit tests (host, ASan+UBSan)"
 for t in build/unit/*; do
 	[ -x "$t" ] || continue
 	run_tap "unit/${t##*/}" "$LOGS/unit-${t##*/}.log" "$t"
+done
+
+echo "== fuzzing (${SECTAG_FUZZ_SECONDS:-15} s per target; make fuzz for longer)"
+for f in build/fuzz/*; do
+	[ -f "$f" ] && [ -x "$f" ] || continue
+	check "fuzz/${f##*/}" "$f" -max_total_time="${SECTAG_FUZZ_SECONDS:-15}" \
+		"build/fuzz/corpus-${f##*/}"
 done
 
 echo "== kernel tests (VM)"
