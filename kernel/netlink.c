@@ -32,6 +32,7 @@ static const struct nla_policy sectag_policy[NFC_SECTAG_ATTR_MAX + 1] = {
 	[NFC_SECTAG_ATTR_COOKIE]	= { .type = NLA_U64 },
 	[NFC_SECTAG_ATTR_ERRNO]		= NLA_POLICY_RANGE(NLA_U32, 1, 4095),
 	[NFC_SECTAG_ATTR_PAD]		= { .type = NLA_REJECT },
+	[NFC_SECTAG_ATTR_FRAMES_LEFT]	= NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 static struct genl_family sectag_genl_family;
@@ -275,7 +276,8 @@ static int sectag_place_tag(struct sk_buff *skb, struct genl_info *info)
 	    GENL_REQ_ATTR_CHECK(info, NFC_SECTAG_ATTR_READER_ID))
 		return -EINVAL;
 	return sectag_tag_place(attr_u32(info, NFC_SECTAG_ATTR_TAG_ID),
-			attr_u32(info, NFC_SECTAG_ATTR_READER_ID));
+			attr_u32(info, NFC_SECTAG_ATTR_READER_ID),
+			attr_u32(info, NFC_SECTAG_ATTR_FRAMES_LEFT));
 }
 
 static int sectag_remove_tag(struct sk_buff *skb, struct genl_info *info)

@@ -79,6 +79,9 @@ struct sectag_tag {
 
 	struct mutex lock;		/* serialises commands */
 	struct ntag424 *ntag;		/* NTAG424 profile */
+	u32 frames_left;		/* tag->lock; 0: stays in the field */
+	bool pulled;			/* tag->lock; left after frames_left */
+	struct work_struct pull_work;	/* lifts a pulled tag */
 
 	/* relay profile: one frame out at a time, tag->lock held */
 	spinlock_t relay_lock;
@@ -104,7 +107,7 @@ struct sectag_tag *sectag_tag_create(u32 profile, const u8 *uid, u32 flags,
 				     u32 owner);
 int sectag_tag_destroy(u32 id);
 struct sectag_tag *sectag_tag_find(u32 id);
-int sectag_tag_place(u32 tag_id, u32 reader_id);
+int sectag_tag_place(u32 tag_id, u32 reader_id, u32 frames_left);
 int sectag_tag_remove(u32 tag_id);
 void sectag_tag_lift(struct sectag_tag *tag);
 void sectag_tag_get_rf(struct sectag_tag *tag, struct nfc_target *target);

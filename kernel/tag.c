@@ -17,6 +17,8 @@
 LIST_HEAD(sectag_tags);
 static u32 sectag_next_tag_id = 1;
 
+static void tag_pull_work(struct work_struct *work);
+
 struct sectag_tag *sectag_tag_find(u32 id)
 {
 	struct sectag_tag *tag;
@@ -113,6 +115,7 @@ struct sectag_tag *sectag_tag_create(u32 profile, const u8 *uid, u32 flags,
 	kref_init(&tag->ref);
 	INIT_LIST_HEAD(&tag->on_reader);
 	mutex_init(&tag->lock);
+	INIT_WORK(&tag->pull_work, tag_pull_work);
 	spin_lock_init(&tag->relay_lock);
 	init_waitqueue_head(&tag->relay_wq);
 	tag->profile = profile;
@@ -253,7 +256,7 @@ int sectag_tag_remove(u32 id)
 	return rc;
 }
 
-int sectag_tag_place(u32 tag_id, u32 reader_id)
+int sectag_tag_place(u32 tag_id, u32 reader_id, u32 frames_left)
 {
 	struct sectag_reader *reader;
 	struct sectag_tag *tag;
@@ -272,6 +275,10 @@ int sectag_tag_place(u32 tag_id, u32 reader_id)
 
 	/* Entering a field powers the chip up from scratch. */
 	sectag_tag_power_cycle(tag);
+	mutex_lock(&tag->lock);
+	tag->frames_left = frames_left;
+	tag->pulled = false;
+	mutex_unlock(&tag->lock);
 
 	mutex_lock(&sectag_lock);
 	reader = sectag_reader_find(reader_id);
@@ -359,6 +366,31 @@ int sectag_relay_answer(u32 tag_id, u32 portid, u64 cookie, int err,
 	return rc;
 }
 
+/*
+ * A tag placed with a frame budget has spent it: from now on it is
+ * silent, and it leaves the field as a remove would take it away. That
+ * takes sectag_rf_lock, which ranks above tag->lock, hence the work.
+ */
+static void tag_pull_work(struct work_struct *work)
+{
+	struct sectag_tag *tag = container_of(work, struct sectag_tag,
+					      pull_work);
+
+	sectag_tag_remove(tag->id);
+	sectag_tag_put(tag);
+}
+
+static void tag_spend_frame(struct sectag_tag *tag)
+{
+	lockdep_assert_held(&tag->lock);
+	if (!tag->frames_left || --tag->frames_left)
+		return;
+	tag->pulled = true;
+	kref_get(&tag->ref);
+	if (!queue_work(sectag_wq, &tag->pull_work))
+		sectag_tag_put(tag);
+}
+
 static bool tag_in_field(struct sectag_tag *tag)
 {
 	bool placed;
@@ -377,7 +409,7 @@ int sectag_tag_transceive(struct sectag_tag *tag, const u8 *capdu,
 	int rc;
 
 	mutex_lock(&tag->lock);
-	if (!tag_in_field(tag)) {
+	if (tag->pulled || !tag_in_field(tag)) {
 		rc = -ETIMEDOUT;
 	} else if (len > NTAG424_MAX_CAPDU) {
 		/*
@@ -397,6 +429,8 @@ int sectag_tag_transceive(struct sectag_tag *tag, const u8 *capdu,
 		}
 		tag_snapshot(tag);
 	}
+	if (!rc)
+		tag_spend_frame(tag);
 	mutex_unlock(&tag->lock);
 	return rc;
 }

@@ -134,6 +134,52 @@ TEST_F(tags, placed_tag_is_reported_as_iso_dep_target)
 	EXPECT_EQ(-EALREADY, sectag_sim_tag_remove(self->sim, t.id));
 }
 
+/* A tag placed with a frame budget answers exactly that many frames. */
+TEST_F(tags, leaves_the_field_after_n_frames)
+{
+	static const uint8_t more[] = { 0x90, 0xAF, 0x00, 0x00, 0x00 };
+	struct sectag_nfc_target tg;
+	struct sectag_sim_tag t, got;
+	uint8_t r[300];
+	size_t rlen;
+	int fd;
+
+	ASSERT_EQ(0, sectag_sim_tag_add(self->sim, NFC_SECTAG_PROFILE_NTAG424,
+					NULL, NFC_SECTAG_F_OWNED, &t));
+	ASSERT_EQ(0, poll_reader(self->nfc, self->reader.nfc_index));
+	ASSERT_EQ(0, sectag_sim_tag_place_n(self->sim, t.id, self->reader.id,
+					    2));
+	ASSERT_EQ(0, sectag_nfc_wait_target(self->nfc, self->reader.nfc_index,
+					    3000, &tg));
+	fd = sectag_nfc_connect(tg.dev_idx, tg.idx);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, sectag_nfc_transceive(fd, get_version,
+					   sizeof(get_version), r, sizeof(r),
+					   &rlen, 2000));
+	EXPECT_EQ(0, sectag_nfc_transceive(fd, more, sizeof(more), r,
+					   sizeof(r), &rlen, 2000));
+	/* The third frame finds no tag, and the simulator says it left. */
+	EXPECT_NE(0, sectag_nfc_transceive(fd, more, sizeof(more), r,
+					   sizeof(r), &rlen, 2000));
+	close(fd);
+	EXPECT_TRUE(wait_for(sectag_sim_tag_get(self->sim, t.id, &got) == 0 &&
+			     got.reader_id == 0, 2000));
+
+	/* A budget of zero frames is refused by the policy. */
+	{
+		struct sectag_genl g;
+		struct nl_msg *msg;
+
+		ASSERT_EQ(0, sectag_genl_open(&g, NFC_SECTAG_GENL_NAME));
+		msg = sectag_genl_msg(&g, NFC_SECTAG_CMD_PLACE_TAG, 0);
+		nla_put_u32(msg, NFC_SECTAG_ATTR_TAG_ID, t.id);
+		nla_put_u32(msg, NFC_SECTAG_ATTR_READER_ID, self->reader.id);
+		nla_put_u32(msg, NFC_SECTAG_ATTR_FRAMES_LEFT, 0);
+		EXPECT_EQ(-ERANGE, sectag_genl_call(&g, msg, 0, NULL, NULL));
+		sectag_genl_close(&g);
+	}
+}
+
 TEST_F(tags, two_tags_on_one_reader)
 {
 	struct sectag_nfc_target *tg;

@@ -29,7 +29,10 @@
  * @NFC_SECTAG_CMD_DEL_TAG: delete %NFC_SECTAG_ATTR_TAG_ID.
  * @NFC_SECTAG_CMD_GET_TAG: get one tag by id, or dump all.
  * @NFC_SECTAG_CMD_PLACE_TAG: put %NFC_SECTAG_ATTR_TAG_ID on
- *	%NFC_SECTAG_ATTR_READER_ID (needs CAP_NET_ADMIN).
+ *	%NFC_SECTAG_ATTR_READER_ID (needs CAP_NET_ADMIN). With
+ *	%NFC_SECTAG_ATTR_FRAMES_LEFT the tag leaves the field by itself
+ *	after answering that many frames (fault injection: a tag pulled
+ *	away in the middle of a transaction, at an exact point).
  * @NFC_SECTAG_CMD_REMOVE_TAG: lift %NFC_SECTAG_ATTR_TAG_ID off its reader.
  * @NFC_SECTAG_CMD_RELAY_FRAME: relay tags only. Kernel to owner: a C-APDU
  *	(%NFC_SECTAG_ATTR_FRAME) with a %NFC_SECTAG_ATTR_COOKIE. Owner to
@@ -72,6 +75,7 @@ enum nfc_sectag_cmd {
  * @NFC_SECTAG_ATTR_ERRNO: u32, positive errno a relay owner answers
  *	instead of a frame; the reader sees a silent card
  * @NFC_SECTAG_ATTR_PAD: padding for 64-bit attributes
+ * @NFC_SECTAG_ATTR_FRAMES_LEFT: u32 >= 1, see %NFC_SECTAG_CMD_PLACE_TAG
  */
 enum nfc_sectag_attr {
 	NFC_SECTAG_ATTR_UNSPEC,
@@ -91,6 +95,7 @@ enum nfc_sectag_attr {
 	NFC_SECTAG_ATTR_COOKIE,
 	NFC_SECTAG_ATTR_ERRNO,
 	NFC_SECTAG_ATTR_PAD,
+	NFC_SECTAG_ATTR_FRAMES_LEFT,
 
 	__NFC_SECTAG_ATTR_MAX,
 	NFC_SECTAG_ATTR_MAX = __NFC_SECTAG_ATTR_MAX - 1

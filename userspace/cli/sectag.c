@@ -255,8 +255,10 @@ static int sim_tag(int argc, char **argv)
 
 	if (argc < 1 || !strcmp(argv[0], "--help")) {
 		printf("usage: %s sim tag new [--uid HEX] [--on READER]\n"
-		       "       %s sim tag del TAG | list | place TAG READER | "
-		       "remove TAG\n", prog, prog);
+		       "       %s sim tag del TAG | list | place TAG READER "
+		       "[FRAMES] | remove TAG\n"
+		       "  FRAMES: the tag leaves the field by itself after "
+		       "answering that many frames\n", prog, prog);
 		return argc < 1 ? EX_USAGE : 0;
 	}
 	rc = open_sim(&sim);
@@ -273,9 +275,12 @@ static int sim_tag(int argc, char **argv)
 		rc = parse_u32(argv[1], &a) ? EX_USAGE :
 		     sectag_sim_tag_remove(sim, a);
 		rc = rc < 0 ? fail(rc, "cannot remove tag") : rc;
-	} else if (!strcmp(argv[0], "place") && argc == 3) {
-		rc = parse_u32(argv[1], &a) || parse_u32(argv[2], &b) ?
-		     EX_USAGE : sectag_sim_tag_place(sim, a, b);
+	} else if (!strcmp(argv[0], "place") && (argc == 3 || argc == 4)) {
+		uint32_t n = 0;
+
+		rc = parse_u32(argv[1], &a) || parse_u32(argv[2], &b) ||
+		     (argc == 4 && (parse_u32(argv[3], &n) || !n)) ?
+		     EX_USAGE : sectag_sim_tag_place_n(sim, a, b, n);
 		rc = rc < 0 ? fail(rc, "cannot place tag") : rc;
 	} else {
 		rc = EX_USAGE;

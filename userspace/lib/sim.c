@@ -238,11 +238,20 @@ int sectag_sim_tag_list(struct sectag_sim *sim, struct sectag_sim_tag **tags,
 int sectag_sim_tag_place(struct sectag_sim *sim, uint32_t tag_id,
 			 uint32_t reader_id)
 {
+	return sectag_sim_tag_place_n(sim, tag_id, reader_id, 0);
+}
+
+int sectag_sim_tag_place_n(struct sectag_sim *sim, uint32_t tag_id,
+			   uint32_t reader_id, uint32_t frames_left)
+{
 	struct nl_msg *msg;
 
 	msg = msg_u32(sim, NFC_SECTAG_CMD_PLACE_TAG, NFC_SECTAG_ATTR_TAG_ID,
 		      tag_id);
-	if (msg && nla_put_u32(msg, NFC_SECTAG_ATTR_READER_ID, reader_id)) {
+	if (msg && (nla_put_u32(msg, NFC_SECTAG_ATTR_READER_ID, reader_id) ||
+		    (frames_left &&
+		     nla_put_u32(msg, NFC_SECTAG_ATTR_FRAMES_LEFT,
+				 frames_left)))) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}

@@ -61,6 +61,12 @@ int sectag_sim_tag_list(struct sectag_sim *sim, struct sectag_sim_tag **tags,
 			size_t *n);
 int sectag_sim_tag_place(struct sectag_sim *sim, uint32_t tag_id,
 			 uint32_t reader_id);
+/*
+ * Place, and have the tag leave the field by itself after answering
+ * @frames_left frames (0: never): a tag pulled away at an exact point.
+ */
+int sectag_sim_tag_place_n(struct sectag_sim *sim, uint32_t tag_id,
+			   uint32_t reader_id, uint32_t frames_left);
 int sectag_sim_tag_remove(struct sectag_sim *sim, uint32_t tag_id);
 
 /*
