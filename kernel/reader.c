@@ -52,16 +52,25 @@ static int sectag_start_poll(struct nfc_dev *nfc, u32 im_protocols,
 			     u32 tm_protocols)
 {
 	struct sectag_reader *reader = to_reader(nfc);
+	int rc = 0;
 
 	/* Card emulation and peer-to-peer are not simulated. */
 	if (!(im_protocols & NFC_PROTO_ISO14443_MASK))
 		return -EPROTONOSUPPORT;
 
+	/*
+	 * The core does not refuse a poll while a target is active, yet a
+	 * poll report frees the target array its active_target points into.
+	 */
 	mutex_lock(&sectag_lock);
-	reader->polling = true;
+	if (reader->active)
+		rc = -EBUSY;
+	else
+		reader->polling = true;
 	mutex_unlock(&sectag_lock);
-	queue_work(sectag_wq, &reader->poll_work);
-	return 0;
+	if (!rc)
+		queue_work(sectag_wq, &reader->poll_work);
+	return rc;
 }
 
 static void sectag_stop_poll(struct nfc_dev *nfc)
@@ -92,9 +101,12 @@ static int sectag_activate_target(struct nfc_dev *nfc,
 	if (protocol != NFC_PROTO_ISO14443)
 		return -EPROTONOSUPPORT;
 
+	/* Same hazard from the other side: a poll could free @target. */
 	mutex_lock(&sectag_lock);
 	tag = reader_find_target(reader, target->idx);
-	if (tag)
+	if (reader->polling)
+		rc = -EBUSY;
+	else if (tag)
 		reader->active = tag;
 	else
 		rc = -ENODEV;
@@ -262,6 +274,22 @@ static void sectag_xfer_work(struct work_struct *work)
  * sectag_rf_lock keeps placement stable between taking the snapshot and
  * recording the indexes the core assigned.
  */
+/*
+ * nfc_targets_found() returns 0 also when it ignored the report (the core
+ * stopped polling meanwhile); only targets the core holds are reported.
+ */
+static bool core_has_target(struct nfc_dev *nfc, u32 idx)
+{
+	bool found = false;
+	int i;
+
+	device_lock(&nfc->dev);
+	for (i = 0; i < nfc->n_targets && !found; i++)
+		found = nfc->targets[i].idx == idx;
+	device_unlock(&nfc->dev);
+	return found;
+}
+
 static void sectag_poll_work(struct work_struct *work)
 {
 	struct sectag_reader *reader = container_of(work, struct sectag_reader,
@@ -285,18 +313,30 @@ static void sectag_poll_work(struct work_struct *work)
 			ids[n++] = tag;
 		}
 	}
+	/*
+	 * The core lists the targets, and userspace may activate one, before
+	 * nfc_targets_found() returns: record the indexes it is about to
+	 * give them. It numbers them from target_next_idx, and only this
+	 * work item reports targets of this device (under sectag_rf_lock,
+	 * which also keeps every tag in ids[] on the reader).
+	 */
+	for (i = 0; i < n; i++) {
+		ids[i]->target_idx = reader->nfc->target_next_idx + i;
+		ids[i]->reported = true;
+	}
 	if (n)
 		reader->polling = false;
 	mutex_unlock(&sectag_lock);
 
-	if (n && !nfc_targets_found(reader->nfc, targets, n)) {
+	if (n && (nfc_targets_found(reader->nfc, targets, n) ||
+		  !core_has_target(reader->nfc, targets[0].idx))) {
 		mutex_lock(&sectag_lock);
-		for (i = 0; i < n; i++) {
-			ids[i]->target_idx = targets[i].idx;
-			ids[i]->reported = true;
-		}
+		for (i = 0; i < n; i++)
+			ids[i]->reported = false;
 		mutex_unlock(&sectag_lock);
 	}
+	for (i = 0; i < n; i++)
+		WARN_ON_ONCE(targets[i].idx != ids[i]->target_idx);
 	mutex_unlock(&sectag_rf_lock);
 	kfree(targets);
 }
