@@ -17,7 +17,7 @@ WARN	:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 CPPFLAGS += -Iuapi -Iuserspace/lib $(NL_CFLAGS)
-LDLIBS	:= $(NL_LIBS) -lcrypto -lpthread
+LDLIBS	:= $(NL_LIBS) -lcryptsetup -lkeyutils -lcrypto -lpthread
 
 LIB_SRC	:= $(wildcard userspace/lib/*.c)
 LIB_OBJ	:= $(LIB_SRC:userspace/lib/%.c=$(B)/lib/%.o)
@@ -29,9 +29,17 @@ LINUX_SRC := /usr/src/linux-source-6.1.tar.xz
 
 all: module lib progs
 
-progs: $(B)/sectag
+progs: $(B)/sectag $(B)/sectagd $(B)/pam_sectag.so
 
-$(B)/sectag: $(wildcard userspace/cli/*.c) $(B)/libsectag.a
+# The PAM module needs nothing of libsectag: it only talks to the agent.
+$(B)/pam_sectag.so: userspace/pam/pam_sectag.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -lpam -lkeyutils
+
+$(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS)
+
+$(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(B)/libsectag.a
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS)
 
 module:
@@ -63,7 +71,14 @@ $(B)/kselftest/%: tests/kselftest/%.c tests/kselftest/helpers.h $(B)/libsectag.a
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Wno-unused-parameter \
 		-I$(B)/ksrc/tools/testing/selftests -o $@ $< $(B)/libsectag.a $(LDLIBS)
 
-tests: all $(KSFT_BIN)
+# Helpers of the end-to-end tests (tests/e2e/*.sh), run in the VM.
+E2E_BIN := $(patsubst tests/e2e/%.c,$(B)/e2e/%,$(wildcard tests/e2e/*.c))
+
+$(B)/e2e/%: tests/e2e/%.c $(B)/libsectag.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
+
+tests: all $(KSFT_BIN) $(E2E_BIN)
 
 # Host unit tests run under ASan+UBSan; tests/unit/Makefile.* add their
 # programs to UNIT_BINS.
@@ -76,7 +91,7 @@ unit: $(UNIT_BINS)
 # each briefly; make fuzz runs each for FUZZ_SECONDS.
 FUZZ_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/*.c))
 FUZZ_SECONDS ?= 300
-FUZZ_LIB := $(filter-out userspace/lib/genl.c userspace/lib/nfc.c userspace/lib/sim.c,$(LIB_SRC))
+FUZZ_LIB := userspace/lib/ntag424.c userspace/lib/ntag424_sm.c
 
 $(B)/fuzz/%: fuzz/%.c $(FUZZ_LIB) $(wildcard userspace/lib/*.h)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-$*
@@ -102,12 +117,29 @@ demo: deps
 	@$(MAKE) --no-print-directory -s all
 	@tests/vm/run -- tests/demo.sh
 
+# Paths as a Debian package lays them out; all overridable.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+PAMDIR	?= /lib/$(MULTIARCH)/security
+UDEVDIR	?= /lib/udev/rules.d
+UNITDIR	?= /lib/systemd/system
+MANDIR	?= $(PREFIX)/share/man
+
 install: all
 	install -D -m 0644 kernel/nfc_sectag.ko \
 		$(DESTDIR)/lib/modules/$(KVER)/updates/nfc_sectag.ko
 	install -D -m 0644 uapi/linux/nfc_sectag.h \
 		$(DESTDIR)$(PREFIX)/include/linux/nfc_sectag.h
 	install -D -m 0755 $(B)/sectag $(DESTDIR)$(PREFIX)/bin/sectag
+	install -D -m 0755 $(B)/sectagd $(DESTDIR)$(PREFIX)/sbin/sectagd
+	install -D -m 0644 $(B)/pam_sectag.so $(DESTDIR)$(PAMDIR)/pam_sectag.so
+	install -D -m 0644 udev/60-sectag.rules $(DESTDIR)$(UDEVDIR)/60-sectag.rules
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' systemd/sectagd.service >$(B)/sectagd.service
+	install -D -m 0644 $(B)/sectagd.service $(DESTDIR)$(UNITDIR)/sectagd.service
+	[ -e $(DESTDIR)/etc/sectag/sectagd.conf ] || \
+		install -D -m 0644 etc/sectagd.conf $(DESTDIR)/etc/sectag/sectagd.conf
+	for m in $(wildcard Documentation/man/*.[0-9]); do \
+		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+	done
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

@@ -27,6 +27,7 @@ record() {	# name status
 check() {	# name cmd...
 	local name=$1 log="$LOGS/$1.log" rc
 	shift
+	mkdir -p "$(dirname "$log")"
 	"$@" >"$log" 2>&1
 	rc=$?
 	[ $rc = 0 ] || tail -n 40 "$log" | sed 's/^/    /'
@@ -104,6 +105,18 @@ done
 echo "== kernel tests (VM)"
 run_tap vm "$LOGS/vm.log" tests/vm/run --timeout "${SECTAG_VM_TIMEOUT:-1200}" \
 	-- tests/kselftest/run.sh
+
+echo "== LUKS2 enrolment and unlock, end to end (VM)"
+run_tap e2e-luks "$LOGS/e2e-luks.log" tests/vm/run \
+	--timeout "${SECTAG_E2E_TIMEOUT:-600}" -- tests/e2e/luks.sh
+
+echo "== CLI: scan, provision, verify, interruptions, two tags (VM)"
+run_tap e2e-provision "$LOGS/e2e-provision.log" tests/vm/run \
+	--timeout "${SECTAG_E2E_TIMEOUT:-600}" -- tests/e2e/provision.sh
+
+echo "== sectagd: taps release keys, LUKS token unlock, clones refused (VM)"
+run_tap e2e-agent "$LOGS/e2e-agent.log" tests/vm/run \
+	--timeout "${SECTAG_E2E_TIMEOUT:-900}" -- tests/e2e/agent.sh
 echo "== $(( $(date +%s) - start )) s"
 for f in "${failed[@]}"; do echo "failed: $f"; done
 echo "$pass passed, $fail failed"

@@ -3,7 +3,8 @@
  * sectag: command-line front end of libsectag.
  *
  * Exit codes: 0 success, 1 operation failed, 2 usage error,
- * 3 NFC subsystem or simulator not available.
+ * 3 NFC subsystem, simulator or reader not available, 4 refused or not
+ * genuine, 5 no tag presented in time (see cli.h and sectag(1)).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,15 +14,12 @@
 
 #include <linux/nfc.h>
 
+#include "cli.h"
 #include "nfc.h"
 #include "sim.h"
 
-#define EX_FAIL		1
-#define EX_USAGE	2
-#define EX_UNAVAIL	3
-
-static const char *prog = "sectag";
-static int json;
+const char *prog = "sectag";
+int json;
 
 struct verb {
 	const char *name;
@@ -29,7 +27,7 @@ struct verb {
 	const char *help;
 };
 
-static int fail(int rc, const char *what)
+int fail(int rc, const char *what)
 {
 	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(-rc));
 	if (rc == -EPERM)
@@ -50,7 +48,7 @@ static int open_sim(struct sectag_sim **sim)
 	return 0;
 }
 
-static int open_nfc(struct sectag_nfc **nfc)
+int open_nfc(struct sectag_nfc **nfc)
 {
 	int rc = sectag_nfc_open(nfc);
 
@@ -62,7 +60,7 @@ static int open_nfc(struct sectag_nfc **nfc)
 	return 0;
 }
 
-static int parse_u32(const char *s, uint32_t *out)
+int parse_u32(const char *s, uint32_t *out)
 {
 	char *end;
 	unsigned long v;
@@ -294,6 +292,8 @@ static int sim_tag(int argc, char **argv)
 
 static int cmd_sim(int argc, char **argv)
 {
+	argc--;		/* the verb itself */
+	argv++;
 	if (argc >= 1 && !strcmp(argv[0], "reader"))
 		return sim_reader(argc - 1, argv + 1);
 	if (argc >= 1 && !strcmp(argv[0], "tag"))
@@ -310,6 +310,8 @@ static int cmd_readers(int argc, char **argv)
 	size_t n, i;
 	int rc;
 
+	argc--;		/* the verb itself */
+	argv++;
 	if (argc >= 1) {
 		printf("usage: %s [--json] readers\n"
 		       "List NFC devices known to the kernel.\n", prog);
@@ -345,6 +347,13 @@ static int cmd_readers(int argc, char **argv)
 
 static const struct verb verbs[] = {
 	{ "readers", cmd_readers, "list NFC devices (any driver)" },
+	{ "scan", cmd_scan, "wait for a tag: UID, version, virgin or issued" },
+	{ "provision", cmd_provision, "issue a virgin tag with an issuer key" },
+	{ "verify", cmd_verify, "check a tag is genuine (mutual auth)" },
+	{ "keygen", cmd_keygen, "create an issuer key file" },
+	{ "enroll", cmd_enroll, "bind a tag to a LUKS2 volume, user or label" },
+	{ "list", cmd_list, "list enrolled bindings (no secrets)" },
+	{ "revoke", cmd_revoke, "remove a binding, its keyslot and token" },
 	{ "sim", cmd_sim, "simulator: virtual readers and tags" },
 };
 
@@ -355,8 +364,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: %s [--json] VERB [ARGS]\n\nverbs:\n", prog);
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
-	fprintf(f, "\n'%s VERB --help' for details. Exit codes: 0 ok, "
-		"1 failed, 2 usage, 3 NFC/simulator unavailable.\n", prog);
+	fprintf(f, "\n'%s VERB --help' for details; man sectag. Exit codes: "
+		"0 ok, 1 failed, 2 usage,\n3 NFC/simulator/reader unavailable, "
+		"4 refused or not genuine, 5 no tag in time.\n", prog);
 }
 
 int main(int argc, char **argv)
@@ -383,7 +393,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 2, argv + 2);
+			return verbs[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown verb '%s'\n", prog, argv[1]);
 	usage(stderr);
 	return EX_USAGE;

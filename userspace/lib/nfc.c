@@ -252,15 +252,33 @@ static int on_event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* Multicast events carry sequence number 0: never check it. */
+static int no_seq_check(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+static struct nl_cb *event_cb(nl_recvmsg_msg_cb_t fn, void *arg)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+
+	if (!cb)
+		return NULL;
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, fn, arg);
+	return cb;
+}
+
 /* Drain pending events; returns what they said about device w->idx. */
 static int read_events(struct sectag_nfc *nfc, struct wait *w)
 {
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	struct nl_cb *cb = event_cb(on_event, w);
 	int rc;
 
 	if (!cb)
 		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, w);
 	do {
 		rc = nl_recvmsgs(nfc->ev.sk, cb);
 	} while (rc >= 0 && !w->found);
@@ -365,4 +383,67 @@ int sectag_nfc_link_xfer(void *link, const uint8_t *capdu, size_t clen,
 
 	return sectag_nfc_transceive(l->fd, capdu, clen, rapdu, rsize, rlen,
 				     l->timeout_ms);
+}
+
+struct ev_ctx {
+	sectag_nfc_event_fn fn;
+	void *arg;
+};
+
+static int on_any_event(struct nl_msg *msg, void *arg)
+{
+	static const struct {
+		uint8_t cmd;
+		enum sectag_nfc_event_type type;
+	} map[] = {
+		{ NFC_EVENT_DEVICE_ADDED, SECTAG_NFC_EV_DEVICE_ADDED },
+		{ NFC_EVENT_DEVICE_REMOVED, SECTAG_NFC_EV_DEVICE_REMOVED },
+		{ NFC_EVENT_TARGETS_FOUND, SECTAG_NFC_EV_TARGETS_FOUND },
+		{ NFC_EVENT_TARGET_LOST, SECTAG_NFC_EV_TARGET_LOST },
+	};
+	struct nlattr *tb[NFC_ATTR_MAX + 1];
+	struct ev_ctx *c = arg;
+	struct sectag_nfc_event ev = { 0 };
+	uint8_t cmd;
+	size_t i;
+
+	if (sectag_genl_parse(msg, NFC_ATTR_MAX, tb, &cmd))
+		return NL_OK;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].cmd == cmd)
+			ev.type = map[i].type;
+	/* TARGET_LOST names the device ("nfcN") instead of indexing it. */
+	if (tb[NFC_ATTR_DEVICE_INDEX])
+		ev.dev_idx = nla_get_u32(tb[NFC_ATTR_DEVICE_INDEX]);
+	else if (!tb[NFC_ATTR_DEVICE_NAME] ||
+		 sscanf(nla_get_string(tb[NFC_ATTR_DEVICE_NAME]), "nfc%u",
+			&ev.dev_idx) != 1)
+		return NL_OK;
+	if (!ev.type)
+		return NL_OK;
+	ev.target_idx = get_u32(tb, NFC_ATTR_TARGET_INDEX);
+	c->fn(&ev, c->arg);
+	return NL_OK;
+}
+
+int sectag_nfc_read_events(struct sectag_nfc *nfc, sectag_nfc_event_fn fn,
+			   void *arg)
+{
+	struct ev_ctx c = { fn, arg };
+	struct nl_cb *cb = event_cb(on_any_event, &c);
+	int rc;
+
+	if (!cb)
+		return -ENOMEM;
+	do {
+		rc = nl_recvmsgs(nfc->ev.sk, cb);
+	} while (rc >= 0);
+	nl_cb_put(cb);
+	if (rc == -NLE_NOMEM) {
+		/* The socket overran: the caller must look at the devices. */
+		struct sectag_nfc_event ev = { .type = SECTAG_NFC_EV_OVERRUN };
+
+		fn(&ev, arg);
+	}
+	return rc == -NLE_AGAIN || rc == -NLE_NOMEM ? 0 : -EIO;
 }

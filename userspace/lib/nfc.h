@@ -57,6 +57,30 @@ int sectag_nfc_targets(struct sectag_nfc *nfc, uint32_t idx,
 int sectag_nfc_wait_target(struct sectag_nfc *nfc, uint32_t idx,
 			   int timeout_ms, struct sectag_nfc_target *target);
 
+enum sectag_nfc_event_type {
+	SECTAG_NFC_EV_DEVICE_ADDED = 1,
+	SECTAG_NFC_EV_DEVICE_REMOVED,
+	SECTAG_NFC_EV_TARGETS_FOUND,
+	SECTAG_NFC_EV_TARGET_LOST,
+	SECTAG_NFC_EV_OVERRUN,		/* events were lost: resynchronise */
+};
+
+struct sectag_nfc_event {
+	enum sectag_nfc_event_type type;
+	uint32_t dev_idx;
+	uint32_t target_idx;		/* TARGET_LOST */
+};
+
+typedef void (*sectag_nfc_event_fn)(const struct sectag_nfc_event *ev,
+				    void *arg);
+
+/*
+ * Read every pending event from sectag_nfc_event_fd() without blocking
+ * and hand each to @fn. For event loops; returns 0 or -errno.
+ */
+int sectag_nfc_read_events(struct sectag_nfc *nfc, sectag_nfc_event_fn fn,
+			   void *arg);
+
 /* AF_NFC raw socket connected to an ISO-DEP target; close() it. */
 int sectag_nfc_connect(uint32_t dev_idx, uint32_t target_idx);
 /*

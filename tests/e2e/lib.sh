@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared by the end-to-end tests (sourced): TAP output, simulator and
+# LUKS helpers. Each test runs in the VM as root from the repository.
+# shellcheck disable=SC2317 # helpers are called through t/st
+
+S=build/sectag
+W=$(mktemp -d /tmp/sectag-e2e.XXXXXX)
+LOG=$W/log
+n=0
+failed=0
+ON=
+
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n $1"
+	tail -n 20 "$LOG" | sed 's/^/#   /'
+}
+# t NAME CMD...: passes when CMD succeeds.
+t() {
+	local name=$1
+	shift
+	if "$@" >"$LOG" 2>&1; then ok "$name"; else not_ok "$name"; fi
+}
+# st NAME STATUS CMD...: passes when CMD exits with STATUS.
+st() {
+	local name=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$LOG" 2>&1 || rc=$?
+	echo "exit status $rc, expected $want" >>"$LOG"
+	if [ "$rc" = "$want" ]; then ok "$name"; else not_ok "$name"; fi
+}
+bail() { echo "Bail out! $*"; sed 's/^/#   /' "$LOG" 2>/dev/null; exit 1; }
+not() { ! "$@"; }
+
+# eventually SECONDS CMD...: CMD succeeds within SECONDS (polled).
+eventually() {
+	local end=$(($(date +%s) + $1))
+	shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+json_num() { sed -n "s/.*\"$1\":\(-\?[0-9]*\).*/\1/p" <<<"$2"; }
+json_str() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" <<<"$2"; }
+
+new_tag() { json_num id "$($S --json sim tag new --uid "$1")"; }
+
+# A fresh tap: TAG [FRAMES] is then the only tag on our reader.
+tap() {
+	[ -z "$ON" ] || $S sim tag remove "$ON" >/dev/null 2>&1
+	ON=
+	$S sim tag place "$1" "$RID" ${2:+"$2"} && ON=$1
+}
+untap() {
+	[ -z "$ON" ] || $S sim tag remove "$ON" >/dev/null 2>&1
+	ON=
+}
+
+setup_reader() {
+	local r
+	modprobe loop && modprobe dm_crypt || return 1
+	r=$($S --json sim reader add) || return 1
+	RID=$(json_num id "$r")
+	DEV=$(json_str device "$r")
+	[ -n "$RID" ] && [ -n "$DEV" ]
+}
+
+# setup_volume IMAGE: a LUKS2 volume on a loop device holding $MARK.
+setup_volume() {
+	printf 'correct horse battery staple' >"$PASS"
+	truncate -s 32M "$1" || return 1
+	LOOP=$(losetup -f --show "$1") || return 1
+	cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 \
+		--pbkdf-force-iterations 1000 --key-file "$PASS" "$LOOP" ||
+		return 1
+	UUID=$(cryptsetup luksUUID "$LOOP") || return 1
+	cryptsetup open --key-file "$PASS" "$LOOP" e2e-pass &&
+		printf '%s' "$MARK" | dd of=/dev/mapper/e2e-pass conv=fsync 2>/dev/null &&
+		cryptsetup close e2e-pass
+}
+
+# The mapping really decrypts: the marker written with the passphrase.
+reads_marker() { [ "$(head -c ${#MARK} "/dev/mapper/$1")" = "$MARK" ]; }

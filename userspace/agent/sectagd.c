@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sectagd: tap an enrolled tag, and what it is enrolled for is released
+ * into the kernel keyring (and a volume opened, if asked).
+ *
+ * One epoll loop and no periodic timer: NFC events (devices coming and
+ * going, targets found and lost), the control socket, signals, and a
+ * timerfd armed only while a client waits for a tap with a deadline.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/nfc.h>
+
+#include "agent.h"
+
+/* epoll tags for the fixed descriptors; clients use their struct. */
+static char tag_nfc, tag_sig, tag_listen, tag_timer;
+
+int64_t agent_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int agent_watch(struct agent *a, int fd, void *ptr)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
+
+	return epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* The earliest client deadline, or disarmed: idle means no wakeups. */
+void agent_arm_timer(struct agent *a)
+{
+	struct itimerspec its = { 0 };
+	int64_t first = 0, left;
+	int i;
+
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
+		struct client *c = &a->clients[i];
+
+		if (c->fd >= 0 && c->waiting && c->deadline_ms &&
+		    (!first || c->deadline_ms < first))
+			first = c->deadline_ms;
+	}
+	if (first) {
+		left = first - agent_now_ms();
+		if (left < 1)
+			left = 1;
+		its.it_value.tv_sec = left / 1000;
+		its.it_value.tv_nsec = (left % 1000) * 1000000;
+	}
+	timerfd_settime(a->timer_fd, 0, &its, NULL);
+}
+
+static struct reader *reader_find(struct agent *a, uint32_t idx, bool add)
+{
+	struct reader *free_slot = NULL;
+	int i;
+
+	for (i = 0; i < SECTAGD_MAX_READERS; i++) {
+		struct reader *r = &a->readers[i];
+
+		if (r->used && r->idx == idx)
+			return r;
+		if (!r->used && !free_slot)
+			free_slot = r;
+	}
+	if (!add || !free_slot)
+		return NULL;
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->used = true;
+	free_slot->idx = idx;
+	free_slot->tag_fd = -1;
+	return free_slot;
+}
+
+/* Power a reader up and listen for ISO-DEP tags on it. */
+static void reader_poll(struct agent *a, struct reader *r)
+{
+	int rc;
+
+	rc = sectag_nfc_dev_up(a->nfc, r->idx);
+	if (rc && rc != -EALREADY) {
+		syslog(LOG_WARNING, "nfc%u: cannot power up: %s", r->idx,
+		       strerror(-rc));
+		return;
+	}
+	rc = sectag_nfc_start_poll(a->nfc, r->idx, NFC_PROTO_ISO14443_MASK);
+	syslog(LOG_DEBUG, "nfc%u: poll: %d", r->idx, rc);
+	if (rc && rc != -EBUSY)
+		syslog(LOG_WARNING, "nfc%u: cannot poll: %s", r->idx,
+		       strerror(-rc));
+}
+
+/* Every reader present, including those seen before a lost event. */
+static void readers_sync(struct agent *a)
+{
+	struct sectag_nfc_dev *devs;
+	struct reader *r;
+	size_t i, n;
+
+	if (sectag_nfc_list(a->nfc, &devs, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		r = reader_find(a, devs[i].idx, true);
+		if (r && r->tag_fd < 0)
+			reader_poll(a, r);
+	}
+	free(devs);
+}
+
+static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
+{
+	struct agent *a = arg;
+	struct reader *r;
+
+	syslog(LOG_DEBUG, "nfc%u: event %d", ev->dev_idx, ev->type);
+	switch (ev->type) {
+	case SECTAG_NFC_EV_DEVICE_ADDED:
+		r = reader_find(a, ev->dev_idx, true);
+		if (r) {
+			syslog(LOG_INFO, "nfc%u: reader added", ev->dev_idx);
+			reader_poll(a, r);
+		}
+		break;
+	case SECTAG_NFC_EV_DEVICE_REMOVED:
+		r = reader_find(a, ev->dev_idx, false);
+		if (r) {
+			tap_lost(a, r);
+			r->used = false;
+		}
+		break;
+	case SECTAG_NFC_EV_TARGETS_FOUND:
+		r = reader_find(a, ev->dev_idx, true);
+		/* A new poll found something: whatever we held is gone. */
+		if (r && r->tag_fd >= 0)
+			tap_lost(a, r);
+		if (r)
+			tap_handle(a, r);
+		break;
+	case SECTAG_NFC_EV_TARGET_LOST:
+		r = reader_find(a, ev->dev_idx, false);
+		if (r) {
+			tap_lost(a, r);
+			reader_poll(a, r);
+		}
+		break;
+	case SECTAG_NFC_EV_OVERRUN:
+		readers_sync(a);
+		break;
+	}
+}
+
+static void on_signal(struct agent *a)
+{
+	struct signalfd_siginfo si;
+
+	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			a->stop = true;
+}
+
+static void on_timer(struct agent *a)
+{
+	uint64_t n;
+
+	if (read(a->timer_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	ctl_expire(a);
+	agent_arm_timer(a);
+}
+
+/* Tell systemd (Type=notify) that the agent is listening. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const char msg[] = "READY=1";
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = 0;
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL,
+	       (struct sockaddr *)&sa, len);
+	close(fd);
+}
+
+static int setup(struct agent *a)
+{
+	sigset_t mask;
+	int i, rc;
+
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++)
+		a->clients[i].fd = -1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	a->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	a->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+				     TFD_NONBLOCK | TFD_CLOEXEC);
+	if (a->epfd < 0 || a->sigfd < 0 || a->timer_fd < 0) {
+		syslog(LOG_ERR, "setup: %m");
+		return -1;
+	}
+	rc = sectag_nfc_open(&a->nfc);
+	if (rc) {
+		syslog(LOG_ERR, "NFC subsystem not available: %s (modprobe nfc?)",
+		       strerror(-rc));
+		return -1;
+	}
+	if (ctl_listen(a))
+		return -1;
+	if (agent_watch(a, sectag_nfc_event_fd(a->nfc), &tag_nfc) ||
+	    agent_watch(a, a->sigfd, &tag_sig) ||
+	    agent_watch(a, a->listen_fd, &tag_listen) ||
+	    agent_watch(a, a->timer_fd, &tag_timer)) {
+		syslog(LOG_ERR, "epoll: %m");
+		return -1;
+	}
+	readers_sync(a);
+	return 0;
+}
+
+static void dispatch(struct agent *a, void *ptr)
+{
+	if (ptr == &tag_nfc)
+		sectag_nfc_read_events(a->nfc, on_nfc_event, a);
+	else if (ptr == &tag_sig)
+		on_signal(a);
+	else if (ptr == &tag_listen)
+		ctl_accept(a);
+	else if (ptr == &tag_timer)
+		on_timer(a);
+	else
+		ctl_input(a, ptr);
+}
+
+static int run(struct agent *a)
+{
+	struct epoll_event evs[16];
+	int i, n;
+
+	notify_ready();
+	syslog(LOG_INFO, "ready: store %s, socket %s", a->cfg.store,
+	       a->cfg.socket);
+	while (!a->stop) {
+		n = epoll_wait(a->epfd, evs, 16, -1);
+		if (n < 0 && errno != EINTR) {
+			syslog(LOG_ERR, "epoll_wait: %m");
+			return 1;
+		}
+		for (i = 0; i < n && !a->stop; i++)
+			dispatch(a, evs[i].data.ptr);
+	}
+	syslog(LOG_INFO, "stopping");
+	return 0;
+}
+
+static void teardown(struct agent *a)
+{
+	int i;
+
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++)
+		if (a->clients[i].fd >= 0)
+			ctl_close(a, &a->clients[i]);
+	for (i = 0; i < SECTAGD_MAX_READERS; i++)
+		if (a->readers[i].used)
+			tap_lost(a, &a->readers[i]);
+	if (a->listen_fd > 0) {
+		close(a->listen_fd);
+		unlink(a->cfg.socket);
+	}
+	sectag_nfc_close(a->nfc);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sectagd [--foreground] [--debug] [--config FILE]\n"
+		"  -f, --foreground  stay attached, log to stderr too\n"
+		"  -d, --debug       log every NFC event\n"
+		"  -c, --config FILE configuration (default %s)\n"
+		"Exit codes: 0 stopped by a signal, 1 runtime failure,\n"
+		"2 usage or configuration error.\n", SECTAGD_CONF);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *conf = SECTAGD_CONF;
+	bool fg = false, conf_given = false, debug = false;
+	static struct agent a;
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, "fc:dh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'd':
+			debug = true;
+			break;
+		case 'f':
+			fg = true;
+			break;
+		case 'c':
+			conf = optarg;
+			conf_given = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	openlog("sectagd", LOG_PID | (fg ? LOG_PERROR : 0), LOG_DAEMON);
+	setlogmask(LOG_UPTO(debug ? LOG_DEBUG : LOG_INFO));
+	config_defaults(&a.cfg);
+	if (config_load(&a.cfg, conf, conf_given))
+		return 2;
+	if (setup(&a)) {
+		teardown(&a);
+		return 1;
+	}
+	rc = run(&a);
+	teardown(&a);
+	return rc;
+}

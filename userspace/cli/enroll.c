@@ -1,0 +1,1069 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sectag verbs for bindings: enroll, list, revoke. The store and the
+ * LUKS2/keyring work are libsectag's (store.h, unlock.h); this file
+ * reads the command line and the passphrase, waits for the tap, keeps
+ * the store and the volume consistent, and reports. Secrets are never
+ * printed, and wiped once used.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <libcryptsetup.h>
+#include <linux/nfc.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "cli.h"
+#include "issue.h"
+#include "nfc.h"
+#include "ntag424.h"
+#include "store.h"
+#include "unlock.h"
+
+#define DEFAULT_TIMEOUT_S	30
+#define MAX_TIMEOUT_S		86400
+#define XFER_TIMEOUT_MS		2000
+/* cryptsetup's own limit for an interactive passphrase. */
+#define MAX_PASSPHRASE		512
+
+struct enroll_opts {
+	const char *issuer_key, *luks, *key_file, *auto_open, *user, *name;
+	const char *store, *reader;
+	int timeout_ms;			/* < 0: wait forever */
+	bool force;
+};
+
+/* What enroll holds while it works; wiped at the end. */
+struct enrolment {
+	struct sectag_store st;
+	struct sectag_binding b;
+	uint8_t issuer[SECTAG_ISSUER_KEY_LEN];
+	uint8_t share[SECTAG_SECRET_LEN];
+	uint8_t secret[32];
+	char *pass;			/* LUKS: existing passphrase */
+	size_t pass_len;
+	bool pass_crypt;		/* pass from crypt_keyfile_device_read */
+	char device[PATH_MAX];
+};
+
+/* A tag presented on a reader, connected. */
+struct tap {
+	struct sectag_nfc *nfc;
+	struct sectag_nfc_dev dev;
+	struct sectag_nfc_target target;
+	struct sectag_nfc_link link;
+	struct sectag_ntag *t;
+	bool polling;			/* we started it and it still runs */
+};
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02X", p[i]);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Store                                                                  */
+
+static const char *store_strerror(int rc)
+{
+	switch (rc) {
+	case -EBADMSG:
+		return "corrupt store (not written by sectag, or edited by hand)";
+	case -EPERM:
+		return "the store must belong to root and be mode 0600 "
+		       "(group or others may access it, or another user owns it)";
+	case -EFBIG:
+		return "the store is too large";
+	default:
+		return strerror(-rc);
+	}
+}
+
+/* The store's directory, root-only, if it does not exist yet. */
+static int make_store_dir(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int rc = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			rc = -errno;
+	}
+	free(dir);
+	return rc;
+}
+
+/*
+ * Lock, then load: enroll and revoke are load-modify-save cycles. Only
+ * enroll creates the store's directory; without one there is nothing to
+ * revoke, and an empty store (unlocked) says so.
+ */
+static int store_open(const char *path, struct sectag_store *st, int *lock,
+		      bool create)
+{
+	int rc;
+
+	rc = create ? make_store_dir(path) : 0;
+	*lock = rc ? rc : sectag_store_lock(path);
+	if (*lock == -ENOENT && !create)
+		return sectag_store_load(path, st) ? EX_FAIL : 0;
+	if (*lock < 0) {
+		fprintf(stderr, "%s: %s: cannot lock the store: %s\n", prog,
+			path, strerror(-*lock));
+		return EX_FAIL;
+	}
+	rc = sectag_store_load(path, st);
+	if (rc) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, store_strerror(rc));
+		close(*lock);
+		*lock = -1;
+		return EX_FAIL;
+	}
+	return 0;
+}
+
+static int store_commit(const char *path, const struct sectag_store *st)
+{
+	int rc = sectag_store_save(path, st);
+
+	if (rc)
+		fprintf(stderr, "%s: %s: cannot save the store: %s\n", prog,
+			path, strerror(-rc));
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reader and tap (as the tag verbs do it)                                */
+
+static bool reader_matches(const struct sectag_nfc_dev *d, const char *want)
+{
+	char *end;
+	unsigned long v;
+
+	if (!strcmp(d->name, want))
+		return true;
+	errno = 0;
+	v = strtoul(want, &end, 10);
+	return !errno && *want && !*end && v == d->idx;
+}
+
+static int pick_reader(struct tap *tp, const char *want)
+{
+	struct sectag_nfc_dev *devs;
+	size_t n, i, best = SIZE_MAX;
+	int rc;
+
+	rc = sectag_nfc_list(tp->nfc, &devs, &n);
+	if (rc)
+		return fail(rc, "cannot list NFC devices");
+	for (i = 0; i < n; i++) {
+		if (want ? !reader_matches(&devs[i], want) :
+		    !(devs[i].protocols & NFC_PROTO_ISO14443_MASK))
+			continue;
+		if (best == SIZE_MAX || devs[i].idx < devs[best].idx)
+			best = i;
+	}
+	if (best != SIZE_MAX)
+		tp->dev = devs[best];
+	free(devs);
+	if (best != SIZE_MAX)
+		return 0;
+	fprintf(stderr, "%s: no NFC reader%s%s ('%s readers' lists them)\n",
+		prog, want ? " " : "", want ? want : "", prog);
+	return EX_UNAVAIL;
+}
+
+static int start_polling(struct tap *tp)
+{
+	int rc;
+
+	if (!tp->dev.powered) {
+		rc = sectag_nfc_dev_up(tp->nfc, tp->dev.idx);
+		if (rc && rc != -EALREADY)
+			return fail(rc, "cannot power the reader up");
+	}
+	rc = sectag_nfc_start_poll(tp->nfc, tp->dev.idx,
+				   NFC_PROTO_ISO14443_MASK);
+	/* EBUSY: another program polls; its reports serve us too. */
+	if (rc && rc != -EBUSY)
+		return fail(rc, "cannot start polling");
+	tp->polling = !rc;
+	return 0;
+}
+
+static int wait_tag(struct tap *tp, int timeout_ms)
+{
+	int rc;
+
+	fprintf(stderr, "%s: present the tag to enrol on %s...\n", prog,
+		tp->dev.name);
+	rc = sectag_nfc_wait_target(tp->nfc, tp->dev.idx, timeout_ms,
+				    &tp->target);
+	if (rc == -ETIMEDOUT) {
+		fprintf(stderr, "%s: no tag on %s within %d s\n", prog,
+			tp->dev.name, timeout_ms / 1000);
+		return EX_NOTAG;
+	}
+	if (rc)
+		return rc == -ENODEV ? EX_UNAVAIL : fail(rc, "waiting for a tag");
+	tp->polling = false;	/* reporting a target ends the core's poll */
+	if (!(tp->target.protocols & NFC_PROTO_ISO14443_MASK)) {
+		fprintf(stderr, "%s: not an ISO 14443-4 tag\n", prog);
+		return EX_REFUSED;
+	}
+	return 0;
+}
+
+static int connect_tag(struct tap *tp)
+{
+	int fd, rc;
+
+	fd = sectag_nfc_connect(tp->dev.idx, tp->target.idx);
+	if (fd < 0)
+		return fail(fd, "cannot connect to the tag");
+	tp->link.fd = fd;
+	tp->link.timeout_ms = XFER_TIMEOUT_MS;
+	rc = sectag_ntag_new(&tp->t, sectag_nfc_link_xfer, &tp->link);
+	return rc ? fail(rc, "cannot start a tag session") : 0;
+}
+
+static void tap_end(struct tap *tp)
+{
+	sectag_ntag_free(tp->t);
+	if (tp->link.fd >= 0)
+		close(tp->link.fd);
+	if (tp->polling)
+		sectag_nfc_stop_poll(tp->nfc, tp->dev.idx);
+	sectag_nfc_close(tp->nfc);
+	memset(tp, 0, sizeof(*tp));
+	tp->link.fd = -1;
+}
+
+static int tap_begin(struct tap *tp, const struct enroll_opts *o)
+{
+	int rc;
+
+	memset(tp, 0, sizeof(*tp));
+	tp->link.fd = -1;
+	rc = open_nfc(&tp->nfc);
+	if (!rc)
+		rc = pick_reader(tp, o->reader);
+	if (!rc)
+		rc = start_polling(tp);
+	if (!rc)
+		rc = wait_tag(tp, o->timeout_ms);
+	if (!rc)
+		rc = connect_tag(tp);
+	if (rc)
+		tap_end(tp);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Passphrase                                                             */
+
+static struct termios saved_tty;
+static int tty_fd = -1;
+
+/* Ctrl-C at the prompt must not leave the terminal without echo. */
+static void restore_tty(int sig)
+{
+	tcsetattr(tty_fd, TCSAFLUSH, &saved_tty);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int read_line(int fd, char *buf, size_t size, size_t *len)
+{
+	ssize_t r;
+	char c;
+
+	*len = 0;
+	for (;;) {
+		r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0 || c == '\n')
+			return 0;
+		if (*len + 1 >= size)
+			return -E2BIG;
+		buf[(*len)++] = c;
+	}
+}
+
+/* An existing passphrase of @device, typed on the terminal without echo. */
+static int prompt_passphrase(const char *device, struct enrolment *e)
+{
+	struct termios quiet;
+	int rc;
+
+	e->pass = OPENSSL_zalloc(MAX_PASSPHRASE + 1);
+	if (!e->pass)
+		return fail(-ENOMEM, "passphrase");
+	tty_fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (tty_fd < 0 || tcgetattr(tty_fd, &saved_tty)) {
+		fprintf(stderr, "%s: no terminal to ask for the passphrase of "
+			"%s: use --key-file\n", prog, device);
+		if (tty_fd >= 0)
+			close(tty_fd);
+		tty_fd = -1;
+		return EX_USAGE;
+	}
+	dprintf(tty_fd, "Enter an existing passphrase of %s: ", device);
+	quiet = saved_tty;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	signal(SIGINT, restore_tty);
+	signal(SIGTERM, restore_tty);
+	tcsetattr(tty_fd, TCSAFLUSH, &quiet);
+	rc = read_line(tty_fd, e->pass, MAX_PASSPHRASE + 1, &e->pass_len);
+	tcsetattr(tty_fd, TCSAFLUSH, &saved_tty);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	dprintf(tty_fd, "\n");
+	close(tty_fd);
+	tty_fd = -1;
+	if (rc)
+		fprintf(stderr, "%s: cannot read the passphrase: %s\n", prog,
+			rc == -E2BIG ? "too long" : strerror(-rc));
+	return rc ? EX_FAIL : 0;
+}
+
+/* The key file as cryptsetup reads it: the whole file, bytes as they are. */
+static int read_key_file(const char *path, struct enrolment *e)
+{
+	int rc;
+
+	rc = crypt_keyfile_device_read(NULL, path, &e->pass, &e->pass_len, 0,
+				       0, 0);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s: cannot read the key file: %s\n", prog,
+			path, strerror(-rc));
+		return EX_FAIL;
+	}
+	e->pass_crypt = true;
+	return 0;
+}
+
+/* The passphrase must open the volume before anyone taps a tag. */
+static int get_passphrase(const struct enroll_opts *o, struct enrolment *e)
+{
+	int rc;
+
+	rc = o->key_file ? read_key_file(o->key_file, e) :
+	     prompt_passphrase(e->device, e);
+	if (rc)
+		return rc;
+	rc = sectag_luks_check_passphrase(e->device, e->pass, e->pass_len);
+	if (rc == -EPERM) {
+		fprintf(stderr, "%s: %s: no keyslot opens with that "
+			"passphrase\n", prog, e->device);
+		return EX_FAIL;
+	}
+	return rc ? fail(rc, "cannot check the passphrase") : 0;
+}
+
+static void drop_passphrase(struct enrolment *e)
+{
+	if (!e->pass)
+		return;
+	if (e->pass_crypt)
+		crypt_safe_free(e->pass);	/* wipes, as its allocator */
+	else
+		OPENSSL_clear_free(e->pass, MAX_PASSPHRASE + 1);
+	e->pass = NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Output                                                                 */
+
+/* Paths may hold '"' or '\': JSON strings get them escaped. */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void print_json(const struct sectag_binding *b)
+{
+	char uid[15];
+
+	hex(b->uid, sizeof(b->uid), uid);
+	printf("{\"id\":%u,\"kind\":\"%s\",\"target\":", b->id,
+	       sectag_binding_kind_name(b->kind));
+	json_str(b->target);
+	printf(",\"uid\":\"%s\"", uid);
+	if (b->kind == SECTAG_BIND_LUKS) {
+		printf(",\"device\":");
+		json_str(b->device);
+		printf(",\"keyslot\":%d,\"token\":%d,\"auto_open\":", b->keyslot,
+		       b->token);
+		if (b->auto_open[0])
+			json_str(b->auto_open);
+		else
+			printf("null");
+	}
+	printf("}");
+}
+
+static void print_row(const struct sectag_binding *b)
+{
+	char uid[15];
+
+	hex(b->uid, sizeof(b->uid), uid);
+	printf("%-4u %-5s %-36s %s", b->id, sectag_binding_kind_name(b->kind),
+	       b->target, uid);
+	if (b->kind == SECTAG_BIND_LUKS)
+		printf("  keyslot %d token %d%s%s  %s", b->keyslot, b->token,
+		       b->auto_open[0] ? "  auto-open " : "", b->auto_open,
+		       b->device);
+	printf("\n");
+}
+
+/* libcryptsetup's own errors say what went wrong on the volume. */
+static void crypt_errors(int level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (level == CRYPT_LOG_ERROR)
+		fprintf(stderr, "%s: cryptsetup: %s", prog, msg);
+}
+
+static int parse_timeout(const char *s, int *ms)
+{
+	uint32_t v;
+
+	if (parse_u32(s, &v))
+		return -1;
+	if (v > MAX_TIMEOUT_S) {
+		fprintf(stderr, "%s: --timeout: at most %d seconds\n", prog,
+			MAX_TIMEOUT_S);
+		return -1;
+	}
+	*ms = v ? (int)v * 1000 : -1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* enroll                                                                 */
+
+static void enroll_usage(FILE *f)
+{
+	fprintf(f, "usage: %s enroll --issuer-key FILE (--luks DEVICE "
+		"[--key-file F] [--auto-open NAME]\n"
+		"                  | --user NAME | --name LABEL) [--store PATH] "
+		"[--reader R]\n                  [--timeout S] [--json]\n"
+		"Bind an issued tag to a LUKS2 volume, a user or a label: wait "
+		"for the tag,\ncheck it is genuine with the issuer key, read "
+		"its secret share, and store a\nbinding with a fresh host "
+		"secret. The unlock secret is derived from both.\n"
+		"  --luks DEVICE    add a keyslot (PBKDF2) and a luks2-keyring "
+		"token for the\n                   tag; authorised by an "
+		"existing passphrase, asked on the\n                   terminal "
+		"or read from --key-file F (the whole file)\n"
+		"  --auto-open NAME the agent opens the volume as "
+		"/dev/mapper/NAME on a tap\n"
+		"  --user NAME      for PAM login with the tag\n"
+		"  --name LABEL     a logon key \"sectag:name:LABEL\" for "
+		"automation\n"
+		"  --store PATH     default %s\n"
+		"  --reader R       NFC device by name (nfc0) or index; default: "
+		"the first\n                   ISO 14443 device\n"
+		"  --timeout S      seconds to wait for the tag (default %d, 0: "
+		"forever)\n"
+		"Several tags may be enrolled for one target, each with its "
+		"own keyslot.\nExit: 0 ok, 1 failed, 2 usage, 3 NFC/reader "
+		"unavailable, 4 tag refused or\nnot genuine, 5 no tag within "
+		"the timeout.\n", prog, SECTAG_STORE_DEFAULT,
+		DEFAULT_TIMEOUT_S);
+}
+
+/* The option @c names, or NULL for --timeout, --json and unknown ones. */
+static const char **opt_slot(struct enroll_opts *o, int c)
+{
+	switch (c) {
+	case 'k':
+		return &o->issuer_key;
+	case 'l':
+		return &o->luks;
+	case 'f':
+		return &o->key_file;
+	case 'a':
+		return &o->auto_open;
+	case 'u':
+		return &o->user;
+	case 'n':
+		return &o->name;
+	case 's':
+		return &o->store;
+	case 'r':
+		return &o->reader;
+	}
+	return NULL;
+}
+
+static int set_opt(struct enroll_opts *o, int c, const char *arg)
+{
+	const char **slot = opt_slot(o, c);
+
+	if (slot) {
+		*slot = arg;
+		return 0;
+	}
+	if (c == 't')
+		return parse_timeout(arg, &o->timeout_ms);
+	if (c == 'j') {
+		json = 1;
+		return 0;
+	}
+	return -1;
+}
+
+static int check_enroll_opts(const struct enroll_opts *o)
+{
+	int targets = !!o->luks + !!o->user + !!o->name;
+
+	if (targets != 1) {
+		fprintf(stderr, "%s: enroll needs exactly one of --luks, --user, "
+			"--name\n", prog);
+		return -1;
+	}
+	if (!o->issuer_key) {
+		fprintf(stderr, "%s: enroll needs --issuer-key FILE\n", prog);
+		return -1;
+	}
+	if (!o->luks && (o->key_file || o->auto_open)) {
+		fprintf(stderr, "%s: --key-file and --auto-open only go with "
+			"--luks\n", prog);
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 to go on, 1 after --help, -1 on a usage error (said why). */
+static int parse_enroll(int argc, char **argv, struct enroll_opts *o)
+{
+	static const struct option opts[] = {
+		{ "issuer-key", required_argument, NULL, 'k' },
+		{ "luks", required_argument, NULL, 'l' },
+		{ "key-file", required_argument, NULL, 'f' },
+		{ "auto-open", required_argument, NULL, 'a' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "store", required_argument, NULL, 's' },
+		{ "reader", required_argument, NULL, 'r' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->store = SECTAG_STORE_DEFAULT;
+	o->timeout_ms = DEFAULT_TIMEOUT_S * 1000;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return 1;
+		if (set_opt(o, c, optarg))
+			return -1;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "%s: enroll: unexpected '%s'\n", prog,
+			argv[optind]);
+		return -1;
+	}
+	return check_enroll_opts(o);
+}
+
+static int copy_field(char *dst, size_t size, const char *src,
+		      const char *what)
+{
+	if (strlen(src) >= size) {
+		fprintf(stderr, "%s: %s is too long (at most %zu characters)\n",
+			prog, what, size - 1);
+		return EX_USAGE;
+	}
+	strcpy(dst, src);
+	return 0;
+}
+
+/* The volume's UUID is the target; the device path is kept absolute. */
+static int luks_target(const struct enroll_opts *o, struct enrolment *e)
+{
+	struct sectag_binding *b = &e->b;
+	int rc;
+
+	if (o->luks[0] == '/')
+		rc = copy_field(e->device, sizeof(e->device), o->luks, "DEVICE");
+	else
+		rc = realpath(o->luks, e->device) ? 0 : fail(-errno, o->luks);
+	if (!rc)
+		rc = copy_field(b->device, sizeof(b->device), e->device,
+				"DEVICE");
+	if (!rc && o->auto_open)
+		rc = copy_field(b->auto_open, sizeof(b->auto_open),
+				o->auto_open, "--auto-open NAME");
+	if (rc)
+		return rc;
+	rc = sectag_luks_uuid(e->device, b->target, sizeof(b->target));
+	if (rc) {
+		fprintf(stderr, "%s: %s: not a readable LUKS2 volume (%s)\n",
+			prog, e->device, strerror(-rc));
+		return EX_FAIL;
+	}
+	return 0;
+}
+
+static int user_target(const char *user, struct sectag_binding *b)
+{
+	int rc = copy_field(b->target, sizeof(b->target), user, "user name");
+
+	if (!rc && !getpwnam(user)) {
+		fprintf(stderr, "%s: no user '%s' on this system\n", prog, user);
+		return EX_FAIL;
+	}
+	return rc;
+}
+
+/*
+ * sectag_binding_invalid() on what the command line told us, before
+ * anything happens; the id, the UID and the LUKS slots come later.
+ */
+static int precheck(const struct sectag_binding *b)
+{
+	struct sectag_binding t = *b;
+	const char *why;
+
+	t.id = 1;
+	t.uid[0] = 0x04;
+	if (t.kind == SECTAG_BIND_LUKS)
+		t.keyslot = t.token = 0;
+	why = sectag_binding_invalid(&t);
+	OPENSSL_cleanse(&t, sizeof(t));
+	if (why) {
+		fprintf(stderr, "%s: %s\n", prog, why);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+static int describe_binding(const struct enroll_opts *o, struct enrolment *e)
+{
+	struct sectag_binding *b = &e->b;
+	int rc;
+
+	b->keyslot = -1;
+	b->token = -1;
+	if (o->luks) {
+		b->kind = SECTAG_BIND_LUKS;
+		rc = luks_target(o, e);
+	} else if (o->user) {
+		b->kind = SECTAG_BIND_USER;
+		rc = user_target(o->user, b);
+	} else {
+		b->kind = SECTAG_BIND_NAME;
+		rc = copy_field(b->target, sizeof(b->target), o->name, "label");
+	}
+	return rc ? rc : precheck(b);
+}
+
+static int tag_refused(int rc)
+{
+	fprintf(stderr, "%s: the tag cannot be enrolled: %s\n", prog,
+		sectag_issue_strerror(rc));
+	switch (rc) {
+	case -EKEYREJECTED:
+	case -ENOKEY:
+	case -EMEDIUMTYPE:
+	case -EOPNOTSUPP:
+	case -EBADMSG:
+		return EX_REFUSED;
+	default:
+		return EX_FAIL;
+	}
+}
+
+/* Genuine (mutual authentication with its K2), its UID and share. */
+static int read_tag(const struct enroll_opts *o, struct enrolment *e)
+{
+	struct tap tp;
+	int rc;
+
+	rc = tap_begin(&tp, o);
+	if (rc)
+		return rc;
+	rc = sectag_verify(tp.t, e->issuer, e->share, e->b.uid);
+	tap_end(&tp);
+	if (rc)
+		return tag_refused(rc);
+	/* The store keeps K2, never the issuer key. */
+	rc = sectag_tag_key(e->issuer, e->b.uid, SECTAG_KEY_READ,
+			    e->b.read_key);
+	return rc ? fail(rc, "cannot derive the tag's read key") : 0;
+}
+
+/* One tag, one binding per target: a second would add nothing. */
+static int check_new(const struct enrolment *e)
+{
+	const struct sectag_binding *b = &e->b, *o;
+	char uid[15];
+	size_t i;
+
+	for (i = 0; i < e->st.n; i++) {
+		o = &e->st.b[i];
+		if (o->kind != b->kind || strcmp(o->target, b->target) ||
+		    memcmp(o->uid, b->uid, sizeof(b->uid)))
+			continue;
+		hex(b->uid, sizeof(b->uid), uid);
+		fprintf(stderr, "%s: tag %s is already enrolled for %s %s "
+			"(binding %u)\n", prog, uid,
+			sectag_binding_kind_name(b->kind), b->target, o->id);
+		return EX_FAIL;
+	}
+	return 0;
+}
+
+static int luks_add(struct enrolment *e)
+{
+	int rc;
+
+	rc = sectag_luks_enroll(e->device, e->pass, e->pass_len, e->secret,
+				&e->b);
+	if (rc)
+		fprintf(stderr, "%s: %s: cannot add a keyslot and token: %s\n",
+			prog, e->device, strerror(-rc));
+	return rc;
+}
+
+/* The store could not take the binding: take the keyslot back off. */
+static void luks_undo(struct enrolment *e)
+{
+	int rc = sectag_luks_revoke(e->device, &e->b);
+
+	if (rc)
+		fprintf(stderr, "%s: %s: keyslot %d and token %d stay on the "
+			"volume (%s); remove them with cryptsetup luksKillSlot "
+			"and token remove\n", prog, e->device, e->b.keyslot,
+			e->b.token, strerror(-rc));
+}
+
+/*
+ * Keyslot and token first, then the store: a crash in between leaves a
+ * keyslot nobody can open (its host secret was never saved), never a
+ * binding whose keyslot might be someone else's.
+ */
+static int create_binding(const struct enroll_opts *o, struct enrolment *e)
+{
+	bool luks = e->b.kind == SECTAG_BIND_LUKS;
+	uint32_t id;
+	int rc;
+
+	if (RAND_priv_bytes(e->b.host_secret, sizeof(e->b.host_secret)) != 1)
+		return fail(-EIO, "no random host secret");
+	rc = sectag_binding_secret(&e->b, e->share, e->secret);
+	if (rc)
+		return fail(rc, "cannot derive the unlock secret");
+	if (luks && luks_add(e))
+		return EX_FAIL;
+	rc = sectag_store_add(&e->st, &e->b, &id);
+	if (rc)
+		fail(rc, "cannot add the binding");
+	else
+		rc = store_commit(o->store, &e->st);
+	if (rc && luks)
+		luks_undo(e);
+	if (rc)
+		return EX_FAIL;
+	e->b.id = id;
+	return 0;
+}
+
+static int load_issuer(const char *path, uint8_t *key)
+{
+	int rc = sectag_issuer_load(path, key);
+
+	if (rc) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path,
+			sectag_issuer_strerror(rc));
+		return EX_FAIL;
+	}
+	return 0;
+}
+
+static void print_enrolled(const struct sectag_binding *b)
+{
+	if (json) {
+		print_json(b);
+		printf("\n");
+		return;
+	}
+	printf("enrolled ");
+	print_row(b);
+}
+
+static int enroll_run(const struct enroll_opts *o, struct enrolment *e,
+		      int *lock)
+{
+	int rc;
+
+	rc = describe_binding(o, e);
+	if (!rc)
+		rc = store_open(o->store, &e->st, lock, true);
+	if (!rc)
+		rc = load_issuer(o->issuer_key, e->issuer);
+	if (!rc && o->luks)
+		rc = get_passphrase(o, e);
+	if (!rc)
+		rc = read_tag(o, e);
+	if (!rc)
+		rc = check_new(e);
+	if (!rc)
+		rc = create_binding(o, e);
+	if (!rc)
+		print_enrolled(&e->b);
+	return rc;
+}
+
+int cmd_enroll(int argc, char **argv)
+{
+	struct enroll_opts o;
+	struct enrolment *e;
+	int lock = -1, rc;
+
+	rc = parse_enroll(argc, argv, &o);
+	if (rc) {
+		if (rc > 0)
+			enroll_usage(stdout);
+		else
+			fprintf(stderr, "%s: see '%s enroll --help'\n", prog,
+				prog);
+		return rc > 0 ? 0 : EX_USAGE;
+	}
+	e = OPENSSL_zalloc(sizeof(*e));
+	if (!e)
+		return fail(-ENOMEM, "enroll");
+	crypt_set_log_callback(NULL, crypt_errors, NULL);
+	rc = enroll_run(&o, e, &lock);
+	drop_passphrase(e);
+	sectag_store_free(&e->st);
+	OPENSSL_clear_free(e, sizeof(*e));
+	if (lock >= 0)
+		close(lock);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* list                                                                   */
+
+static void list_usage(FILE *f)
+{
+	fprintf(f, "usage: %s list [--json] [--store PATH]\n"
+		"The enrolled bindings: id, kind, target (LUKS UUID, user or "
+		"label), the tag's\nUID, and for LUKS the keyslot, token, "
+		"auto-open name and device. No secrets.\n", prog);
+}
+
+/* Options of list and revoke: --store, --json, --force. */
+static int parse_small(int argc, char **argv, const char **store,
+		       bool *force)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*store = SECTAG_STORE_DEFAULT;
+	optind = 1;
+	/* Options may follow revoke's ID: let getopt permute. */
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return 1;
+		if (c == 's')
+			*store = optarg;
+		else if (c == 'j' && !force)
+			json = 1;
+		else if (c == 'f' && force)
+			*force = true;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+static void print_list(const struct sectag_store *st)
+{
+	size_t i;
+
+	if (json)
+		printf("[");
+	else if (st->n)
+		printf("ID   KIND  TARGET                               UID\n");
+	for (i = 0; i < st->n; i++) {
+		if (json) {
+			printf(i ? "," : "");
+			print_json(&st->b[i]);
+		} else {
+			print_row(&st->b[i]);
+		}
+	}
+	if (json)
+		printf("]\n");
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct sectag_store st;
+	const char *path;
+	int rc;
+
+	rc = parse_small(argc, argv, &path, NULL);
+	if (rc || optind != argc) {
+		list_usage(rc > 0 ? stdout : stderr);
+		return rc > 0 ? 0 : EX_USAGE;
+	}
+	rc = sectag_store_load(path, &st);
+	if (rc) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, store_strerror(rc));
+		return EX_FAIL;
+	}
+	print_list(&st);
+	sectag_store_free(&st);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* revoke                                                                 */
+
+static void revoke_usage(FILE *f)
+{
+	fprintf(f, "usage: %s revoke ID [--store PATH] [--force]\n"
+		"Remove binding ID: for LUKS its keyslot and token (only while "
+		"the token still\nvouches for the keyslot, and never the "
+		"volume's last keyslot), its key in\nthe kernel keyring, then "
+		"the binding itself. Other tags enrolled for the\nsame target "
+		"keep working.\n"
+		"  --force   forget the binding even when its volume is absent "
+		"or its\n            keyslot cannot be removed (it then stays "
+		"on the volume)\n", prog);
+}
+
+static void luks_revoke_failed(const struct sectag_binding *b, int rc)
+{
+	if (rc == -ENODEV)
+		fprintf(stderr, "%s: volume %s not found (neither %s nor "
+			"/dev/disk/by-uuid/%s): attach it and run again\n",
+			prog, b->target, b->device, b->target);
+	else if (rc == -ESTALE)
+		fprintf(stderr, "%s: volume %s: keyslot %d / token %d are not "
+			"this binding's any more: nothing removed from it\n",
+			prog, b->target, b->keyslot, b->token);
+	else if (rc == -EBUSY)
+		fprintf(stderr, "%s: volume %s: keyslot %d is its last one; "
+			"removing it would lose the data: add a passphrase "
+			"first (cryptsetup luksAddKey)\n", prog, b->target,
+			b->keyslot);
+	else
+		fprintf(stderr, "%s: volume %s: cannot remove keyslot %d and "
+			"token %d: %s\n", prog, b->target, b->keyslot, b->token,
+			strerror(-rc));
+}
+
+/* The volume and keyring side; 0 to go on with the store. */
+static int revoke_binding(const struct sectag_binding *b, bool force)
+{
+	int rc = 0;
+
+	if (b->kind == SECTAG_BIND_LUKS)
+		rc = sectag_luks_revoke(NULL, b);
+	if (rc) {
+		luks_revoke_failed(b, rc);
+		if (!force) {
+			fprintf(stderr, "%s: binding %u kept; --force forgets "
+				"it anyway\n", prog, b->id);
+			return EX_FAIL;
+		}
+	}
+	rc = sectag_keyring_revoke(b);
+	if (rc)
+		fprintf(stderr, "%s: warning: cannot revoke the key of "
+			"binding %u in the keyring: %s\n", prog, b->id,
+			strerror(-rc));
+	return 0;
+}
+
+static int revoke_run(const char *path, uint32_t id, bool force)
+{
+	struct sectag_binding *b;
+	struct sectag_store st;
+	int lock, rc;
+
+	rc = store_open(path, &st, &lock, false);
+	if (rc)
+		return rc;
+	b = sectag_store_find(&st, id);
+	if (!b) {
+		fprintf(stderr, "%s: no binding %u in %s ('%s list')\n", prog,
+			id, path, prog);
+		rc = EX_FAIL;
+	}
+	if (!rc)
+		rc = revoke_binding(b, force);
+	if (!rc && (sectag_store_remove(&st, id) || store_commit(path, &st)))
+		rc = EX_FAIL;
+	if (!rc)
+		printf("revoked binding %u\n", id);
+	sectag_store_free(&st);
+	if (lock >= 0)
+		close(lock);
+	return rc;
+}
+
+int cmd_revoke(int argc, char **argv)
+{
+	const char *path;
+	bool force = false;
+	uint32_t id;
+	int rc;
+
+	rc = parse_small(argc, argv, &path, &force);
+	if (rc > 0) {
+		revoke_usage(stdout);
+		return 0;
+	}
+	if (rc || optind != argc - 1 || parse_u32(argv[optind], &id)) {
+		revoke_usage(stderr);
+		return EX_USAGE;
+	}
+	crypt_set_log_callback(NULL, crypt_errors, NULL);
+	return revoke_run(path, id, force);
+}
