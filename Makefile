@@ -78,7 +78,18 @@ $(B)/e2e/%: tests/e2e/%.c $(B)/libsectag.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
 
-tests: all $(KSFT_BIN) $(E2E_BIN)
+BENCH_BIN := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
+
+$(B)/bench/%: tests/bench/%.c $(B)/libsectag.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
+
+tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN)
+
+# Benchmarks print figures; they are not pass/fail tests.
+bench: deps
+	@$(MAKE) --no-print-directory -s tests
+	@tests/vm/run --timeout 900 -- tests/bench/bench.sh
 
 # Host unit tests run under ASan+UBSan; tests/unit/Makefile.* add their
 # programs to UNIT_BINS.
