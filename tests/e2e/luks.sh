@@ -5,7 +5,8 @@
 # enrolled for a LUKS2 volume on a loop device, and a tap releases the
 # unlock secret into the kernel keyring, where cryptsetup's builtin
 # luks2-keyring token finds it. Real cryptsetup, dm-crypt and keyutils.
-# Until sectagd exists, build/e2e/release plays the agent's part of a tap.
+# build/e2e/release plays the agent's part of a tap, so that the library
+# is tested alone; tests/e2e/agent.sh does the same through sectagd.
 #
 #   flock /tmp/sectag-vm.lock tests/vm/run --timeout 600 -- tests/e2e/luks.sh
 #
@@ -14,58 +15,16 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
-S=build/sectag
+. tests/e2e/lib.sh
 REL=build/e2e/release
-W=$(mktemp -d /tmp/sectag-e2e.XXXXXX)
 STORE=$W/store
-LOG=$W/log
 PASS=$W/passphrase
 MARK=sectag-e2e-marker
 UID_A=04A1B2C3D4E5F6
 UID_B=04B1B2C3D4E5F6
-n=0
-failed=0
-ON=
 LOOP=
 
-# ------------------------------------------------------------------ TAP
-
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-	tail -n 20 "$LOG" | sed 's/^/#   /'
-}
-# t NAME CMD...: passes when CMD succeeds.
-t() {
-	local name=$1
-	shift
-	if "$@" >"$LOG" 2>&1; then ok "$name"; else not_ok "$name"; fi
-}
-# st NAME STATUS CMD...: passes when CMD exits with STATUS.
-st() {
-	local name=$1 want=$2 rc=0
-	shift 2
-	"$@" >"$LOG" 2>&1 || rc=$?
-	echo "exit status $rc, expected $want" >>"$LOG"
-	if [ "$rc" = "$want" ]; then ok "$name"; else not_ok "$name"; fi
-}
-bail() { echo "Bail out! $*"; sed 's/^/#   /' "$LOG" 2>/dev/null; exit 1; }
-
 # --------------------------------------------------------------- helpers
-
-json_num() { sed -n "s/.*\"$1\":\(-\?[0-9]*\).*/\1/p" <<<"$2"; }
-json_str() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" <<<"$2"; }
-
-new_tag() { json_num id "$($S --json sim tag new --uid "$1")"; }
-
-# A fresh tap: TAG is then the only tag on our reader.
-tap() {
-	[ -z "$ON" ] || $S sim tag remove "$ON" >/dev/null 2>&1
-	ON=
-	$S sim tag place "$1" "$RID" && ON=$1
-}
 
 has_keyslot() {
 	cryptsetup luksDump "$LOOP" | sed -n '/^Keyslots:/,/^Tokens:/p' |
@@ -96,11 +55,6 @@ open_token() {	# name
 	cryptsetup open --token-only "$LOOP" "$1"
 }
 
-# The mapping really decrypts: the marker written with the passphrase.
-reads_marker() {	# name
-	[ "$(head -c ${#MARK} "/dev/mapper/$1")" = "$MARK" ]
-}
-
 open_read_close() {	# name
 	open_token "$1" && reads_marker "$1" && cryptsetup close "$1"
 }
@@ -112,7 +66,6 @@ enroll() {	# issuer-key: enrols the tag on the reader, prints the JSON
 
 release() { $REL --store "$STORE" --reader "$DEV" "$@"; }
 
-not() { ! "$@"; }
 
 list_has() { $S list --store "$STORE" | grep -q "$1"; }
 
@@ -163,38 +116,16 @@ trap cleanup EXIT
 
 # ----------------------------------------------------------------- setup
 
-setup_reader() {
-	local r
-	modprobe loop && modprobe dm_crypt || return 1
-	r=$($S --json sim reader add) || return 1
-	RID=$(json_num id "$r")
-	DEV=$(json_str device "$r")
-	[ -n "$RID" ] && [ -n "$DEV" ]
-}
-
 setup_tags() {
 	$S keygen "$W/issuer.key" && $S keygen "$W/other.key" || return 1
 	TAG_A=$(new_tag $UID_A) && TAG_B=$(new_tag $UID_B) &&
 		TAG_C=$(new_tag $UID_A)	# a clone of A's UID
 }
 
-setup_volume() {
-	printf 'correct horse battery staple' >"$PASS"
-	truncate -s 32M "$W/vol.img" || return 1
-	LOOP=$(losetup -f --show "$W/vol.img") || return 1
-	cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 \
-		--pbkdf-force-iterations 1000 --key-file "$PASS" "$LOOP" ||
-		return 1
-	UUID=$(cryptsetup luksUUID "$LOOP") || return 1
-	cryptsetup open --key-file "$PASS" "$LOOP" e2e-pass &&
-		printf '%s' "$MARK" | dd of=/dev/mapper/e2e-pass conv=fsync 2>/dev/null &&
-		cryptsetup close e2e-pass
-}
-
 echo "# work directory $W"
 setup_reader >"$LOG" 2>&1 || bail "cannot create a simulated reader"
 setup_tags >"$LOG" 2>&1 || bail "cannot create the keys and tags"
-setup_volume >"$LOG" 2>&1 || bail "cannot create the LUKS2 volume"
+setup_volume "$W/vol.img" >"$LOG" 2>&1 || bail "cannot create the LUKS2 volume"
 echo "# reader $DEV (sim $RID), tags A=$TAG_A B=$TAG_B clone=$TAG_C, $LOOP $UUID"
 
 # ----------------------------------------------------------------- tests

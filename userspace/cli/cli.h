@@ -3,9 +3,11 @@
 #ifndef SECTAG_CLI_H
 #define SECTAG_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nfc.h"
+#include "ntag424.h"
 
 /* Exit codes, documented in sectag(1). */
 #define EX_FAIL		1	/* the operation failed */
@@ -13,6 +15,9 @@
 #define EX_UNAVAIL	3	/* NFC subsystem, simulator or reader missing */
 #define EX_REFUSED	4	/* not genuine, or a tag we must not touch */
 #define EX_NOTAG	5	/* no tag presented within the timeout */
+
+#define DEFAULT_TIMEOUT_S	30
+#define MAX_TIMEOUT_S		86400
 
 extern const char *prog;
 extern int json;
@@ -23,6 +28,31 @@ int fail(int rc, const char *what);
 int open_nfc(struct sectag_nfc **nfc);
 /* 0, or -1 after saying what is wrong with @s. */
 int parse_u32(const char *s, uint32_t *out);
+
+/* Seconds (0: forever) into milliseconds (-1); -1 after saying why. */
+int parse_timeout(const char *s, int *ms);
+/* Upper-case hex of @p into @out (2 * n + 1 bytes). */
+void hex(const uint8_t *p, size_t n, char *out);
+
+/* A tag presented on a reader, connected (tap.c). */
+struct tap {
+	struct sectag_nfc *nfc;
+	struct sectag_nfc_dev dev;
+	struct sectag_nfc_target target;
+	struct sectag_nfc_link link;
+	struct sectag_ntag *t;
+	bool polling;			/* we started it and it still runs */
+};
+
+/*
+ * Reader @reader (name or index; NULL: the first ISO 14443 one) powered,
+ * a tag found within @timeout_ms (< 0: forever) and a session connected.
+ * @prompt (NULL: a default on a terminal) tells the user what to do.
+ * 0, or an exit code after saying what went wrong.
+ */
+int tap_begin(struct tap *tp, const char *reader, int timeout_ms,
+	      const char *prompt);
+void tap_end(struct tap *tp);
 
 /*
  * Verbs: argv[0] is the verb's name, its options follow, so getopt

@@ -32,9 +32,6 @@
 #include "store.h"
 #include "unlock.h"
 
-#define DEFAULT_TIMEOUT_S	30
-#define MAX_TIMEOUT_S		86400
-#define XFER_TIMEOUT_MS		2000
 /* cryptsetup's own limit for an interactive passphrase. */
 #define MAX_PASSPHRASE		512
 
@@ -57,24 +54,6 @@ struct enrolment {
 	bool pass_crypt;		/* pass from crypt_keyfile_device_read */
 	char device[PATH_MAX];
 };
-
-/* A tag presented on a reader, connected. */
-struct tap {
-	struct sectag_nfc *nfc;
-	struct sectag_nfc_dev dev;
-	struct sectag_nfc_target target;
-	struct sectag_nfc_link link;
-	struct sectag_ntag *t;
-	bool polling;			/* we started it and it still runs */
-};
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02X", p[i]);
-}
 
 /* ---------------------------------------------------------------------- */
 /* Store                                                                  */
@@ -148,133 +127,6 @@ static int store_commit(const char *path, const struct sectag_store *st)
 	if (rc)
 		fprintf(stderr, "%s: %s: cannot save the store: %s\n", prog,
 			path, strerror(-rc));
-	return rc;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Reader and tap (as the tag verbs do it)                                */
-
-static bool reader_matches(const struct sectag_nfc_dev *d, const char *want)
-{
-	char *end;
-	unsigned long v;
-
-	if (!strcmp(d->name, want))
-		return true;
-	errno = 0;
-	v = strtoul(want, &end, 10);
-	return !errno && *want && !*end && v == d->idx;
-}
-
-static int pick_reader(struct tap *tp, const char *want)
-{
-	struct sectag_nfc_dev *devs;
-	size_t n, i, best = SIZE_MAX;
-	int rc;
-
-	rc = sectag_nfc_list(tp->nfc, &devs, &n);
-	if (rc)
-		return fail(rc, "cannot list NFC devices");
-	for (i = 0; i < n; i++) {
-		if (want ? !reader_matches(&devs[i], want) :
-		    !(devs[i].protocols & NFC_PROTO_ISO14443_MASK))
-			continue;
-		if (best == SIZE_MAX || devs[i].idx < devs[best].idx)
-			best = i;
-	}
-	if (best != SIZE_MAX)
-		tp->dev = devs[best];
-	free(devs);
-	if (best != SIZE_MAX)
-		return 0;
-	fprintf(stderr, "%s: no NFC reader%s%s ('%s readers' lists them)\n",
-		prog, want ? " " : "", want ? want : "", prog);
-	return EX_UNAVAIL;
-}
-
-static int start_polling(struct tap *tp)
-{
-	int rc;
-
-	if (!tp->dev.powered) {
-		rc = sectag_nfc_dev_up(tp->nfc, tp->dev.idx);
-		if (rc && rc != -EALREADY)
-			return fail(rc, "cannot power the reader up");
-	}
-	rc = sectag_nfc_start_poll(tp->nfc, tp->dev.idx,
-				   NFC_PROTO_ISO14443_MASK);
-	/* EBUSY: another program polls; its reports serve us too. */
-	if (rc && rc != -EBUSY)
-		return fail(rc, "cannot start polling");
-	tp->polling = !rc;
-	return 0;
-}
-
-static int wait_tag(struct tap *tp, int timeout_ms)
-{
-	int rc;
-
-	fprintf(stderr, "%s: present the tag to enrol on %s...\n", prog,
-		tp->dev.name);
-	rc = sectag_nfc_wait_target(tp->nfc, tp->dev.idx, timeout_ms,
-				    &tp->target);
-	if (rc == -ETIMEDOUT) {
-		fprintf(stderr, "%s: no tag on %s within %d s\n", prog,
-			tp->dev.name, timeout_ms / 1000);
-		return EX_NOTAG;
-	}
-	if (rc)
-		return rc == -ENODEV ? EX_UNAVAIL : fail(rc, "waiting for a tag");
-	tp->polling = false;	/* reporting a target ends the core's poll */
-	if (!(tp->target.protocols & NFC_PROTO_ISO14443_MASK)) {
-		fprintf(stderr, "%s: not an ISO 14443-4 tag\n", prog);
-		return EX_REFUSED;
-	}
-	return 0;
-}
-
-static int connect_tag(struct tap *tp)
-{
-	int fd, rc;
-
-	fd = sectag_nfc_connect(tp->dev.idx, tp->target.idx);
-	if (fd < 0)
-		return fail(fd, "cannot connect to the tag");
-	tp->link.fd = fd;
-	tp->link.timeout_ms = XFER_TIMEOUT_MS;
-	rc = sectag_ntag_new(&tp->t, sectag_nfc_link_xfer, &tp->link);
-	return rc ? fail(rc, "cannot start a tag session") : 0;
-}
-
-static void tap_end(struct tap *tp)
-{
-	sectag_ntag_free(tp->t);
-	if (tp->link.fd >= 0)
-		close(tp->link.fd);
-	if (tp->polling)
-		sectag_nfc_stop_poll(tp->nfc, tp->dev.idx);
-	sectag_nfc_close(tp->nfc);
-	memset(tp, 0, sizeof(*tp));
-	tp->link.fd = -1;
-}
-
-static int tap_begin(struct tap *tp, const struct enroll_opts *o)
-{
-	int rc;
-
-	memset(tp, 0, sizeof(*tp));
-	tp->link.fd = -1;
-	rc = open_nfc(&tp->nfc);
-	if (!rc)
-		rc = pick_reader(tp, o->reader);
-	if (!rc)
-		rc = start_polling(tp);
-	if (!rc)
-		rc = wait_tag(tp, o->timeout_ms);
-	if (!rc)
-		rc = connect_tag(tp);
-	if (rc)
-		tap_end(tp);
 	return rc;
 }
 
@@ -451,21 +303,6 @@ static void crypt_errors(int level, const char *msg, void *ctx)
 	(void)ctx;
 	if (level == CRYPT_LOG_ERROR)
 		fprintf(stderr, "%s: cryptsetup: %s", prog, msg);
-}
-
-static int parse_timeout(const char *s, int *ms)
-{
-	uint32_t v;
-
-	if (parse_u32(s, &v))
-		return -1;
-	if (v > MAX_TIMEOUT_S) {
-		fprintf(stderr, "%s: --timeout: at most %d seconds\n", prog,
-			MAX_TIMEOUT_S);
-		return -1;
-	}
-	*ms = v ? (int)v * 1000 : -1;
-	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -715,7 +552,7 @@ static int read_tag(const struct enroll_opts *o, struct enrolment *e)
 	struct tap tp;
 	int rc;
 
-	rc = tap_begin(&tp, o);
+	rc = tap_begin(&tp, o->reader, o->timeout_ms, "present the tag to enrol");
 	if (rc)
 		return rc;
 	rc = sectag_verify(tp.t, e->issuer, e->share, e->b.uid);

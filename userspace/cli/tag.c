@@ -24,10 +24,6 @@
 #include "nfc.h"
 #include "ntag424.h"
 
-#define DEFAULT_TIMEOUT_S	30
-#define MAX_TIMEOUT_S		86400
-/* Per APDU: the tag answers in milliseconds; readers may retry. */
-#define XFER_TIMEOUT_MS		2000
 
 /* Options of the tag verbs; each verb allows a subset. */
 struct opts {
@@ -37,41 +33,8 @@ struct opts {
 	bool lock, yes, show_secret, force;
 };
 
-/* A tag presented on a reader, connected. */
-struct tap {
-	struct sectag_nfc *nfc;
-	struct sectag_nfc_dev dev;
-	struct sectag_nfc_target target;
-	struct sectag_nfc_link link;
-	struct sectag_ntag *t;
-	bool polling;			/* we started it and it still runs */
-};
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02X", p[i]);
-}
-
 /* ---------------------------------------------------------------------- */
 /* Options                                                                */
-
-static int parse_timeout(const char *s, int *ms)
-{
-	uint32_t v;
-
-	if (parse_u32(s, &v))
-		return -1;
-	if (v > MAX_TIMEOUT_S) {
-		fprintf(stderr, "%s: --timeout: at most %d seconds\n", prog,
-			MAX_TIMEOUT_S);
-		return -1;
-	}
-	*ms = v ? (int)v * 1000 : -1;
-	return 0;
-}
 
 /*
  * getopt over @argv (argv[0] is the verb) for the options named in
@@ -160,209 +123,6 @@ static const char common_help[] =
 static const char exit_help[] =
 	"Exit: 0 ok, 1 failed, 2 usage, 3 NFC/reader unavailable, 4 refused "
 	"or not\ngenuine, 5 no tag within the timeout.\n";
-
-/* ---------------------------------------------------------------------- */
-/* Reader and tap                                                         */
-
-static bool reader_matches(const struct sectag_nfc_dev *d, const char *want)
-{
-	char *end;
-	unsigned long v;
-
-	if (!strcmp(d->name, want))
-		return true;
-	errno = 0;
-	v = strtoul(want, &end, 10);
-	return !errno && *want && !*end && v == d->idx;
-}
-
-static int pick_reader(struct tap *tp, const char *want)
-{
-	struct sectag_nfc_dev *devs;
-	size_t n, i, best = SIZE_MAX;
-	int rc;
-
-	rc = sectag_nfc_list(tp->nfc, &devs, &n);
-	if (rc)
-		return fail(rc, "cannot list NFC devices");
-	for (i = 0; i < n; i++) {
-		if (want ? !reader_matches(&devs[i], want) :
-		    !(devs[i].protocols & NFC_PROTO_ISO14443_MASK))
-			continue;
-		if (best == SIZE_MAX || devs[i].idx < devs[best].idx)
-			best = i;
-	}
-	if (best != SIZE_MAX)
-		tp->dev = devs[best];
-	free(devs);
-	if (best != SIZE_MAX)
-		return 0;
-	if (want)
-		fprintf(stderr, "%s: no NFC reader '%s' ('%s readers' lists "
-			"them)\n", prog, want, prog);
-	else
-		fprintf(stderr, "%s: no ISO 14443 NFC reader found\n", prog);
-	return EX_UNAVAIL;
-}
-
-/* Makes sure the reader polls. */
-static int start_polling(struct tap *tp)
-{
-	int rc;
-
-	rc = sectag_nfc_start_poll(tp->nfc, tp->dev.idx,
-				   NFC_PROTO_ISO14443_MASK);
-	/* EBUSY: already polling (another program): its reports serve us. */
-	if (rc && rc != -EBUSY)
-		return fail(rc, "cannot start polling");
-	tp->polling = !rc;
-	return 0;
-}
-
-static void warn_if_crowded(struct tap *tp, size_t n)
-{
-	char uid[2 * sizeof(tp->target.nfcid1) + 1];
-
-	if (n < 2)
-		return;
-	hex(tp->target.nfcid1, tp->target.nfcid1_len, uid);
-	fprintf(stderr, "%s: %zu tags on %s: using the first one reported "
-		"(anticollision UID %s); present one tag at a time\n", prog, n,
-		tp->dev.name, uid);
-}
-
-/* The first target the core lists for the reader; -ENOENT if none. */
-static int first_listed(struct tap *tp)
-{
-	struct sectag_nfc_target *v;
-	size_t n;
-	int rc;
-
-	rc = sectag_nfc_targets(tp->nfc, tp->dev.idx, &v, &n);
-	if (rc)
-		return rc;
-	if (n) {
-		tp->target = v[0];
-		warn_if_crowded(tp, n);
-	}
-	free(v);
-	return n ? 0 : -ENOENT;
-}
-
-static int wait_tag(struct tap *tp, int timeout_ms)
-{
-	int rc;
-
-	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "%s: waiting for a tag on %s...\n", prog,
-			tp->dev.name);
-	rc = sectag_nfc_wait_target(tp->nfc, tp->dev.idx, timeout_ms,
-				    &tp->target);
-	if (rc == -ETIMEDOUT) {
-		fprintf(stderr, "%s: no tag on %s within %d s\n", prog,
-			tp->dev.name, timeout_ms / 1000);
-		return EX_NOTAG;
-	}
-	if (rc == -ENODEV) {
-		fprintf(stderr, "%s: reader %s went away\n", prog,
-			tp->dev.name);
-		return EX_UNAVAIL;
-	}
-	if (rc)
-		return fail(rc, "waiting for a tag");
-	/* Reporting targets ends the core's poll. */
-	tp->polling = false;
-	/* Same first target; tells how many tags are in the field. */
-	(void)first_listed(tp);
-	return 0;
-}
-
-/* 0 or -errno: the socket to tp->target, and a tag session over it. */
-static int connect_tag(struct tap *tp)
-{
-	int fd;
-
-	if (!(tp->target.protocols & NFC_PROTO_ISO14443_MASK))
-		return -EPROTONOSUPPORT;
-	fd = sectag_nfc_connect(tp->dev.idx, tp->target.idx);
-	if (fd < 0)
-		return fd;
-	tp->link.fd = fd;
-	tp->link.timeout_ms = XFER_TIMEOUT_MS;
-	return sectag_ntag_new(&tp->t, sectag_nfc_link_xfer, &tp->link);
-}
-
-/* The target index was renumbered or the tag left before we connected. */
-static bool stale(int rc)
-{
-	return rc == -ENODEV || rc == -ENOTCONN || rc == -EINVAL;
-}
-
-/*
- * A tag the core already lists is in the field (readers report losses):
- * connect to it without polling, because a new poll would report it
- * again under a new index while we talk to it. Otherwise poll and wait
- * for the core's event; retry a few times if the index went stale
- * between the report and the connection.
- */
-static int get_tag(struct tap *tp, int timeout_ms)
-{
-	int tries, rc;
-
-	if (!first_listed(tp) && !connect_tag(tp))
-		return 0;
-	for (tries = 0; tries < 3; tries++) {
-		rc = start_polling(tp);
-		if (!rc)
-			rc = wait_tag(tp, timeout_ms);
-		if (rc)
-			return rc;
-		rc = connect_tag(tp);
-		if (!rc || !stale(rc))
-			break;
-	}
-	if (rc == -EPROTONOSUPPORT) {
-		fprintf(stderr, "%s: the tag does not speak ISO 14443-4: not "
-			"an NTAG 424 DNA\n", prog);
-		return EX_REFUSED;
-	}
-	return rc ? fail(rc, "cannot connect to the tag") : 0;
-}
-
-static void tap_end(struct tap *tp)
-{
-	sectag_ntag_free(tp->t);
-	if (tp->link.fd >= 0)
-		close(tp->link.fd);
-	/* Leave the reader as found: stop a poll nobody answered. */
-	if (tp->polling)
-		sectag_nfc_stop_poll(tp->nfc, tp->dev.idx);
-	sectag_nfc_close(tp->nfc);
-	memset(tp, 0, sizeof(*tp));
-	tp->link.fd = -1;
-}
-
-/* Reader chosen and powered, a tag found and connected. */
-static int tap_begin(struct tap *tp, const struct opts *o)
-{
-	int rc;
-
-	memset(tp, 0, sizeof(*tp));
-	tp->link.fd = -1;
-	rc = open_nfc(&tp->nfc);
-	if (!rc)
-		rc = pick_reader(tp, o->reader);
-	if (!rc && !tp->dev.powered) {
-		rc = sectag_nfc_dev_up(tp->nfc, tp->dev.idx);
-		rc = rc && rc != -EALREADY ?
-		     fail(rc, "cannot power the reader up") : 0;
-	}
-	if (!rc)
-		rc = get_tag(tp, o->timeout_ms);
-	if (rc)
-		tap_end(tp);
-	return rc;
-}
 
 /* The tag said no, or is not one we may touch: rerunning will not help. */
 static bool refused(int rc)
@@ -558,7 +318,7 @@ int cmd_scan(int argc, char **argv)
 	}
 	rc = o.key_path ? load_key(&o, key) : 0;
 	if (!rc)
-		rc = tap_begin(&tp, &o);
+		rc = tap_begin(&tp, o.reader, o.timeout_ms, NULL);
 	if (rc) {
 		OPENSSL_cleanse(key, sizeof(key));
 		return rc;
@@ -671,7 +431,7 @@ int cmd_provision(int argc, char **argv)
 	if (!rc)
 		rc = confirm_lock(&o);
 	if (!rc)
-		rc = tap_begin(&tp, &o);
+		rc = tap_begin(&tp, o.reader, o.timeout_ms, NULL);
 	if (rc) {
 		OPENSSL_cleanse(key, sizeof(key));
 		return rc;
@@ -751,7 +511,7 @@ int cmd_verify(int argc, char **argv)
 	}
 	rc = load_key(&o, key);
 	if (!rc)
-		rc = tap_begin(&tp, &o);
+		rc = tap_begin(&tp, o.reader, o.timeout_ms, NULL);
 	if (rc) {
 		OPENSSL_cleanse(key, sizeof(key));
 		return rc;

@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "fileio.h"
 #include "issue.h"
 
 #define KEY_LEN		SECTAG_NTAG_KEY_LEN
@@ -119,22 +120,6 @@ int sectag_issuer_load(const char *path, uint8_t key[SECTAG_ISSUER_KEY_LEN])
 	return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* A fresh key as one hex line into the open temporary file, synced. */
 static int write_new_key(int fd)
 {
@@ -150,7 +135,7 @@ static int write_new_key(int fd)
 	for (i = 0; i < sizeof(key); i++)
 		snprintf(line + 2 * i, 3, "%02x", key[i]);
 	line[HEX_LEN] = '\n';
-	rc = write_all(fd, line, HEX_LEN + 1);
+	rc = sectag_write_all(fd, line, HEX_LEN + 1);
 	if (!rc && fsync(fd))
 		rc = -errno;
 	OPENSSL_cleanse(key, sizeof(key));
@@ -172,30 +157,6 @@ static int publish(const char *tmp, const char *path, bool overwrite)
 		return -errno;
 	unlink(tmp);
 	return 0;
-}
-
-/* Makes the rename durable: fsync the directory holding @path. */
-static int sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, rc = 0;
-
-	if (!slash)
-		dir = strdup(".");
-	else
-		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
-	if (!dir)
-		return -ENOMEM;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -errno;
-	/* Some file systems cannot sync a directory; the data is synced. */
-	if (fsync(fd) && errno != EINVAL)
-		rc = -errno;
-	close(fd);
-	return rc;
 }
 
 int sectag_issuer_keygen(const char *path, bool overwrite)
@@ -225,7 +186,7 @@ int sectag_issuer_keygen(const char *path, bool overwrite)
 	if (rc)
 		unlink(tmp);
 	else
-		rc = sync_dir(path);
+		rc = sectag_sync_dir(path);
 	free(tmp);
 	return rc;
 }

@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "fileio.h"
 #include "store.h"
 
 #define HEADER		"sectag-store 1"
@@ -604,48 +605,6 @@ static int format_store(const struct sectag_store *s, char **buf, size_t *len)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* The directory of @path, for the temporary file's fsync and rename. */
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return strdup(".");
-	return strndup(path, slash == path ? 1 : (size_t)(slash - path));
-}
-
-/* Makes the rename durable (best effort, see sectag_store_save()). */
-static void sync_dir(const char *path)
-{
-	char *dir = dir_of(path);
-	int fd;
-
-	if (!dir)
-		return;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return;
-	fsync(fd);
-	close(fd);
-}
-
 /* @buf into a fresh 0600 file beside @path, synced; @tmp gets its name. */
 static int write_temp(const char *path, const char *buf, size_t len,
 		      char **tmp)
@@ -666,7 +625,7 @@ static int write_temp(const char *path, const char *buf, size_t len,
 	}
 	rc = fchmod(fd, 0600) ? -errno : 0;
 	if (!rc)
-		rc = write_all(fd, buf, len);
+		rc = sectag_write_all(fd, buf, len);
 	if (!rc && fsync(fd))
 		rc = -errno;
 	if (close(fd) && !rc)
@@ -700,7 +659,7 @@ int sectag_store_save(const char *path, const struct sectag_store *s)
 	if (rc && tmp)
 		unlink(tmp);
 	if (!rc)
-		sync_dir(path);
+		(void)sectag_sync_dir(path);	/* best effort, see sectag_store_save() */
 	if (buf) {
 		OPENSSL_cleanse(buf, len);
 		free(buf);

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Waiting for a tap, shared by every verb that talks to a tag: pick the
+ * reader, power it up, find or wait for a tag, connect a session to it.
+ *
+ * Two tags on one reader: the NFC core reports every target in the
+ * field and activates the one we connect to; we take the first target it
+ * reports and say on stderr that there were more.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/nfc.h>
+
+#include "cli.h"
+#include "nfc.h"
+#include "ntag424.h"
+
+/* Per APDU: the tag answers in milliseconds; readers may retry. */
+#define XFER_TIMEOUT_MS		2000
+
+void hex(const uint8_t *p, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02X", p[i]);
+}
+
+int parse_timeout(const char *s, int *ms)
+{
+	uint32_t v;
+
+	if (parse_u32(s, &v))
+		return -1;
+	if (v > MAX_TIMEOUT_S) {
+		fprintf(stderr, "%s: --timeout: at most %d seconds\n", prog,
+			MAX_TIMEOUT_S);
+		return -1;
+	}
+	*ms = v ? (int)v * 1000 : -1;
+	return 0;
+}
+
+static bool reader_matches(const struct sectag_nfc_dev *d, const char *want)
+{
+	char *end;
+	unsigned long v;
+
+	if (!strcmp(d->name, want))
+		return true;
+	errno = 0;
+	v = strtoul(want, &end, 10);
+	return !errno && *want && !*end && v == d->idx;
+}
+
+static int pick_reader(struct tap *tp, const char *want)
+{
+	struct sectag_nfc_dev *devs;
+	size_t n, i, best = SIZE_MAX;
+	int rc;
+
+	rc = sectag_nfc_list(tp->nfc, &devs, &n);
+	if (rc)
+		return fail(rc, "cannot list NFC devices");
+	for (i = 0; i < n; i++) {
+		if (want ? !reader_matches(&devs[i], want) :
+		    !(devs[i].protocols & NFC_PROTO_ISO14443_MASK))
+			continue;
+		if (best == SIZE_MAX || devs[i].idx < devs[best].idx)
+			best = i;
+	}
+	if (best != SIZE_MAX)
+		tp->dev = devs[best];
+	free(devs);
+	if (best != SIZE_MAX)
+		return 0;
+	if (want)
+		fprintf(stderr, "%s: no NFC reader '%s' ('%s readers' lists "
+			"them)\n", prog, want, prog);
+	else
+		fprintf(stderr, "%s: no ISO 14443 NFC reader found\n", prog);
+	return EX_UNAVAIL;
+}
+
+/* Makes sure the reader polls. */
+static int start_polling(struct tap *tp)
+{
+	int rc;
+
+	rc = sectag_nfc_start_poll(tp->nfc, tp->dev.idx,
+				   NFC_PROTO_ISO14443_MASK);
+	/* EBUSY: already polling (another program): its reports serve us. */
+	if (rc && rc != -EBUSY)
+		return fail(rc, "cannot start polling");
+	tp->polling = !rc;
+	return 0;
+}
+
+static void warn_if_crowded(struct tap *tp, size_t n)
+{
+	char uid[2 * sizeof(tp->target.nfcid1) + 1];
+
+	if (n < 2)
+		return;
+	hex(tp->target.nfcid1, tp->target.nfcid1_len, uid);
+	fprintf(stderr, "%s: %zu tags on %s: using the first one reported "
+		"(anticollision UID %s); present one tag at a time\n", prog, n,
+		tp->dev.name, uid);
+}
+
+/* The first target the core lists for the reader; -ENOENT if none. */
+static int first_listed(struct tap *tp)
+{
+	struct sectag_nfc_target *v;
+	size_t n;
+	int rc;
+
+	rc = sectag_nfc_targets(tp->nfc, tp->dev.idx, &v, &n);
+	if (rc)
+		return rc;
+	if (n) {
+		tp->target = v[0];
+		warn_if_crowded(tp, n);
+	}
+	free(v);
+	return n ? 0 : -ENOENT;
+}
+
+static int wait_tag(struct tap *tp, int timeout_ms, const char *prompt)
+{
+	int rc;
+
+	if (prompt || isatty(STDERR_FILENO))
+		fprintf(stderr, "%s: %s on %s...\n", prog,
+			prompt ? prompt : "waiting for a tag", tp->dev.name);
+	rc = sectag_nfc_wait_target(tp->nfc, tp->dev.idx, timeout_ms,
+				    &tp->target);
+	if (rc == -ETIMEDOUT) {
+		fprintf(stderr, "%s: no tag on %s within %d s\n", prog,
+			tp->dev.name, timeout_ms / 1000);
+		return EX_NOTAG;
+	}
+	if (rc == -ENODEV) {
+		fprintf(stderr, "%s: reader %s went away\n", prog,
+			tp->dev.name);
+		return EX_UNAVAIL;
+	}
+	if (rc)
+		return fail(rc, "waiting for a tag");
+	/* Reporting targets ends the core's poll. */
+	tp->polling = false;
+	/* Same first target; tells how many tags are in the field. */
+	(void)first_listed(tp);
+	return 0;
+}
+
+/* 0 or -errno: the socket to tp->target, and a tag session over it. */
+static int connect_tag(struct tap *tp)
+{
+	int fd;
+
+	if (!(tp->target.protocols & NFC_PROTO_ISO14443_MASK))
+		return -EPROTONOSUPPORT;
+	fd = sectag_nfc_connect(tp->dev.idx, tp->target.idx);
+	if (fd < 0)
+		return fd;
+	tp->link.fd = fd;
+	tp->link.timeout_ms = XFER_TIMEOUT_MS;
+	return sectag_ntag_new(&tp->t, sectag_nfc_link_xfer, &tp->link);
+}
+
+/* The target index was renumbered or the tag left before we connected. */
+static bool stale(int rc)
+{
+	return rc == -ENODEV || rc == -ENOTCONN || rc == -EINVAL;
+}
+
+/*
+ * A tag the core already lists is in the field (readers report losses):
+ * connect to it without polling, because a new poll would report it
+ * again under a new index while we talk to it. Otherwise poll and wait
+ * for the core's event; retry a few times if the index went stale
+ * between the report and the connection.
+ */
+static int get_tag(struct tap *tp, int timeout_ms, const char *prompt)
+{
+	int tries, rc;
+
+	if (!first_listed(tp) && !connect_tag(tp))
+		return 0;
+	for (tries = 0; tries < 3; tries++) {
+		rc = start_polling(tp);
+		if (!rc)
+			rc = wait_tag(tp, timeout_ms, prompt);
+		if (rc)
+			return rc;
+		rc = connect_tag(tp);
+		if (!rc || !stale(rc))
+			break;
+	}
+	if (rc == -EPROTONOSUPPORT) {
+		fprintf(stderr, "%s: the tag does not speak ISO 14443-4: not "
+			"an NTAG 424 DNA\n", prog);
+		return EX_REFUSED;
+	}
+	return rc ? fail(rc, "cannot connect to the tag") : 0;
+}
+
+void tap_end(struct tap *tp)
+{
+	sectag_ntag_free(tp->t);
+	if (tp->link.fd >= 0)
+		close(tp->link.fd);
+	/* Leave the reader as found: stop a poll nobody answered. */
+	if (tp->polling)
+		sectag_nfc_stop_poll(tp->nfc, tp->dev.idx);
+	sectag_nfc_close(tp->nfc);
+	memset(tp, 0, sizeof(*tp));
+	tp->link.fd = -1;
+}
+
+int tap_begin(struct tap *tp, const char *reader, int timeout_ms,
+	      const char *prompt)
+{
+	int rc;
+
+	memset(tp, 0, sizeof(*tp));
+	tp->link.fd = -1;
+	rc = open_nfc(&tp->nfc);
+	if (!rc)
+		rc = pick_reader(tp, reader);
+	if (!rc && !tp->dev.powered) {
+		rc = sectag_nfc_dev_up(tp->nfc, tp->dev.idx);
+		rc = rc && rc != -EALREADY ?
+		     fail(rc, "cannot power the reader up") : 0;
+	}
+	if (!rc)
+		rc = get_tag(tp, timeout_ms, prompt);
+	if (rc)
+		tap_end(tp);
+	return rc;
+}
+
