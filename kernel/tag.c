@@ -231,18 +231,29 @@ int sectag_tag_destroy(u32 id)
 	return 0;
 }
 
-int sectag_tag_remove(u32 id)
+static bool tag_is_pulled(struct sectag_tag *tag)
 {
-	struct sectag_tag *tag;
+	bool pulled;
+
+	mutex_lock(&tag->lock);
+	pulled = tag->pulled;
+	mutex_unlock(&tag->lock);
+	return pulled;
+}
+
+/*
+ * Lift @tag off its reader. With @if_pulled only when its frame budget
+ * is spent: a pull queued for an earlier placement must not take the
+ * tag off the next one (placing resets tag->pulled, under rf_lock too).
+ */
+static int tag_remove(struct sectag_tag *tag, bool if_pulled)
+{
 	int rc = 0;
 
 	mutex_lock(&sectag_rf_lock);
-	tag = tag_get(id);
-	if (!tag) {
-		mutex_unlock(&sectag_rf_lock);
-		return -ENOENT;
-	}
-	if (READ_ONCE(tag->reader))
+	if (if_pulled && !tag_is_pulled(tag))
+		rc = -ESTALE;
+	else if (READ_ONCE(tag->reader))
 		tag_lift_and_report(tag);
 	else
 		rc = -EALREADY;
@@ -252,6 +263,17 @@ int sectag_tag_remove(u32 id)
 		sectag_tag_power_cycle(tag);
 		sectag_notify_tag(tag, NFC_SECTAG_CMD_REMOVE_TAG);
 	}
+	return rc;
+}
+
+int sectag_tag_remove(u32 id)
+{
+	struct sectag_tag *tag = tag_get(id);
+	int rc;
+
+	if (!tag)
+		return -ENOENT;
+	rc = tag_remove(tag, false);
 	sectag_tag_put(tag);
 	return rc;
 }
@@ -376,7 +398,7 @@ static void tag_pull_work(struct work_struct *work)
 	struct sectag_tag *tag = container_of(work, struct sectag_tag,
 					      pull_work);
 
-	sectag_tag_remove(tag->id);
+	tag_remove(tag, true);
 	sectag_tag_put(tag);
 }
 

@@ -109,7 +109,26 @@ static void reader_poll(struct agent *a, struct reader *r)
 		       strerror(-rc));
 }
 
-/* Every reader present, including those seen before a lost event. */
+/* Is the target we hold on @r still in the core's list? */
+static bool target_present(struct agent *a, struct reader *r)
+{
+	struct sectag_nfc_target *v;
+	bool found = false;
+	size_t i, n;
+
+	if (sectag_nfc_targets(a->nfc, r->idx, &v, &n))
+		return false;
+	for (i = 0; i < n; i++)
+		found |= v[i].idx == r->target_idx;
+	free(v);
+	return found;
+}
+
+/*
+ * Every reader present polls or holds a tag that is still there: at
+ * start, and after the event socket overran (a lost TARGET_LOST would
+ * otherwise leave a reader silent for good).
+ */
 static void readers_sync(struct agent *a)
 {
 	struct sectag_nfc_dev *devs;
@@ -120,6 +139,8 @@ static void readers_sync(struct agent *a)
 		return;
 	for (i = 0; i < n; i++) {
 		r = reader_find(a, devs[i].idx, true);
+		if (r && r->tag_fd >= 0 && !target_present(a, r))
+			tap_lost(a, r);
 		if (r && r->tag_fd < 0)
 			reader_poll(a, r);
 	}
@@ -163,6 +184,7 @@ static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
 		}
 		break;
 	case SECTAG_NFC_EV_OVERRUN:
+		syslog(LOG_WARNING, "NFC events were lost; resynchronising");
 		readers_sync(a);
 		break;
 	}

@@ -33,7 +33,11 @@ static void hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-/* Too many failures from one UID in a minute: stay quiet about it. */
+/*
+ * Too many failures from one UID in a minute: stay quiet about it. Only
+ * the log is limited: every tap is still processed, so a genuine tag
+ * works at once after a run of failures (a tag pulled away too soon).
+ */
 static bool rate_limited(struct agent *a, const uint8_t *uid, bool failed)
 {
 	int64_t now = agent_now_ms();
@@ -232,10 +236,6 @@ static void converse(struct agent *a, struct reader *r,
 		rc = sectag_tap_identify(t, uid, &rid);
 	if (!rc && rid)
 		memcpy(uid, tg->nfcid1, 4);	/* only for rate limiting */
-	if (!rc && rate_limited(a, uid, false)) {
-		sectag_ntag_free(t);
-		return;
-	}
 	if (!rc)
 		rc = sectag_store_load(a->cfg.store, &st);
 	if (!rc)
@@ -257,10 +257,16 @@ static void converse(struct agent *a, struct reader *r,
 void tap_handle(struct agent *a, struct reader *r)
 {
 	struct sectag_nfc_target tg;
-	int fd;
+	int fd, rc;
 
-	if (first_target(a, r, &tg))
+	rc = first_target(a, r, &tg);
+	if (rc) {
+		/* Gone already: its TARGET_LOST restarts the poll. */
+		syslog(LOG_DEBUG, "nfc%u: no target: %s", r->idx,
+		       strerror(-rc));
 		return;
+	}
+	syslog(LOG_DEBUG, "nfc%u: target %u", r->idx, tg.idx);
 	fd = sectag_nfc_connect(r->idx, tg.idx);
 	if (fd < 0) {
 		syslog(LOG_WARNING, "nfc%u: cannot connect to the tag: %s",

@@ -36,6 +36,8 @@ int sectag_nfc_open(struct sectag_nfc **out)
 	if (rc)
 		goto err_ev;
 	nl_socket_set_nonblocking(nfc->ev.sk);
+	/* Room for bursts of events; an overrun is still reported. */
+	nl_socket_set_buffer_size(nfc->ev.sk, 1 << 20, 0);
 	*out = nfc;
 	return 0;
 err_ev:
