@@ -18,7 +18,7 @@ packages() {
 	echo build-essential pkg-config sparse clang libclang-rt-14-dev
 	echo libnl-3-dev libnl-genl-3-dev libssl-dev libkeyutils-dev keyutils
 	echo libpam0g-dev pamtester cryptsetup-bin libcryptsetup-dev
-	echo udev jq e2fsprogs
+	echo udev jq e2fsprogs valgrind
 }
 
 missing() {

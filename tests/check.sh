@@ -117,6 +117,14 @@ run_tap e2e-provision "$LOGS/e2e-provision.log" tests/vm/run \
 echo "== sectagd: taps release keys, LUKS token unlock, clones refused (VM)"
 run_tap e2e-agent "$LOGS/e2e-agent.log" tests/vm/run \
 	--timeout "${SECTAG_E2E_TIMEOUT:-900}" -- tests/e2e/agent.sh
+
+echo "== pam_sectag: pamtester, taps, fallback, session keyring, a fake agent (VM)"
+run_tap e2e-pam "$LOGS/e2e-pam.log" tests/vm/run \
+	--timeout "${SECTAG_E2E_TIMEOUT:-900}" -- tests/e2e/pam.sh
+
+echo "== udev: systemd-udevd runs the rules on authenticated taps (VM)"
+run_tap e2e-udev "$LOGS/e2e-udev.log" tests/vm/run \
+	--timeout "${SECTAG_E2E_TIMEOUT:-600}" -- tests/e2e/udev.sh
 echo "== $(( $(date +%s) - start )) s"
 for f in "${failed[@]}"; do echo "failed: $f"; done
 echo "$pass passed, $fail failed"

@@ -221,7 +221,7 @@ t enroll_name_binding_fresh_id test "${ID_N:-0}" -gt "${ID_B:-0}"
 tap "$TAG_A"
 t name_binding_released release
 LOGON=$(keyctl search @u logon sectag:name:e2e-job 2>/dev/null)
-t logon_key_root_only key_described "$LOGON" "logon;0;0;0b0b0000;sectag:name:e2e-job"
+t logon_key_root_only key_described "$LOGON" "logon;0;0;1b1b0000;sectag:name:e2e-job"
 t logon_key_unreadable_even_by_root not keyctl print "$LOGON"
 t revoke_name_binding $S revoke "$ID_N" --store "$STORE"
 t revoke_dropped_logon_key not keyctl search @u logon sectag:name:e2e-job

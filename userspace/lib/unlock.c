@@ -24,6 +24,8 @@
 /* View, read and search for the possessor and the owner (root): no more. */
 #define KEY_PERM	(KEY_POS_VIEW | KEY_POS_READ | KEY_POS_SEARCH | \
 			 KEY_USR_VIEW | KEY_USR_READ | KEY_USR_SEARCH)
+/* Logon keys may also be linked: pam_sectag session_key links them. */
+#define LOGON_PERM	(KEY_PERM | KEY_POS_LINK | KEY_USR_LINK)
 
 /* The passphrase of a LUKS binding: printable, for cryptsetup and people. */
 static void secret_hex(const uint8_t secret[SECRET_LEN],
@@ -55,13 +57,14 @@ static const char *key_type(const struct sectag_binding *b)
  * it into the user keyring displaces any key of the same type and
  * description there, even an expired one that we could not update.
  */
-static int publish_key(key_serial_t id, unsigned int timeout_s)
+static int publish_key(key_serial_t id, unsigned int timeout_s,
+		       key_perm_t perm)
 {
 	if (timeout_s && keyctl_set_timeout(id, timeout_s) < 0)
 		return -errno;
 	if (keyctl_link(id, KEY_SPEC_USER_KEYRING) < 0)
 		return -errno;
-	if (keyctl_setperm(id, KEY_PERM) < 0)
+	if (keyctl_setperm(id, perm) < 0)
 		return -errno;
 	return 0;
 }
@@ -91,7 +94,8 @@ int sectag_keyring_add(const struct sectag_binding *b,
 	OPENSSL_cleanse(pass, sizeof(pass));
 	if (rc)
 		return rc;
-	rc = publish_key(id, timeout_s);
+	rc = publish_key(id, timeout_s, b->kind == SECTAG_BIND_LUKS ?
+			 KEY_PERM : LOGON_PERM);
 	if (rc)
 		keyctl_invalidate(id);
 	keyctl_unlink(id, KEY_SPEC_PROCESS_KEYRING);

@@ -1,0 +1,358 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# pam_sectag end to end, in the VM, as root: pamtester against PAM
+# services written here that load build/pam_sectag.so, with sectagd and
+# simulated NTAG 424 DNA tags. Alice's tag tapped while the module waits
+# authenticates alice; bob's, an unknown and a cloned tag, and no tap at
+# all fail within the timeout; a stopped agent is PAM_AUTHINFO_UNAVAIL
+# (a password line takes over); nouserok ignores users without a tag;
+# the session keyring gets alice's logon key. Then a fake agent
+# (build/e2e/fakeagent) answers garbage, oversized and malformed replies,
+# hangs up or never answers: every time the module fails cleanly, in
+# time, and valgrind sees no memory error.
+#
+#   flock /tmp/sectag-vm.lock tests/vm/run --timeout 600 -- tests/e2e/pam.sh
+#
+# TAP on stdout; the exit status is the number of failures.
+# shellcheck disable=SC2317 # helpers are called through t/st
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+
+STORE=$W/store
+CONF=$W/sectagd.conf
+SOCK=/run/sectag-e2e.$$/sock
+FSOCK=/run/sectag-e2e.$$/fake
+ALOG=$W/agent.log
+SO=$PWD/build/pam_sectag.so
+# timeout= of the services: long enough to tell a refused tap from a
+# timeout under emulation; short for the tests of the timeout itself;
+# for the fake agent.
+TO=10
+STO=3
+FTO=2
+GRACE=1000	# pam_sectag's wait for an answer past its timeout
+UID_A=04A2000000000A
+UID_B=04B2000000000B
+UID_D=04D200000000DD
+PT_OUT=$W/pamtester.out
+AGENT=
+FAKE=
+SERVICES="sectag-test sectag-short sectag-fallback sectag-nouserok sectag-fake"
+
+# pamtester, unbuffered (the cue is our signal to tap), never hanging.
+PT=(stdbuf -o0 -e0 timeout -s KILL 60 pamtester -v)
+
+cleanup() {
+	local s
+	[ -z "$AGENT" ] || kill "$AGENT" 2>/dev/null
+	[ -z "$FAKE" ] || kill "$FAKE" 2>/dev/null
+	for s in $SERVICES; do rm -f "/etc/pam.d/$s"; done
+	rm -rf "$W" "${SOCK%/*}"
+}
+trap cleanup EXIT
+
+as() {	# USER CMD...: CMD as USER, like a screen locker
+	local u
+	u=$(id -u "$1") || return 1
+	shift
+	setpriv --reuid="$u" --regid="$u" --clear-groups "$@"
+}
+
+provision() {	# tag issuer-key
+	tap "$1" && $S provision --issuer-key "$2" --reader "$DEV" --timeout 10
+}
+
+enroll() {	# tag args...
+	local tag=$1
+	shift
+	tap "$tag" && $S enroll --issuer-key "$W/issuer.key" --store "$STORE" \
+		--reader "$DEV" --timeout 10 "$@"
+}
+
+services() {
+	mkdir -p /etc/pam.d
+	cat >/etc/pam.d/sectag-test <<-EOS
+	# written by tests/e2e/pam.sh
+	auth	required	$SO timeout=$TO socket=$SOCK cue debug
+	account	required	pam_permit.so
+	session	optional	$SO session_key
+	session	required	pam_permit.so
+	EOS
+	cat >/etc/pam.d/sectag-short <<-EOS
+	auth	required	$SO timeout=$STO socket=$SOCK cue
+	EOS
+	# A tap, or else the next method (pam_permit standing for a
+	# password) only when the agent is unavailable.
+	cat >/etc/pam.d/sectag-fallback <<-EOS
+	auth	[authinfo_unavail=ignore success=done default=die]	$SO timeout=$TO socket=$SOCK cue
+	auth	required	pam_permit.so
+	EOS
+	cat >/etc/pam.d/sectag-nouserok <<-EOS
+	auth	[success=done ignore=ignore default=die]	$SO timeout=$TO socket=$SOCK cue nouserok
+	auth	required	pam_permit.so
+	EOS
+	cat >/etc/pam.d/sectag-fake <<-EOS
+	auth	required	$SO timeout=$FTO socket=$FSOCK cue
+	EOS
+	chmod 0644 /etc/pam.d/sectag-*
+}
+
+setup_all() {
+	local u
+	setup_reader || return 1
+	$S keygen "$W/issuer.key" && $S keygen "$W/other.key" || return 1
+	for u in alice bob carol; do
+		id "$u" >/dev/null 2>&1 || useradd -M "$u" || return 1
+	done
+	A=$(new_tag $UID_A) && B=$(new_tag $UID_B) && C=$(new_tag $UID_A) &&
+		D=$(new_tag $UID_D) || return 1
+	provision "$A" "$W/issuer.key" && provision "$B" "$W/issuer.key" &&
+		provision "$C" "$W/other.key" &&
+		provision "$D" "$W/issuer.key" || return 1
+	enroll "$A" --user alice && enroll "$B" --user bob || return 1
+	untap
+	cat >"$CONF" <<-EOC
+	# written by tests/e2e/pam.sh
+	store = $STORE
+	socket = $SOCK
+	EOC
+	services
+	# The insession helper: CMD in a fresh session keyring, then what
+	# that keyring holds.
+	cat >"$W/insession" <<-'EOS'
+	#!/bin/sh
+	"$@"
+	rc=$?
+	echo "session keyring: $(keyctl rlist @s)"
+	exit $rc
+	EOS
+	chmod 0755 "$W/insession"
+}
+
+start_agent() {
+	build/sectagd --foreground --debug --config "$CONF" 2>"$ALOG" &
+	AGENT=$!
+	eventually 10 test -S "$SOCK"
+}
+
+# pam_try [--tap TAG] CMD...: runs CMD (a pamtester) in the background,
+# taps TAG half a second after the module cues, and waits. Sets RC and
+# MS, the elapsed milliseconds; the output is in $PT_OUT.
+pam_try() {
+	local tag='' t0=${EPOCHREALTIME//[!0-9]/} pid
+	if [ "$1" = --tap ]; then
+		tag=$2
+		shift 2
+	fi
+	untap
+	"$@" >"$PT_OUT" 2>&1 &
+	pid=$!
+	if [ -n "$tag" ] && eventually 20 grep -q "Tap your NFC tag" "$PT_OUT"; then
+		sleep 0.5
+		tap "$tag"
+	fi
+	RC=0
+	wait "$pid" || RC=$?
+	MS=$(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000))
+}
+
+# outcome RC MESSAGE MAX-MS [MIN-MS]: the last pam_try ended so.
+outcome() {
+	cat "$PT_OUT"
+	echo "exit status $RC in $MS ms; expected $1, '$2', < $3 ms, >= ${4:-0} ms"
+	[ "$RC" = "$1" ] && grep -q -- "$2" "$PT_OUT" &&
+		[ "$MS" -lt "$3" ] && [ "$MS" -ge "${4:-0}" ]
+}
+
+OK_MSG="successfully authenticated"
+AUTH_ERR="Authentication failure"
+UNAVAIL="Authentication service cannot retrieve authentication info"
+BEFORE_TIMEOUT=$((TO * 1000))
+
+key_serial() { keyctl search @u logon "$1" 2>/dev/null; }
+drop_keys() {
+	local s
+	for s in $(keyctl rlist @u 2>/dev/null); do keyctl invalidate "$s"; done
+	return 0
+}
+# The session keyring pamtester left holds exactly KEY (or nothing: -).
+session_holds() {	# KEY
+	local got
+	got=$(sed -n 's/^session keyring: *//p' "$PT_OUT")
+	echo "session keyring holds '$got', expected '${1#-}'"
+	[ "$got" = "${1#-}" ]
+}
+
+echo "# work directory $W"
+setup_all >"$LOG" 2>&1 || bail "setup failed"
+echo "# reader $DEV, tags alice=$A bob=$B clone=$C unknown=$D"
+t agent_starts start_agent
+
+echo "# ${SECONDS} s"
+# --- the tap that logs alice in, and the ones that must not
+pam_try --tap "$A" "${PT[@]}" sectag-test alice authenticate
+t alice_tag_authenticates_alice outcome 0 "$OK_MSG" "$BEFORE_TIMEOUT"
+t module_cues_the_tap grep -q "Tap your NFC tag" "$PT_OUT"
+pam_try --tap "$B" "${PT[@]}" sectag-test alice authenticate
+t bob_tag_refused_for_alice_before_timeout outcome 1 "$AUTH_ERR" "$BEFORE_TIMEOUT"
+pam_try --tap "$B" "${PT[@]}" sectag-test bob authenticate
+t bob_tag_authenticates_bob outcome 0 "$OK_MSG" "$BEFORE_TIMEOUT"
+pam_try --tap "$D" "${PT[@]}" sectag-test alice authenticate
+t unknown_tag_refused_before_timeout outcome 1 "$AUTH_ERR" "$BEFORE_TIMEOUT"
+pam_try --tap "$C" "${PT[@]}" sectag-test alice authenticate
+t clone_refused_before_timeout outcome 1 "$AUTH_ERR" "$BEFORE_TIMEOUT"
+t agent_refused_the_clone grep -q "tag $UID_A refused: authentication failed" "$ALOG"
+pam_try "${PT[@]}" sectag-short alice authenticate
+t no_tap_fails_after_timeout outcome 1 "$AUTH_ERR" $(((STO + 3) * 1000)) $((STO * 1000))
+
+echo "# ${SECONDS} s"
+# --- users: unknown names, users without a tag, nouserok
+pam_try "${PT[@]}" sectag-test carol authenticate
+t user_without_tag_fails_at_once outcome 1 "$AUTH_ERR" "$BEFORE_TIMEOUT"
+pam_try "${PT[@]}" sectag-nouserok carol authenticate
+t nouserok_ignores_user_without_tag outcome 0 "$OK_MSG" "$BEFORE_TIMEOUT"
+pam_try --tap "$B" "${PT[@]}" sectag-nouserok alice authenticate
+t nouserok_still_wants_alice_tag outcome 1 "$AUTH_ERR" "$BEFORE_TIMEOUT"
+pam_try "${PT[@]}" sectag-test "no such user" authenticate
+t bad_user_name_is_unknown outcome 1 "User not known" "$BEFORE_TIMEOUT"
+
+echo "# ${SECONDS} s"
+# --- a screen locker runs as the user: only her own binding is hers
+pam_try --tap "$A" as alice "${PT[@]}" sectag-test alice authenticate
+t alice_unlocks_her_screen outcome 0 "$OK_MSG" "$BEFORE_TIMEOUT"
+pam_try as alice "${PT[@]}" sectag-test bob authenticate
+t alice_cannot_ask_about_bob outcome 1 "$UNAVAIL" "$BEFORE_TIMEOUT"
+
+echo "# ${SECONDS} s"
+# --- session: alice's released logon key joins the session keyring
+drop_keys
+pam_try keyctl session - "$W/insession" "${PT[@]}" sectag-test alice open_session
+t session_without_released_key_links_nothing outcome 0 "successfully opened" 10000
+t session_keyring_empty_without_key session_holds -
+tap "$B"
+t bob_tap_releases_bob_key eventually 10 key_serial sectag:user:bob
+pam_try keyctl session - "$W/insession" "${PT[@]}" sectag-test alice open_session
+t bob_key_not_linked_for_alice session_holds -
+drop_keys
+pam_try --tap "$A" keyctl session - "$W/insession" "${PT[@]}" sectag-test \
+	alice authenticate open_session
+t tap_then_session outcome 0 "successfully opened" 10000
+KEY=$(key_serial sectag:user:alice)
+echo "# alice's logon key: ${KEY:-none}"
+t session_keyring_holds_alice_key session_holds "${KEY:-none}"
+
+echo "# ${SECONDS} s"
+# --- fallback: a password line takes over only when the agent is away
+pam_try --tap "$B" "${PT[@]}" sectag-fallback alice authenticate
+t fallback_stack_refuses_wrong_tag outcome 1 "$AUTH_ERR" "$BEFORE_TIMEOUT"
+pam_try --tap "$A" "${PT[@]}" sectag-fallback alice authenticate
+t fallback_stack_takes_tap outcome 0 "$OK_MSG" "$BEFORE_TIMEOUT"
+kill -KILL "$AGENT"
+wait "$AGENT" 2>/dev/null
+AGENT=
+# The killed agent left its socket: connection refused.
+pam_try "${PT[@]}" sectag-test alice authenticate
+t dead_agent_is_authinfo_unavail outcome 1 "$UNAVAIL" "$BEFORE_TIMEOUT"
+pam_try "${PT[@]}" sectag-fallback alice authenticate
+t dead_agent_falls_back_to_password outcome 0 "$OK_MSG" "$BEFORE_TIMEOUT"
+rm -f "$SOCK"
+pam_try "${PT[@]}" sectag-test alice authenticate
+t no_agent_socket_is_authinfo_unavail outcome 1 "$UNAVAIL" "$BEFORE_TIMEOUT"
+
+echo "# ${SECONDS} s"
+# --- a fake agent: whatever it answers, a clean failure, in time
+start_fake() {	# MODE
+	build/e2e/fakeagent "$FSOCK" "$1" "$RANDOM" >"$W/fake.log" 2>&1 &
+	FAKE=$!
+	eventually 10 grep -q "^mode" "$W/fake.log"
+}
+stop_fake() {
+	kill "$FAKE" 2>/dev/null
+	wait "$FAKE" 2>/dev/null
+	FAKE=
+	rm -f "$FSOCK"
+}
+# fake MODE RUNS: RUNS pamtesters against the fake agent in MODE, each a
+# clean failure: exit status 1 with one of the two messages (not a crash,
+# 128 + signal, not a success), and connected no longer than the timeout
+# and its grace (by the fake agent's clock, pamtester's start-up aside).
+fake() {
+	local mode=$1 runs=$2 i bad=0 ms out conns
+	start_fake "$mode"
+	# Shell builtins only in the loop: a process costs 0.3 s under TCG.
+	for ((i = 1; i <= runs; i++)); do
+		pam_try timeout -s KILL 60 pamtester sectag-fake alice authenticate
+		mapfile -t out <"$PT_OUT"
+		echo "run $i: ${out[*]}; exit status $RC in $MS ms"
+		if [ "$RC" != 1 ] || [ "$MS" -ge $(((FTO + 5) * 1000)) ] ||
+			[[ ! ${out[*]} =~ $AUTH_ERR|$UNAVAIL ]]; then
+			bad=$((bad + 1))
+		fi
+	done
+	stop_fake
+	sed 's/^/fake: /' "$W/fake.log" | tail -n 30
+	while read -r ms; do
+		[ "$ms" -le $((FTO * 1000 + GRACE + 500)) ] || bad=$((bad + 1))
+	done < <(sed -n 's/^conn [0-9]*: closed after \([0-9]*\) ms$/\1/p' "$W/fake.log")
+	# Each run did talk to the fake agent (the backlog one accepts none).
+	conns=$(sed -n 's/^conn \([0-9]*\):.*/\1/p' "$W/fake.log" | sort -u | wc -l)
+	echo "$conns connections for $runs runs"
+	[ "$mode" = backlog ] && [ "$conns" != 0 ] && bad=$((bad + 1))
+	[ "$mode" != backlog ] && [ "$conns" != "$runs" ] && bad=$((bad + 1))
+	[ "$bad" = 0 ]
+}
+
+# The controls: the fake agent speaks the protocol right.
+start_fake ok
+pam_try "${PT[@]}" sectag-fake alice authenticate
+t fake_agent_ok_is_success outcome 0 "$OK_MSG" $((FTO * 1000))
+stop_fake
+start_fake fail
+pam_try "${PT[@]}" sectag-fake alice authenticate
+t fake_agent_fail_is_auth_err outcome 1 "$AUTH_ERR" $((FTO * 1000))
+stop_fake
+start_fake timeout
+pam_try "${PT[@]}" sectag-fake alice authenticate
+t fake_agent_timeout_is_auth_err outcome 1 "$AUTH_ERR" $((FTO * 1000))
+stop_fake
+
+NEAR=$(build/e2e/fakeagent --malformed-count)
+t fake_hangs_up fake close 2
+t fake_hangs_up_on_wait fake close-wait 2
+t fake_never_answers fake silent 1
+t fake_never_answers_wait fake silent-wait 1
+t fake_random_bytes fake garbage 10
+t fake_random_bytes_on_wait fake garbage-wait 10
+t fake_oversized fake oversized 2
+t fake_oversized_on_wait fake oversized-wait 2
+t fake_near_misses fake malformed-has "$NEAR"
+t fake_near_misses_on_wait fake malformed-wait "$NEAR"
+t fake_sends_a_descriptor fake fds 2
+t fake_answers_twice fake double 2
+t fake_full_backlog fake backlog 1
+
+echo "# ${SECONDS} s"
+# --- and valgrind: no memory error in the module on any of it
+vg() {	# MODE...
+	local mode rc
+	for mode in "$@"; do
+		start_fake "$mode"
+		rc=0
+		timeout -s KILL 120 valgrind -q --error-exitcode=99 \
+			pamtester sectag-fake alice authenticate || rc=$?
+		stop_fake
+		echo "valgrind, $mode: exit status $rc"
+		[ "$rc" = 1 ] || return 1
+	done
+}
+if command -v valgrind >/dev/null; then
+	t valgrind_clean_on_bad_answers vg oversized-wait garbage-wait fds
+else
+	echo "ok $((n += 1)) valgrind_clean_on_bad_answers # SKIP no valgrind"
+fi
+
+[ "$failed" = 0 ] || tail -n 40 "$ALOG" | sed 's/^/# agent: /'
+echo "# $n tests, $failed failed in $SECONDS s"
+exit "$failed"
