@@ -90,21 +90,7 @@ AGENT=$!
 wait_for 10 test -S "$W/sectagd.sock"
 sleep 0.5
 
-say "8. Tap: mutual authentication, the unlock key goes to the kernel keyring"
-run $B/sectag sim tag place "$TAG" "$RID"
-wait_for 10 keyctl search @u user "sectag:luks:$(cryptsetup luksUUID "$LOOP")"
-run keyctl show @u
-
-say "9. cryptsetup opens the volume with the token alone, no passphrase"
-run cryptsetup open --token-only "$LOOP" demo
-mount -o ro /dev/mapper/demo "$W/mnt"
-run cat "$W/mnt/hello.txt"
-umount "$W/mnt"
-cryptsetup close demo
-$B/sectag sim tag remove "$TAG"
-for k in $(keyctl rlist @u); do keyctl invalidate "$k"; done
-
-say "10. Tap the clone: it cannot authenticate with the real tag's key"
+say "8. Tap the clone first: it cannot authenticate with the real tag's key"
 run $B/sectag sim tag place "$CLONE" "$RID"
 sleep 3
 if keyctl search @u user "sectag:luks:$(cryptsetup luksUUID "$LOOP")" \
@@ -118,5 +104,20 @@ if cryptsetup open --token-only "$LOOP" demo 2>/dev/null; then
 	exit 1
 fi
 echo "cryptsetup open --token-only: refused"
+$B/sectag sim tag remove "$CLONE"
 
-say "Done: the tag opened the volume, its clone did not."
+say "9. Now the real tag: mutual authentication, the unlock key goes to the kernel keyring"
+run $B/sectag sim tag place "$TAG" "$RID"
+wait_for 10 keyctl search @u user "sectag:luks:$(cryptsetup luksUUID "$LOOP")"
+run keyctl show @u
+
+say "10. cryptsetup opens the volume with the token alone, no passphrase"
+run cryptsetup open --token-only "$LOOP" demo
+mount -o ro /dev/mapper/demo "$W/mnt"
+run cat "$W/mnt/hello.txt"
+umount "$W/mnt"
+cryptsetup close demo
+$B/sectag sim tag remove "$TAG"
+for k in $(keyctl rlist @u); do keyctl invalidate "$k"; done
+
+say "Done: the clone opened nothing; the tag opened the volume and its file was read."
