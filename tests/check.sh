@@ -106,25 +106,17 @@ echo "== kernel tests (VM)"
 run_tap vm "$LOGS/vm.log" tests/vm/run --timeout "${SECTAG_VM_TIMEOUT:-1200}" \
 	-- tests/kselftest/run.sh
 
-echo "== LUKS2 enrolment and unlock, end to end (VM)"
-run_tap e2e-luks "$LOGS/e2e-luks.log" tests/vm/run \
-	--timeout "${SECTAG_E2E_TIMEOUT:-600}" -- tests/e2e/luks.sh
-
-echo "== CLI: scan, provision, verify, interruptions, two tags (VM)"
-run_tap e2e-provision "$LOGS/e2e-provision.log" tests/vm/run \
-	--timeout "${SECTAG_E2E_TIMEOUT:-600}" -- tests/e2e/provision.sh
-
-echo "== sectagd: taps release keys, LUKS token unlock, clones refused (VM)"
-run_tap e2e-agent "$LOGS/e2e-agent.log" tests/vm/run \
-	--timeout "${SECTAG_E2E_TIMEOUT:-900}" -- tests/e2e/agent.sh
-
-echo "== pam_sectag: pamtester, taps, fallback, session keyring, a fake agent (VM)"
-run_tap e2e-pam "$LOGS/e2e-pam.log" tests/vm/run \
-	--timeout "${SECTAG_E2E_TIMEOUT:-900}" -- tests/e2e/pam.sh
-
-echo "== udev: systemd-udevd runs the rules on authenticated taps (VM)"
-run_tap e2e-udev "$LOGS/e2e-udev.log" tests/vm/run \
-	--timeout "${SECTAG_E2E_TIMEOUT:-600}" -- tests/e2e/udev.sh
+# An end-to-end script in its own VM boot: e2e NAME TIMEOUT TITLE
+e2e() {
+	echo "== $3 (VM)"
+	run_tap "e2e-$1" "$LOGS/e2e-$1.log" tests/vm/run \
+		--timeout "${SECTAG_E2E_TIMEOUT:-$2}" -- "tests/e2e/$1.sh"
+}
+e2e luks 600 "LUKS2 enrolment and unlock, end to end"
+e2e provision 600 "CLI: scan, provision, verify, interruptions, two tags"
+e2e agent 900 "sectagd: taps release keys, LUKS token unlock, clones refused"
+e2e pam 900 "pam_sectag: pamtester, taps, fallback, session keyring, a fake agent"
+e2e udev 600 "udev: systemd-udevd runs the rules on authenticated taps"
 echo "== $(( $(date +%s) - start )) s"
 for f in "${failed[@]}"; do echo "failed: $f"; done
 echo "$pass passed, $fail failed"

@@ -68,17 +68,6 @@ ctl() {	# [--as UID] REQUEST
 	$as build/e2e/ctl "$SOCK" "$1"
 }
 
-provision() {	# tag issuer-key
-	tap "$1" && $S provision --issuer-key "$2" --reader "$DEV" --timeout 10
-}
-
-enroll() {	# tag args...
-	local tag=$1
-	shift
-	tap "$tag" && $S enroll --issuer-key "$W/issuer.key" --store "$STORE" \
-		--reader "$DEV" --timeout 10 "$@"
-}
-
 setup_all() {
 	setup_reader && setup_volume "$W/vol.img" || return 1
 	$S keygen "$W/issuer.key" && $S keygen "$W/other.key" || return 1

@@ -62,6 +62,19 @@ untap() {
 	ON=
 }
 
+# provision TAG KEY: issue TAG with issuer key KEY on our reader.
+provision() {
+	tap "$1" && $S provision --issuer-key "$2" --reader "$DEV" --timeout 10
+}
+
+# enroll TAG ARGS...: enrol TAG (issued with $W/issuer.key) into $STORE.
+enroll() {
+	local tag=$1
+	shift
+	tap "$tag" && $S enroll --issuer-key "$W/issuer.key" --store "$STORE" \
+		--reader "$DEV" --timeout 10 "$@"
+}
+
 setup_reader() {
 	local r
 	modprobe loop && modprobe dm_crypt || return 1

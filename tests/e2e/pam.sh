@@ -60,17 +60,6 @@ as() {	# USER CMD...: CMD as USER, like a screen locker
 	setpriv --reuid="$u" --regid="$u" --clear-groups "$@"
 }
 
-provision() {	# tag issuer-key
-	tap "$1" && $S provision --issuer-key "$2" --reader "$DEV" --timeout 10
-}
-
-enroll() {	# tag args...
-	local tag=$1
-	shift
-	tap "$tag" && $S enroll --issuer-key "$W/issuer.key" --store "$STORE" \
-		--reader "$DEV" --timeout 10 "$@"
-}
-
 services() {
 	mkdir -p /etc/pam.d
 	cat >/etc/pam.d/sectag-test <<-EOS

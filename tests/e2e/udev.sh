@@ -43,17 +43,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-provision() {	# tag issuer-key
-	tap "$1" && $S provision --issuer-key "$2" --reader "$DEV" --timeout 10
-}
-
-enroll() {	# tag args...
-	local tag=$1
-	shift
-	tap "$tag" && $S enroll --issuer-key "$W/issuer.key" --store "$STORE" \
-		--reader "$DEV" --timeout 10 "$@"
-}
-
 binding_id() {	# target
 	local b
 	b=$($S --json list --store "$STORE" |
