@@ -80,7 +80,12 @@ struct released {
 	char target[128];
 	uint32_t id;
 };
-void ctl_tap_result(struct agent *a, const struct released *rel, int n);
+/*
+ * A tap on reader @r ended: the bindings it released (@n of them, none:
+ * refused, unknown or foreign). Answers at most one waiting request.
+ */
+void ctl_tap_result(struct agent *a, const struct reader *r,
+		    const struct released *rel, size_t n);
 void ctl_expire(struct agent *a);
 void ctl_close(struct agent *a, struct client *c);
 

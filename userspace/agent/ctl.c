@@ -198,10 +198,14 @@ void ctl_input(struct agent *a, struct client *c)
 		reply(c, "FAIL bad request");
 }
 
-void ctl_tap_result(struct agent *a, const struct released *rel, int n)
+void ctl_tap_result(struct agent *a, const struct reader *r,
+		    const struct released *rel, size_t n)
 {
 	char msg[32];
-	int i, j;
+	size_t j;
+	int i;
+
+	(void)r;
 
 	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
 		struct client *c = &a->clients[i];

@@ -251,7 +251,7 @@ static void converse(struct agent *a, struct reader *r,
 		syslog(LOG_NOTICE, "nfc%u: tag %s%s refused: %s", r->idx,
 		       rid ? "random-id " : "", uidhex, why);
 	}
-	ctl_tap_result(a, rel, n);
+	ctl_tap_result(a, r, rel, n);
 }
 
 void tap_handle(struct agent *a, struct reader *r)
