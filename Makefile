@@ -25,7 +25,7 @@ KSFT_SRC := $(wildcard tests/kselftest/*.c)
 KSFT_BIN := $(KSFT_SRC:tests/kselftest/%.c=$(B)/kselftest/%)
 LINUX_SRC := /usr/src/linux-source-6.1.tar.xz
 
-.PHONY: all module lib progs unit tests check demo deps install clean bench fuzz fuzz-build
+.PHONY: all module lib progs unit tests check demo deps install clean bench fuzz fuzz-build fuzz-seeds
 
 all: module lib progs
 
@@ -98,25 +98,52 @@ UNIT_BINS :=
 -include $(wildcard tests/unit/Makefile.*)
 unit: $(UNIT_BINS)
 
-# libFuzzer targets, one per parser surface (fuzz/*.c). make check runs
-# each briefly; make fuzz runs each for FUZZ_SECONDS.
+# libFuzzer targets, one per parser surface (fuzz/*.c, see
+# Documentation/fuzzing.md). Each is built from its harness and the
+# production sources it feeds: FUZZ_SRC_<harness>, else FUZZ_SRC.
+# make fuzz runs each for FUZZ_RUNS executions (FUZZ_MAX_SECONDS is only
+# a safety bound) and fails on any crash or if a run stops short;
+# make check runs each for SECTAG_FUZZ_SECONDS (default 10).
 FUZZ_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/*.c))
-FUZZ_SECONDS ?= 300
-FUZZ_LIB := userspace/lib/ntag424.c userspace/lib/ntag424_sm.c
+FUZZ_RUNS ?= 10000000
+FUZZ_MAX_SECONDS ?= 7200
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Iuserspace/lib -Iuapi $(NL_CFLAGS)
+FUZZ_LDLIBS := $(NL_LIBS) -lcrypto
+FUZZ_SRC := userspace/lib/ntag424.c userspace/lib/ntag424_sm.c \
+	$(wildcard userspace/lib/agent.c)
+FUZZ_SRC_fuzz_store := userspace/lib/store.c userspace/lib/fileio.c
+FUZZ_SRC_fuzz_config := userspace/agent/config.c
+FUZZ_SRC_fuzz_nfc_reply := userspace/lib/nfc.c userspace/lib/genl.c
+FUZZ_SRC_fuzz_sim_reply := userspace/lib/sim.c userspace/lib/genl.c
+# fuzz_config #includes config.c: it is a prerequisite, not a source.
+FUZZ_INCLUDED := userspace/agent/config.c
 
-$(B)/fuzz/%: fuzz/%.c $(FUZZ_LIB) $(wildcard userspace/lib/*.h)
+.SECONDEXPANSION:
+$(B)/fuzz/%: fuzz/%.c $$(or $$(FUZZ_SRC_$$*),$$(FUZZ_SRC)) \
+		$(wildcard userspace/lib/*.h userspace/agent/*.h)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-$*
-	clang -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g \
-		-fsanitize=fuzzer,address,undefined -Iuserspace/lib -Iuapi \
-		-o $@ $< $(FUZZ_LIB) -lcrypto
+	clang $(FUZZ_CFLAGS) -o $@ $(filter-out $(FUZZ_INCLUDED),$(filter %.c,$^)) \
+		$(FUZZ_LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
+# Seed corpora (committed): written by the production code.
+$(B)/fuzz/mkseeds: fuzz/seeds/mkseeds.c $(B)/libsectag.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuapi/linux -o $@ $< \
+		$(B)/libsectag.a $(LDLIBS)
+
+fuzz-seeds: $(B)/fuzz/mkseeds
+	$(B)/fuzz/mkseeds fuzz/corpus
+	mkdir -p fuzz/corpus/fuzz_config
+	cp etc/sectagd.conf fuzz/corpus/fuzz_config/sample
+	sed 's/^#\([a-z_]* =\)/\1/' etc/sectagd.conf >fuzz/corpus/fuzz_config/all-set
+
 fuzz: fuzz-build
-	@for f in $(FUZZ_BINS); do \
-		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus-$${f##*/} || exit 1; \
-	done
+	@fuzz/run.sh --runs $(FUZZ_RUNS) --max-seconds $(FUZZ_MAX_SECONDS) \
+		$(FUZZ_BINS)
 
 deps:
 	@scripts/deps.sh

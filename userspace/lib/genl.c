@@ -54,36 +54,49 @@ struct nl_msg *sectag_genl_msg(const struct sectag_genl *g, uint8_t cmd,
 	return msg;
 }
 
+int sectag_genl_parse_msg(const struct nlmsghdr *nlh, size_t len,
+			  int maxattr, const struct nla_policy *policy,
+			  struct nlattr **tb, uint8_t *cmd)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)nlh;
+
+	if (!nlh || len < NLMSG_HDRLEN || nlh->nlmsg_len > len ||
+	    nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+		return -EPROTO;
+	/* Checks every attribute's header and, with @policy, its length. */
+	if (genlmsg_parse(h, 0, tb, maxattr, (struct nla_policy *)policy))
+		return -EPROTO;
+	if (cmd)
+		*cmd = ((const struct genlmsghdr *)nlmsg_data(h))->cmd;
+	return 0;
+}
+
 int sectag_genl_parse(struct nl_msg *msg, int maxattr, struct nlattr **tb,
 		      uint8_t *cmd)
 {
-	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 
-	if (cmd)
-		*cmd = gh->cmd;
-	return genlmsg_parse(nlmsg_hdr(msg), 0, tb, maxattr, NULL) ? -EPROTO : 0;
+	/* libnl sized the message after nlmsg_len when it received it. */
+	return sectag_genl_parse_msg(nlh, nlh->nlmsg_len, maxattr, NULL, tb,
+				     cmd);
 }
 
 struct call {
 	int err;
 	int done;
-	int maxattr;
-	sectag_genl_parse_fn fn;
+	sectag_genl_msg_fn fn;
 	void *arg;
 };
 
 static int on_valid(struct nl_msg *msg, void *arg)
 {
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct call *c = arg;
-	struct nlattr *tb[c->maxattr + 1];
-	uint8_t cmd;
 	int rc;
 
 	if (!c->fn || c->err)
 		return NL_OK;
-	rc = sectag_genl_parse(msg, c->maxattr, tb, &cmd);
-	if (!rc)
-		rc = c->fn(tb, cmd, c->arg);
+	rc = c->fn(nlh, nlh->nlmsg_len, c->arg);
 	if (rc)
 		c->err = rc;
 	return NL_OK;
@@ -107,10 +120,10 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
-int sectag_genl_call(struct sectag_genl *g, struct nl_msg *msg, int maxattr,
-		     sectag_genl_parse_fn fn, void *arg)
+int sectag_genl_request(struct sectag_genl *g, struct nl_msg *msg,
+			sectag_genl_msg_fn fn, void *arg)
 {
-	struct call c = { .maxattr = maxattr, .fn = fn, .arg = arg };
+	struct call c = { .fn = fn, .arg = arg };
 	struct nl_cb *cb;
 	int rc;
 
@@ -132,6 +145,32 @@ int sectag_genl_call(struct sectag_genl *g, struct nl_msg *msg, int maxattr,
 	if (rc < 0 && !c.err)
 		return -EIO;
 	return c.err;
+}
+
+/* sectag_genl_call() on top of sectag_genl_request(). */
+struct attrs_call {
+	int maxattr;
+	sectag_genl_parse_fn fn;
+	void *arg;
+};
+
+static int on_attrs(const struct nlmsghdr *nlh, size_t len, void *arg)
+{
+	struct attrs_call *a = arg;
+	struct nlattr *tb[a->maxattr + 1];
+	uint8_t cmd;
+	int rc;
+
+	rc = sectag_genl_parse_msg(nlh, len, a->maxattr, NULL, tb, &cmd);
+	return rc ? rc : a->fn(tb, cmd, a->arg);
+}
+
+int sectag_genl_call(struct sectag_genl *g, struct nl_msg *msg, int maxattr,
+		     sectag_genl_parse_fn fn, void *arg)
+{
+	struct attrs_call a = { .maxattr = maxattr, .fn = fn, .arg = arg };
+
+	return sectag_genl_request(g, msg, fn ? on_attrs : NULL, &a);
 }
 
 int sectag_genl_subscribe(struct sectag_genl *g, const char *family,

@@ -2,6 +2,7 @@
 /* The kernel NFC API: "nfc" generic netlink family and AF_NFC sockets. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -63,28 +64,41 @@ int sectag_nfc_event_fd(const struct sectag_nfc *nfc)
 	return nl_socket_get_fd(nfc->ev.sk);
 }
 
+/*
+ * The attributes we read, typed: a message where one of them is too
+ * short (or a string is not terminated) is malformed and rejected whole.
+ * NFCID1 is variable-length: one longer than we can hold is left out.
+ */
+static const struct nla_policy nfc_policy[NFC_ATTR_MAX + 1] = {
+	[NFC_ATTR_DEVICE_INDEX]		= { .type = NLA_U32 },
+	[NFC_ATTR_DEVICE_NAME]		= { .type = NLA_STRING },
+	[NFC_ATTR_PROTOCOLS]		= { .type = NLA_U32 },
+	[NFC_ATTR_TARGET_INDEX]		= { .type = NLA_U32 },
+	[NFC_ATTR_TARGET_SENS_RES]	= { .type = NLA_U16 },
+	[NFC_ATTR_TARGET_SEL_RES]	= { .type = NLA_U8 },
+	[NFC_ATTR_DEVICE_POWERED]	= { .type = NLA_U8 },
+};
+
+static int parse(const void *msg, size_t len, struct nlattr **tb,
+		 uint8_t *cmd)
+{
+	return sectag_genl_parse_msg(msg, len, NFC_ATTR_MAX, nfc_policy, tb,
+				     cmd);
+}
+
 static uint32_t get_u32(struct nlattr **tb, int attr)
 {
 	return tb[attr] ? nla_get_u32(tb[attr]) : 0;
 }
 
-struct devs {
-	struct sectag_nfc_dev *v;
-	size_t n;
-};
-
-static int add_dev(struct nlattr **tb, uint8_t cmd, void *arg)
+int sectag_nfc_parse_dev(const void *msg, size_t len,
+			 struct sectag_nfc_dev *dev)
 {
-	struct devs *d = arg;
-	struct sectag_nfc_dev *v, *dev;
+	struct nlattr *tb[NFC_ATTR_MAX + 1];
 
-	(void)cmd;
-	v = realloc(d->v, (d->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	d->v = v;
-	dev = &v[d->n++];
 	memset(dev, 0, sizeof(*dev));
+	if (parse(msg, len, tb, NULL))
+		return -EPROTO;
 	dev->idx = get_u32(tb, NFC_ATTR_DEVICE_INDEX);
 	dev->protocols = get_u32(tb, NFC_ATTR_PROTOCOLS);
 	dev->powered = tb[NFC_ATTR_DEVICE_POWERED] &&
@@ -92,6 +106,89 @@ static int add_dev(struct nlattr **tb, uint8_t cmd, void *arg)
 	if (tb[NFC_ATTR_DEVICE_NAME])
 		nla_strlcpy(dev->name, tb[NFC_ATTR_DEVICE_NAME],
 			    sizeof(dev->name));
+	return 0;
+}
+
+int sectag_nfc_parse_target(const void *msg, size_t len, uint32_t dev_idx,
+			    struct sectag_nfc_target *tg)
+{
+	struct nlattr *tb[NFC_ATTR_MAX + 1];
+	struct nlattr *id;
+
+	memset(tg, 0, sizeof(*tg));
+	if (parse(msg, len, tb, NULL))
+		return -EPROTO;
+	id = tb[NFC_ATTR_TARGET_NFCID1];
+	tg->dev_idx = dev_idx;
+	tg->idx = get_u32(tb, NFC_ATTR_TARGET_INDEX);
+	tg->protocols = get_u32(tb, NFC_ATTR_PROTOCOLS);
+	if (tb[NFC_ATTR_TARGET_SENS_RES])
+		tg->sens_res = nla_get_u16(tb[NFC_ATTR_TARGET_SENS_RES]);
+	if (tb[NFC_ATTR_TARGET_SEL_RES])
+		tg->sel_res = nla_get_u8(tb[NFC_ATTR_TARGET_SEL_RES]);
+	if (id && nla_len(id) <= (int)sizeof(tg->nfcid1)) {
+		tg->nfcid1_len = nla_len(id);
+		memcpy(tg->nfcid1, nla_data(id), tg->nfcid1_len);
+	}
+	return 0;
+}
+
+int sectag_nfc_parse_event(const void *msg, size_t len,
+			   struct sectag_nfc_event *ev)
+{
+	static const struct {
+		uint8_t cmd;
+		enum sectag_nfc_event_type type;
+	} map[] = {
+		{ NFC_EVENT_DEVICE_ADDED, SECTAG_NFC_EV_DEVICE_ADDED },
+		{ NFC_EVENT_DEVICE_REMOVED, SECTAG_NFC_EV_DEVICE_REMOVED },
+		{ NFC_EVENT_TARGETS_FOUND, SECTAG_NFC_EV_TARGETS_FOUND },
+		{ NFC_EVENT_TARGET_LOST, SECTAG_NFC_EV_TARGET_LOST },
+	};
+	struct nlattr *tb[NFC_ATTR_MAX + 1];
+	uint8_t cmd;
+	size_t i;
+
+	memset(ev, 0, sizeof(*ev));
+	if (parse(msg, len, tb, &cmd))
+		return -EPROTO;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].cmd == cmd)
+			ev->type = map[i].type;
+	/* TARGET_LOST may name the device ("nfcN") instead of indexing it. */
+	if (tb[NFC_ATTR_DEVICE_INDEX])
+		ev->dev_idx = nla_get_u32(tb[NFC_ATTR_DEVICE_INDEX]);
+	else if (!tb[NFC_ATTR_DEVICE_NAME] ||
+		 sscanf(nla_get_string(tb[NFC_ATTR_DEVICE_NAME]), "nfc%u",
+			&ev->dev_idx) != 1)
+		ev->type = 0;
+	if (!ev->type) {
+		memset(ev, 0, sizeof(*ev));
+		return 0;
+	}
+	ev->target_idx = get_u32(tb, NFC_ATTR_TARGET_INDEX);
+	return 1;
+}
+
+struct devs {
+	struct sectag_nfc_dev *v;
+	size_t n;
+};
+
+static int add_dev(const struct nlmsghdr *nlh, size_t len, void *arg)
+{
+	struct sectag_nfc_dev dev, *v;
+	struct devs *d = arg;
+	int rc;
+
+	rc = sectag_nfc_parse_dev(nlh, len, &dev);
+	if (rc)
+		return rc;
+	v = realloc(d->v, (d->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	d->v = v;
+	v[d->n++] = dev;
 	return 0;
 }
 
@@ -108,11 +205,11 @@ static struct nl_msg *dev_msg(struct sectag_nfc *nfc, uint8_t cmd, int flags,
 }
 
 static int call(struct sectag_nfc *nfc, struct nl_msg *msg,
-		sectag_genl_parse_fn fn, void *arg)
+		sectag_genl_msg_fn fn, void *arg)
 {
 	if (!msg)
 		return -ENOMEM;
-	return sectag_genl_call(&nfc->cmd, msg, NFC_ATTR_MAX, fn, arg);
+	return sectag_genl_request(&nfc->cmd, msg, fn, arg);
 }
 
 int sectag_nfc_list(struct sectag_nfc *nfc, struct sectag_nfc_dev **devs,
@@ -180,30 +277,20 @@ struct targets {
 	uint32_t dev_idx;
 };
 
-static int add_target(struct nlattr **tb, uint8_t cmd, void *arg)
+static int add_target(const struct nlmsghdr *nlh, size_t len, void *arg)
 {
+	struct sectag_nfc_target tg, *v;
 	struct targets *t = arg;
-	struct sectag_nfc_target *v, *tg;
-	struct nlattr *id = tb[NFC_ATTR_TARGET_NFCID1];
+	int rc;
 
-	(void)cmd;
+	rc = sectag_nfc_parse_target(nlh, len, t->dev_idx, &tg);
+	if (rc)
+		return rc;
 	v = realloc(t->v, (t->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	t->v = v;
-	tg = &v[t->n++];
-	memset(tg, 0, sizeof(*tg));
-	tg->dev_idx = t->dev_idx;
-	tg->idx = get_u32(tb, NFC_ATTR_TARGET_INDEX);
-	tg->protocols = get_u32(tb, NFC_ATTR_PROTOCOLS);
-	if (tb[NFC_ATTR_TARGET_SENS_RES])
-		tg->sens_res = nla_get_u16(tb[NFC_ATTR_TARGET_SENS_RES]);
-	if (tb[NFC_ATTR_TARGET_SEL_RES])
-		tg->sel_res = nla_get_u8(tb[NFC_ATTR_TARGET_SEL_RES]);
-	if (id && nla_len(id) <= (int)sizeof(tg->nfcid1)) {
-		tg->nfcid1_len = nla_len(id);
-		memcpy(tg->nfcid1, nla_data(id), tg->nfcid1_len);
-	}
+	v[t->n++] = tg;
 	return 0;
 }
 
@@ -239,17 +326,16 @@ struct wait {
 
 static int on_event(struct nl_msg *msg, void *arg)
 {
-	struct nlattr *tb[NFC_ATTR_MAX + 1];
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct sectag_nfc_event ev;
 	struct wait *w = arg;
-	uint8_t cmd;
 
-	if (sectag_genl_parse(msg, NFC_ATTR_MAX, tb, &cmd) ||
-	    !tb[NFC_ATTR_DEVICE_INDEX] ||
-	    nla_get_u32(tb[NFC_ATTR_DEVICE_INDEX]) != w->idx)
+	if (sectag_nfc_parse_event(nlh, nlh->nlmsg_len, &ev) != 1 ||
+	    ev.dev_idx != w->idx)
 		return NL_OK;
-	if (cmd == NFC_EVENT_TARGETS_FOUND)
+	if (ev.type == SECTAG_NFC_EV_TARGETS_FOUND)
 		w->found = 1;
-	else if (cmd == NFC_EVENT_DEVICE_REMOVED)
+	else if (ev.type == SECTAG_NFC_EV_DEVICE_REMOVED)
 		w->found = -ENODEV;
 	return NL_OK;
 }
@@ -394,37 +480,12 @@ struct ev_ctx {
 
 static int on_any_event(struct nl_msg *msg, void *arg)
 {
-	static const struct {
-		uint8_t cmd;
-		enum sectag_nfc_event_type type;
-	} map[] = {
-		{ NFC_EVENT_DEVICE_ADDED, SECTAG_NFC_EV_DEVICE_ADDED },
-		{ NFC_EVENT_DEVICE_REMOVED, SECTAG_NFC_EV_DEVICE_REMOVED },
-		{ NFC_EVENT_TARGETS_FOUND, SECTAG_NFC_EV_TARGETS_FOUND },
-		{ NFC_EVENT_TARGET_LOST, SECTAG_NFC_EV_TARGET_LOST },
-	};
-	struct nlattr *tb[NFC_ATTR_MAX + 1];
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct ev_ctx *c = arg;
-	struct sectag_nfc_event ev = { 0 };
-	uint8_t cmd;
-	size_t i;
+	struct sectag_nfc_event ev;
 
-	if (sectag_genl_parse(msg, NFC_ATTR_MAX, tb, &cmd))
-		return NL_OK;
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (map[i].cmd == cmd)
-			ev.type = map[i].type;
-	/* TARGET_LOST names the device ("nfcN") instead of indexing it. */
-	if (tb[NFC_ATTR_DEVICE_INDEX])
-		ev.dev_idx = nla_get_u32(tb[NFC_ATTR_DEVICE_INDEX]);
-	else if (!tb[NFC_ATTR_DEVICE_NAME] ||
-		 sscanf(nla_get_string(tb[NFC_ATTR_DEVICE_NAME]), "nfc%u",
-			&ev.dev_idx) != 1)
-		return NL_OK;
-	if (!ev.type)
-		return NL_OK;
-	ev.target_idx = get_u32(tb, NFC_ATTR_TARGET_INDEX);
-	c->fn(&ev, c->arg);
+	if (sectag_nfc_parse_event(nlh, nlh->nlmsg_len, &ev) == 1)
+		c->fn(&ev, c->arg);
 	return NL_OK;
 }
 

@@ -81,6 +81,21 @@ typedef void (*sectag_nfc_event_fn)(const struct sectag_nfc_event *ev,
 int sectag_nfc_read_events(struct sectag_nfc *nfc, sectag_nfc_event_fn fn,
 			   void *arg);
 
+/*
+ * The parsers behind the socket I/O (the transport seam): one message
+ * of the "nfc" generic netlink family, @len bytes at @msg as received,
+ * which may be anything. Returns 0 (or, for an event, 1 when it is one
+ * of the types above and names a device, 0 when it is to be ignored),
+ * -EPROTO for a malformed message: a length out of bounds, an attribute
+ * we read with the wrong size, an unterminated name.
+ */
+int sectag_nfc_parse_dev(const void *msg, size_t len,
+			 struct sectag_nfc_dev *dev);
+int sectag_nfc_parse_target(const void *msg, size_t len, uint32_t dev_idx,
+			    struct sectag_nfc_target *target);
+int sectag_nfc_parse_event(const void *msg, size_t len,
+			   struct sectag_nfc_event *ev);
+
 /* AF_NFC raw socket connected to an ISO-DEP target; close() it. */
 int sectag_nfc_connect(uint32_t dev_idx, uint32_t target_idx);
 /*

@@ -41,6 +41,33 @@ int sectag_sim_fd(const struct sectag_sim *sim)
 	return nl_socket_get_fd(sim->g.sk);
 }
 
+/*
+ * The attributes we read, typed: a message where one of them is too
+ * short (or the name is not terminated) is malformed and rejected whole.
+ * A UID or frame of another length than we can hold is left out.
+ */
+static const struct nla_policy sim_policy[NFC_SECTAG_ATTR_MAX + 1] = {
+	[NFC_SECTAG_ATTR_READER_ID]	= { .type = NLA_U32 },
+	[NFC_SECTAG_ATTR_NFC_INDEX]	= { .type = NLA_U32 },
+	[NFC_SECTAG_ATTR_NAME]		= { .type = NLA_STRING },
+	[NFC_SECTAG_ATTR_FLAGS]		= { .type = NLA_U32 },
+	[NFC_SECTAG_ATTR_POWERED]	= { .type = NLA_U8 },
+	[NFC_SECTAG_ATTR_POLLING]	= { .type = NLA_U8 },
+	[NFC_SECTAG_ATTR_TAG_ID]	= { .type = NLA_U32 },
+	[NFC_SECTAG_ATTR_PROFILE]	= { .type = NLA_U32 },
+	[NFC_SECTAG_ATTR_PERSONALISED]	= { .type = NLA_U8 },
+	[NFC_SECTAG_ATTR_RANDOM_ID]	= { .type = NLA_U8 },
+	[NFC_SECTAG_ATTR_FAIL_CTR]	= { .type = NLA_U32 },
+	[NFC_SECTAG_ATTR_COOKIE]	= { .type = NLA_U64 },
+};
+
+static int parse(const void *msg, size_t len, struct nlattr **tb,
+		 uint8_t *cmd)
+{
+	return sectag_genl_parse_msg(msg, len, NFC_SECTAG_ATTR_MAX,
+				     sim_policy, tb, cmd);
+}
+
 static uint32_t get_u32(struct nlattr **tb, int attr)
 {
 	return tb[attr] ? nla_get_u32(tb[attr]) : 0;
@@ -51,9 +78,14 @@ static bool get_flag(struct nlattr **tb, int attr)
 	return tb[attr] && nla_get_u8(tb[attr]);
 }
 
-static void parse_reader(struct nlattr **tb, struct sectag_sim_reader *r)
+int sectag_sim_parse_reader(const void *msg, size_t len,
+			    struct sectag_sim_reader *r)
 {
+	struct nlattr *tb[NFC_SECTAG_ATTR_MAX + 1];
+
 	memset(r, 0, sizeof(*r));
+	if (parse(msg, len, tb, NULL))
+		return -EPROTO;
 	r->id = get_u32(tb, NFC_SECTAG_ATTR_READER_ID);
 	r->nfc_index = get_u32(tb, NFC_SECTAG_ATTR_NFC_INDEX);
 	r->flags = get_u32(tb, NFC_SECTAG_ATTR_FLAGS);
@@ -61,11 +93,16 @@ static void parse_reader(struct nlattr **tb, struct sectag_sim_reader *r)
 	r->polling = get_flag(tb, NFC_SECTAG_ATTR_POLLING);
 	if (tb[NFC_SECTAG_ATTR_NAME])
 		nla_strlcpy(r->name, tb[NFC_SECTAG_ATTR_NAME], sizeof(r->name));
+	return 0;
 }
 
-static void parse_tag(struct nlattr **tb, struct sectag_sim_tag *t)
+int sectag_sim_parse_tag(const void *msg, size_t len, struct sectag_sim_tag *t)
 {
+	struct nlattr *tb[NFC_SECTAG_ATTR_MAX + 1];
+
 	memset(t, 0, sizeof(*t));
+	if (parse(msg, len, tb, NULL))
+		return -EPROTO;
 	t->id = get_u32(tb, NFC_SECTAG_ATTR_TAG_ID);
 	t->profile = get_u32(tb, NFC_SECTAG_ATTR_PROFILE);
 	t->flags = get_u32(tb, NFC_SECTAG_ATTR_FLAGS);
@@ -76,6 +113,29 @@ static void parse_tag(struct nlattr **tb, struct sectag_sim_tag *t)
 	if (tb[NFC_SECTAG_ATTR_UID] &&
 	    nla_len(tb[NFC_SECTAG_ATTR_UID]) == sizeof(t->uid))
 		memcpy(t->uid, nla_data(tb[NFC_SECTAG_ATTR_UID]), sizeof(t->uid));
+	return 0;
+}
+
+int sectag_sim_parse_frame(const void *msg, size_t len,
+			   struct sectag_sim_frame *f)
+{
+	struct nlattr *tb[NFC_SECTAG_ATTR_MAX + 1];
+	struct nlattr *frame;
+	uint8_t cmd;
+
+	memset(f, 0, sizeof(*f));
+	if (parse(msg, len, tb, &cmd))
+		return -EPROTO;
+	frame = tb[NFC_SECTAG_ATTR_FRAME];
+	if (cmd != NFC_SECTAG_CMD_RELAY_FRAME || !tb[NFC_SECTAG_ATTR_TAG_ID] ||
+	    !tb[NFC_SECTAG_ATTR_COOKIE] || !frame ||
+	    nla_len(frame) > (int)sizeof(f->data))
+		return 0;
+	f->tag_id = nla_get_u32(tb[NFC_SECTAG_ATTR_TAG_ID]);
+	f->cookie = nla_get_u64(tb[NFC_SECTAG_ATTR_COOKIE]);
+	f->len = nla_len(frame);
+	memcpy(f->data, nla_data(frame), f->len);
+	return 1;
 }
 
 /* Collects replies into a growing array of @size-byte records. */
@@ -83,36 +143,38 @@ struct collect {
 	void *items;
 	size_t n;
 	size_t size;
-	void (*parse)(struct nlattr **tb, void *item);
+	int (*parse)(const void *msg, size_t len, void *item);
 };
 
-static int collect_one(struct nlattr **tb, uint8_t cmd, void *arg)
+static int collect_one(const struct nlmsghdr *nlh, size_t len, void *arg)
 {
 	struct collect *c = arg;
 	void *items;
 
-	(void)cmd;
 	items = realloc(c->items, (c->n + 1) * c->size);
 	if (!items)
 		return -ENOMEM;
 	c->items = items;
-	c->parse(tb, (char *)items + c->n++ * c->size);
+	/* A record that fails to parse is not counted. */
+	if (c->parse(nlh, len, (char *)items + c->n * c->size))
+		return -EPROTO;
+	c->n++;
 	return 0;
 }
 
-static void parse_reader_v(struct nlattr **tb, void *item)
+static int parse_reader_v(const void *msg, size_t len, void *item)
 {
-	parse_reader(tb, item);
+	return sectag_sim_parse_reader(msg, len, item);
 }
 
-static void parse_tag_v(struct nlattr **tb, void *item)
+static int parse_tag_v(const void *msg, size_t len, void *item)
 {
-	parse_tag(tb, item);
+	return sectag_sim_parse_tag(msg, len, item);
 }
 
 /* Sends @msg; a single reply, if any, is parsed into @out. */
 static int request(struct sectag_sim *sim, struct nl_msg *msg,
-		   void (*parse)(struct nlattr **, void *), void *out,
+		   int (*parse)(const void *, size_t, void *), void *out,
 		   size_t size)
 {
 	struct collect c = { .size = size, .parse = parse };
@@ -120,8 +182,7 @@ static int request(struct sectag_sim *sim, struct nl_msg *msg,
 
 	if (!msg)
 		return -ENOMEM;
-	rc = sectag_genl_call(&sim->g, msg, NFC_SECTAG_ATTR_MAX,
-			      parse ? collect_one : NULL, &c);
+	rc = sectag_genl_request(&sim->g, msg, parse ? collect_one : NULL, &c);
 	if (!rc && out && c.n != 1)
 		rc = -EPROTO;
 	if (!rc && out)
@@ -131,7 +192,7 @@ static int request(struct sectag_sim *sim, struct nl_msg *msg,
 }
 
 static int dump(struct sectag_sim *sim, uint8_t cmd,
-		void (*parse)(struct nlattr **, void *), size_t size,
+		int (*parse)(const void *, size_t, void *), size_t size,
 		void **items, size_t *n)
 {
 	struct collect c = { .size = size, .parse = parse };
@@ -140,8 +201,7 @@ static int dump(struct sectag_sim *sim, uint8_t cmd,
 
 	if (!msg)
 		return -ENOMEM;
-	rc = sectag_genl_call(&sim->g, msg, NFC_SECTAG_ATTR_MAX, collect_one,
-			      &c);
+	rc = sectag_genl_request(&sim->g, msg, collect_one, &c);
 	if (rc) {
 		free(c.items);
 		return rc;
@@ -279,22 +339,11 @@ static int accept_any_seq(struct nl_msg *msg, void *arg)
 
 static int on_relay_frame(struct nl_msg *msg, void *arg)
 {
-	struct nlattr *tb[NFC_SECTAG_ATTR_MAX + 1];
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct relay_rx *rx = arg;
-	struct nlattr *frame;
-	uint8_t cmd;
 
-	if (rx->got || sectag_genl_parse(msg, NFC_SECTAG_ATTR_MAX, tb, &cmd) ||
-	    cmd != NFC_SECTAG_CMD_RELAY_FRAME || !tb[NFC_SECTAG_ATTR_TAG_ID] ||
-	    !tb[NFC_SECTAG_ATTR_COOKIE] || !tb[NFC_SECTAG_ATTR_FRAME])
+	if (rx->got || sectag_sim_parse_frame(nlh, nlh->nlmsg_len, rx->f) != 1)
 		return NL_OK;
-	frame = tb[NFC_SECTAG_ATTR_FRAME];
-	if (nla_len(frame) > (int)sizeof(rx->f->data))
-		return NL_OK;
-	rx->f->tag_id = nla_get_u32(tb[NFC_SECTAG_ATTR_TAG_ID]);
-	rx->f->cookie = nla_get_u64(tb[NFC_SECTAG_ATTR_COOKIE]);
-	rx->f->len = nla_len(frame);
-	memcpy(rx->f->data, nla_data(frame), rx->f->len);
 	rx->got = 1;
 	return NL_STOP;
 }

@@ -93,4 +93,17 @@ int sectag_sim_relay_answer(struct sectag_sim *sim, uint32_t tag_id,
 			    uint64_t cookie, const uint8_t *resp, size_t len,
 			    int err);
 
+/*
+ * The parsers behind the socket I/O (the transport seam): one message
+ * of the nfc_sectag family, @len bytes at @msg as received, which may be
+ * anything. 0 (a frame: 1 when it is a relay frame, 0 when it is to be
+ * ignored), or -EPROTO for a malformed message: a length out of bounds,
+ * an attribute we read with the wrong size, an unterminated name.
+ */
+int sectag_sim_parse_reader(const void *msg, size_t len,
+			    struct sectag_sim_reader *r);
+int sectag_sim_parse_tag(const void *msg, size_t len, struct sectag_sim_tag *t);
+int sectag_sim_parse_frame(const void *msg, size_t len,
+			   struct sectag_sim_frame *f);
+
 #endif
