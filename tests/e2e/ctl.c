@@ -5,9 +5,10 @@
  * line: an AUTH's WAITING and then its final answer. The answers are
  * checked with libsectag's parser (userspace/lib/agent.c); an answer it
  * refuses is printed as "BADMSG ...". Exit status 0 when the last
- * answer is "OK ...".
+ * answer is "OK ...". With --idle, it sends nothing and prints what
+ * comes, "CLOSED" when the agent hangs up.
  *
- *   ctl SOCKET REQUEST
+ *   ctl SOCKET REQUEST|--idle
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,7 +35,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ctl: %s: %s\n", argv[1], strerror(-fd));
 		return 1;
 	}
-	if (send(fd, argv[2], strlen(argv[2]), MSG_NOSIGNAL) < 0) {
+	if (strcmp(argv[2], "--idle") &&
+	    send(fd, argv[2], strlen(argv[2]), MSG_NOSIGNAL) < 0) {
 		perror("ctl: send");
 		return 1;
 	}
