@@ -323,12 +323,44 @@ echo "# ${SECONDS} s"
 pam_try "${PT[@]}" -I rhost=mallory.example sectag-test alice authenticate
 t remote_request_refused outcome 1 "$UNAVAIL" "$BEFORE_TIMEOUT"
 t remote_request_not_cued not grep -q "Tap your tag" "$PT_OUT"
-t agent_logged_remote_refusal grep -q "refused remote request: user alice for sectag-test.*from mallory.example" "$ALOG"
+t agent_logged_remote_refusal grep -q "refused remote request (remote host): user alice for sectag-test.*from mallory.example" "$ALOG"
 pam_try --tap "$A" "${PT[@]}" -I rhost=localhost sectag-test alice authenticate
 t localhost_is_local outcome 0 "$OK_MSG" "$BEFORE_TIMEOUT"
 pam_try --tap "$A" "${PT[@]}" -I rhost=alice.example sectag-remote alice authenticate
 t remote_request_allowed_for_its_service outcome 0 "$OK_MSG" "$BEFORE_TIMEOUT"
 t cue_names_the_remote_host grep -q "for sectag-remote from alice.example" "$PT_OUT"
+
+# Sessions as logind records them: CMD in a new audit session (its own
+# /proc/self/sessionid) described by /run/systemd/sessions/ID.
+in_session() {	# USER REMOTE SEAT CMD...
+	local u r=$2 seat=$3
+	u=$(id -u "$1") || return 1
+	shift 3
+	sh -c 'echo "$1" >/proc/self/loginuid || exit 99
+		sid=$(cat /proc/self/sessionid)
+		mkdir -p /run/systemd/sessions
+		printf "UID=%s\nUSER=x\nREMOTE=%s\nSEAT=%s\nCLASS=user\n" \
+			"$1" "$2" "$3" >"/run/systemd/sessions/$sid"
+		shift 3
+		exec "$@"' sh "$u" "$r" "$seat" "$@"
+}
+# mallory (carol) at the machine types "su alice" and waits for alice's
+# next tap: refused, it is not alice's session.
+pam_try in_session carol 0 seat0 "${PT[@]}" sectag-test alice authenticate
+t su_from_another_users_session_refused outcome 1 "$UNAVAIL" "$BEFORE_TIMEOUT"
+t agent_logged_foreign_session grep -q "refused remote request (another user's session): user alice" "$ALOG"
+# su alice inside an ssh session (no PAM_RHOST, logind says remote).
+pam_try in_session carol 1 "" "${PT[@]}" sectag-test alice authenticate
+t su_in_remote_session_refused outcome 1 "$UNAVAIL" "$BEFORE_TIMEOUT"
+t agent_logged_remote_session grep -q "refused remote request (remote session): user alice" "$ALOG"
+# sudo in alice's own session on seat0: her tap answers it.
+pam_try --tap "$A" in_session alice 0 seat0 "${PT[@]}" sectag-test alice authenticate
+t sudo_in_own_session_answered outcome 0 "$OK_MSG" "$BEFORE_TIMEOUT"
+# ... and on seat1, a tap on our seat0 reader does not.
+pam_try --tap "$A" --seen "(alice): released" in_session alice 0 seat1 \
+	"${PT[@]}" sectag-short alice authenticate
+t own_session_on_other_seat_not_answered outcome 1 "$AUTH_ERR" $(((STO + 3) * 1000)) $((STO * 1000))
+rm -rf /run/systemd/sessions
 
 echo "# ${SECONDS} s"
 # --- session: alice's logon key joins the session keyring only after a

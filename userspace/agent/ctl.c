@@ -248,15 +248,24 @@ static bool local_host(const char *h)
 	       !strcmp(h, "::1");
 }
 
+/* What logind records of a caller's session. */
+struct session {
+	bool remote;
+	bool greeter;			/* a display manager's login screen */
+	bool has_uid;
+	uid_t uid;			/* whose session it is */
+	char seat[SECTAGD_SEAT_LEN];
+};
+
 /*
  * What logind says of @pid's session (/proc/PID/sessionid, then
  * /run/systemd/sessions/ID): false when it knows nothing. Neither can be
  * changed by the caller (the audit session id is set once, at login).
  */
-static bool logind_session(pid_t pid, bool *remote, char *seat, size_t size)
+static bool logind_session(pid_t pid, struct session *s)
 {
 	char path[64], line[256];
-	unsigned long id;
+	unsigned long id, uid;
 	FILE *f;
 	int got;
 
@@ -272,17 +281,40 @@ static bool logind_session(pid_t pid, bool *remote, char *seat, size_t size)
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	*remote = false;
-	seat[0] = 0;
+	memset(s, 0, sizeof(*s));
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = 0;
 		if (!strcmp(line, "REMOTE=1"))
-			*remote = true;
+			s->remote = true;
+		else if (!strcmp(line, "CLASS=greeter") ||
+			 !strcmp(line, "CLASS=lock-screen"))
+			s->greeter = true;
 		else if (!strncmp(line, "SEAT=", 5))
-			sectag_agent_clean(seat, size, line + 5);
+			sectag_agent_clean(s->seat, sizeof(s->seat), line + 5);
+		else if (sscanf(line, "UID=%lu", &uid) == 1 &&
+			 uid < 0xffffffffUL) {
+			s->has_uid = true;
+			s->uid = uid;
+		}
 	}
 	fclose(f);
 	return true;
+}
+
+/*
+ * A request for @target's user binding from a session of someone else
+ * (mallory typing "su alice"): the person at the reader is not the one
+ * asking. Root's sessions and login screens may ask for anyone.
+ */
+static bool foreign_session(const struct session *s, int kind,
+			    const char *target)
+{
+	struct passwd *pw;
+
+	if (kind != SECTAG_BIND_USER || !s->has_uid || !s->uid || s->greeter)
+		return false;
+	pw = getpwnam(target);
+	return !pw || pw->pw_uid != s->uid;
 }
 
 /* "alice for sudo on tty2 (uid 0, seat0)": for the log. */
@@ -315,22 +347,37 @@ static void auth_request(struct agent *a, struct client *c,
 {
 	struct sectag_agent_ans busy = { .type = SECTAG_AGENT_FAIL,
 					 .fail = SECTAG_AGENT_E_BUSY };
-	char seat[SECTAGD_SEAT_LEN], what[512];
+	const char *why = "remote host";
+	char what[512];
 	struct client *holder;
-	bool remote = !local_host(r->o.rhost), s_remote;
+	struct session s;
+	bool remote = !local_host(r->o.rhost);
 
 	c->kind = r->kind;
 	snprintf(c->target, sizeof(c->target), "%s", r->target);
 	c->o = r->o;
 	/* The caller's claim, unless logind knows better. */
-	snprintf(seat, sizeof(seat), "%s", *r->o.seat ? r->o.seat : a->cfg.seat);
-	if (logind_session(c->pid, &s_remote, seat, sizeof(seat)))
-		remote |= s_remote || !*seat;
+	snprintf(c->seat, sizeof(c->seat), "%s",
+		 *r->o.seat ? r->o.seat : a->cfg.seat);
+	if (!remote && logind_session(c->pid, &s)) {
+		remote = true;
+		if (s.remote)
+			why = "remote session";
+		else if (!*s.seat)
+			why = "session on no seat";
+		else if (foreign_session(&s, r->kind, r->target))
+			why = "another user's session";
+		else
+			remote = false;
+		memcpy(c->seat, s.seat, sizeof(c->seat));
+	}
 	c->remote = remote;
-	snprintf(c->seat, sizeof(c->seat), "%s", remote ? "" : seat);
+	if (remote)
+		c->seat[0] = 0;
 	describe(c, what, sizeof(what));
 	if (remote && !config_remote_ok(&a->cfg, r->o.service)) {
-		syslog(LOG_NOTICE, "refused remote request: %s", what);
+		syslog(LOG_NOTICE, "refused remote request (%s): %s", why,
+		       what);
 		fail(c, SECTAG_AGENT_E_REMOTE);
 		return;
 	}
