@@ -15,9 +15,10 @@
  * The table cannot be exhausted by someone else: every UID but root has
  * at most max_conn_per_uid connections and together they never take the
  * last SECTAGD_ROOT_RESERVE slots; a connection without a pending request
- * is closed after SECTAGD_IDLE_MS; a full table makes room for root (and
- * for a UID with fewer connections) by evicting an idle connection, else
- * the oldest of the UID holding most. The listening socket is drained on
+ * is closed after SECTAGD_IDLE_MS; a full table makes room for root by
+ * evicting another UID's idle connection, else the oldest of the UID
+ * holding most, and for another UID with fewer connections than the UID
+ * holding most, by evicting one of the latter's. The listening socket is drained on
  * every wakeup, so a flood never fills its backlog.
  */
 #include <errno.h>
@@ -112,39 +113,41 @@ static int conns_of(const struct agent *a, uid_t uid)
 }
 
 /*
- * The connection to give up for a newcomer of @uid: the oldest idle
- * connection of another UID but root, else the oldest connection of the
- * UID (but root) holding most, if that is more than @uid would hold.
+ * The connection to give up for a newcomer of @uid. For root: the oldest
+ * idle connection of any other UID, else the oldest connection of the
+ * UID (but root) holding most. For another UID: a connection of the UID
+ * holding most, if that is more than the newcomer would then hold, its
+ * oldest idle one first. NULL: none.
  */
 static struct client *victim(struct agent *a, uid_t uid)
 {
 	struct client *idle = NULL, *old = NULL, *c;
-	int i, n, most = 0, mine = conns_of(a, uid) + 1;
+	int i, n, most = 0;
 	uid_t top = 0;
 
 	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
 		c = &a->clients[i];
 		if (c->fd < 0 || !c->uid || c->uid == uid)
 			continue;
-		if (!c->waiting && (!idle || c->conn_seq < idle->conn_seq))
-			idle = c;
 		n = conns_of(a, c->uid);
 		if (n > most) {
 			most = n;
 			top = c->uid;
 		}
 	}
-	if (idle)
-		return idle;
-	if (most <= mine && uid)
+	if (!most || (uid && most <= conns_of(a, uid) + 1))
 		return NULL;
 	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
 		c = &a->clients[i];
-		if (c->fd >= 0 && c->uid && c->uid == top &&
-		    (!old || c->conn_seq < old->conn_seq))
+		if (c->fd < 0 || !c->uid || c->uid == uid ||
+		    (uid && c->uid != top))
+			continue;
+		if (!c->waiting && (!idle || c->conn_seq < idle->conn_seq))
+			idle = c;
+		if (c->uid == top && (!old || c->conn_seq < old->conn_seq))
 			old = c;
 	}
-	return old;
+	return idle ? idle : old;
 }
 
 /* A slot for a new connection of @uid, or NULL: refused. */
