@@ -31,10 +31,13 @@ all: module lib progs
 
 progs: $(B)/sectag $(B)/sectagd $(B)/pam_sectag.so
 
-# The PAM module needs nothing of libsectag: it only talks to the agent.
-$(B)/pam_sectag.so: userspace/pam/pam_sectag.c
+# The PAM module only talks to the agent: of libsectag it compiles in
+# the protocol (agent.c, no libnl, no OpenSSL), and exports only the
+# pam_sm_* entry points.
+$(B)/pam_sectag.so: userspace/pam/pam_sectag.c userspace/lib/agent.c userspace/lib/agent.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -lpam -lkeyutils
+	$(CC) $(WARN) $(CFLAGS) -Iuserspace/lib -fPIC -shared -fvisibility=hidden \
+		-o $@ $(filter %.c,$^) -lpam -lkeyutils
 
 $(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS)

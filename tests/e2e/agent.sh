@@ -142,15 +142,32 @@ answers() {	# WANT [--as UID] REQUEST
 	echo "$out"
 	[ "$out" = "$want" ]
 }
+t ping_says_protocol_2 answers "OK sectagd 2" PING
 t nobody_may_not_wait_for_alice \
-	answers "FAIL permission denied" --as 65534 "WAIT user alice 1000"
+	answers "FAIL denied" --as 65534 "AUTH user alice 1000"
 t nobody_may_not_wait_for_label \
-	answers "FAIL permission denied" --as 65534 "WAIT name door 1000"
+	answers "FAIL denied" --as 65534 "AUTH name door 1000"
 t alice_may_ask_about_herself answers "OK 1" --as "$(id -u alice)" "HAS user alice"
-t alice_may_not_ask_about_root answers "FAIL permission denied" \
+t alice_may_not_ask_about_root answers "FAIL denied" \
 	--as "$(id -u alice)" "HAS user root"
-t wait_times_out answers TIMEOUT "WAIT user alice 300"
-t bad_request_refused answers "FAIL bad request" "WAIT user"
+t auth_waits_then_times_out answers $'WAITING\nTIMEOUT' "AUTH user alice 300"
+t bad_request_refused answers "FAIL bad-request" "AUTH user"
+t wait_forever_refused answers "FAIL bad-request" "AUTH user alice 0"
+t wait_beyond_maximum_refused answers "FAIL bad-request" "AUTH user alice 600001"
+t protocol_1_wait_refused answers "FAIL bad-request" "WAIT user alice 1000"
+t unknown_key_refused answers "FAIL bad-request" "AUTH user alice 300 color=red"
+t remote_request_refused answers "FAIL remote" "AUTH user alice 300 service=sshd rhost=example.org"
+t request_on_a_seat_without_reader_refused answers "FAIL noseat" \
+	"AUTH user alice 300 service=login seat=seat7"
+# A connection that sends nothing is closed after the idle timeout (3 s).
+idle_closed() {
+	local out t0=$SECONDS
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+		timeout 30 build/e2e/ctl "$SOCK" --idle 2>&1)
+	echo "$out after $((SECONDS - t0)) s"
+	[ "$out" = CLOSED ] && [ $((SECONDS - t0)) -ge 2 ]
+}
+t idle_connection_closed idle_closed
 
 # --- revoking one tag leaves the spare working
 drop_keys

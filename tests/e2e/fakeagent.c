@@ -9,13 +9,16 @@
  *   fakeagent SOCKET MODE [SEED]
  *   fakeagent --malformed-count
  *
- * Modes: ok, fail, timeout (well-formed answers: the controls); close,
- * close-wait, silent, silent-wait (no answer); garbage, garbage-wait
- * (random bytes, half of them after "OK "); oversized, oversized-wait
- * ("OK 1" and 64 KiB of NULs); malformed-has, malformed-wait (connection
- * N gets near miss N of a list); fds (an answer carrying a descriptor);
- * double (HAS answered twice); backlog (never accepts, backlog full).
- * "-wait" modes answer HAS with "OK 1" and misbehave on WAIT only.
+ * It speaks protocol 2 (userspace/lib/agent.h): HAS, then AUTH answered
+ * with WAITING and a final answer. Modes: ok, timeout, busy (well-formed
+ * answers: the controls); close, close-wait, silent, silent-wait (no
+ * answer); garbage, garbage-wait (random bytes, half of them after
+ * "OK "); oversized, oversized-wait ("OK 1" and 64 KiB of NULs);
+ * malformed-has, malformed-wait (connection N gets near miss N of a
+ * list); fds (an answer carrying a descriptor); double (HAS answered
+ * twice); nowaiting (AUTH answered "OK 7" without WAITING first); backlog
+ * (never accepts, backlog full). "-wait" modes answer HAS with "OK 1" and
+ * AUTH with WAITING, then misbehave instead of the final answer.
  * When the module hangs up, the log says how long it stayed connected.
  */
 #include <errno.h>
@@ -36,13 +39,16 @@ struct answer {
 
 #define A(x) { x, sizeof(x) - 1 }
 
-/* Near misses of "OK N", "TIMEOUT" and "FAIL REASON". */
+/* Near misses of "OK N", "WAITING", "TIMEOUT" and "FAIL REASON". */
 static const struct answer malformed[] = {
 	A(""), A("OK"), A("OK "), A("OK x"), A("OK -1"), A("OK +1"),
 	A("OK 1 2"), A("OK 1x"), A("OK 99999999999"), A("OK 4294967296"),
 	A("OK 1\n"), A("OK 1\r\n"), A("ok 1"), A(" OK 1"), A("OK\t1"),
 	A("OK  1"), A("OK 1\0junk"), A("OK 0x10"), A("\xffOK 1"),
 	A("OK 1\x7f"), A("TIMEOUT\0"), A("TIMEOUTS"), A("FAIL"),
+	A("OK 01"), A("WAITING "), A("WAITING\0"), A("FAIL nosuch"),
+	A("FAIL busy uid=x"), A("FAIL busy tty=%41"), A("OK sectagd"),
+	A("FAIL busy service=a service=b"), A("WAITING OK 1"),
 };
 
 #define N_MALFORMED (sizeof(malformed) / sizeof(malformed[0]))
@@ -101,25 +107,35 @@ static int respond(int fd, const char *mode, unsigned int conn,
 		   const char *req)
 {
 	static char big[BIG];
-	int wait = !strncmp(req, "WAIT ", 5);
+	int auth = !strncmp(req, "AUTH ", 5);
 	size_t n = strlen(mode), i;
 	const char *m = mode;
+	int tail = n > 5 && !strcmp(m + n - 5, "-wait");
 	char buf[600];
 
-	/* The controls, and "-wait" modes before WAIT: well-behaved. */
-	if (!wait && (!strcmp(m, "ok") || !strcmp(m, "fail") ||
-		      !strcmp(m, "timeout") ||
-		      (n > 5 && !strcmp(m + n - 5, "-wait")))) {
+	/* The controls, and "-wait" modes before AUTH: well-behaved. */
+	if (!auth && (!strcmp(m, "ok") || !strcmp(m, "timeout") ||
+		      !strcmp(m, "busy") || !strcmp(m, "nowaiting") || tail)) {
 		answer(fd, "OK 1", 4);
 		say(conn, req, "OK 1", 4);
 		return 0;
 	}
+	/* The controls and "-wait" modes queue the request first. */
+	if (auth && (!strcmp(m, "ok") || !strcmp(m, "timeout") || tail)) {
+		answer(fd, "WAITING", 7);
+		say(conn, req, "WAITING", 7);
+	}
 	if (!strcmp(m, "ok")) {
 		answer(fd, "OK 7", 4);
 		say(conn, req, "OK 7", 4);
-	} else if (!strcmp(m, "fail")) {
-		answer(fd, "FAIL wrong tag", 14);
-		say(conn, req, "FAIL wrong tag", 14);
+	} else if (!strcmp(m, "nowaiting")) {
+		answer(fd, "OK 7", 4);
+		say(conn, req, "OK 7 without WAITING", 4);
+	} else if (!strcmp(m, "busy")) {
+		static const char b[] = "FAIL busy service=su tty=pts/3 uid=0";
+
+		answer(fd, b, sizeof(b) - 1);
+		say(conn, req, b, sizeof(b) - 1);
 	} else if (!strcmp(m, "timeout")) {
 		answer(fd, "TIMEOUT", 7);
 		say(conn, req, "TIMEOUT", 7);

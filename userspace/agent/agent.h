@@ -8,12 +8,24 @@
 #include <sys/types.h>
 
 #include "nfc.h"
+#include "../lib/agent.h"	/* the protocol; not this file */
 
 #define SECTAGD_CONF		"/etc/sectag/sectagd.conf"
-#define SECTAGD_SOCKET		"/run/sectag/sectagd.sock"
-#define SECTAGD_MAX_CLIENTS	32
+#define SECTAGD_SOCKET		SECTAG_AGENT_SOCKET
 #define SECTAGD_MAX_READERS	16
 #define SECTAGD_RATE_SLOTS	64
+
+/*
+ * The control socket's connection table (see ctl.c): SECTAGD_MAX_CLIENTS
+ * slots, of which the last SECTAGD_ROOT_RESERVE only root may take; at
+ * most max_conn_per_uid connections per other UID; a connection with no
+ * request pending is closed after SECTAGD_IDLE_MS.
+ */
+#define SECTAGD_MAX_CLIENTS	64
+#define SECTAGD_ROOT_RESERVE	16
+#define SECTAGD_IDLE_MS		3000
+#define SECTAGD_MAX_REMOTE	8
+#define SECTAGD_SEAT_LEN	32
 
 struct config {
 	char store[256];
@@ -23,16 +35,33 @@ struct config {
 	unsigned int max_failures;	/* per UID per minute, then ignored */
 	bool revoke_on_removal;
 	bool uevents;			/* synthetic change uevents on taps */
+	unsigned int max_conn_per_uid;	/* control socket, UIDs but root */
+	char seat[SECTAGD_SEAT_LEN];	/* seat of readers not listed */
+	struct {
+		uint32_t idx;		/* nfcN */
+		char seat[SECTAGD_SEAT_LEN];
+	} reader_seat[SECTAGD_MAX_READERS];
+	int n_reader_seat;
+	/* PAM services whose remote (PAM_RHOST) requests are allowed */
+	char remote[SECTAGD_MAX_REMOTE][64];
+	int n_remote;
 };
 
-/* A client of the control socket waiting for a tap. */
+/* A connection to the control socket, and its AUTH request if any. */
 struct client {
-	int fd;
-	uid_t uid;
-	bool waiting;
+	int fd;				/* -1: free slot */
+	uid_t uid;			/* SO_PEERCRED */
+	pid_t pid;
+	uint64_t conn_seq;		/* accept order */
+	int64_t idle_deadline_ms;	/* closed then, unless waiting */
+	bool waiting;			/* an AUTH request is pending */
+	uint64_t req_seq;		/* request order: oldest first */
 	int kind;			/* enum sectag_binding_kind */
 	char target[128];
 	int64_t deadline_ms;
+	bool remote;			/* allowed remote request: any seat */
+	char seat[SECTAGD_SEAT_LEN];
+	struct sectag_agent_origin o;
 };
 
 /* A reader and the tag currently connected on it. */
@@ -58,6 +87,8 @@ struct agent {
 	int epfd, sigfd, listen_fd, timer_fd;
 	bool stop;
 	struct client clients[SECTAGD_MAX_CLIENTS];
+	uint64_t conn_seq, req_seq;
+	unsigned long dropped;		/* connections refused or evicted */
 	struct reader readers[SECTAGD_MAX_READERS];
 	struct rate rates[SECTAGD_RATE_SLOTS];
 };
@@ -65,6 +96,9 @@ struct agent {
 /* config.c: 0, or -1 with the reason logged as "file:line: ..." */
 void config_defaults(struct config *c);
 int config_load(struct config *c, const char *path, bool must_exist);
+const char *config_reader_seat(const struct config *c, uint32_t idx);
+bool config_seat_known(const struct config *c, const char *seat);
+bool config_remote_ok(const struct config *c, const char *service);
 
 /* tap.c */
 void tap_handle(struct agent *a, struct reader *r);
@@ -88,6 +122,8 @@ void ctl_tap_result(struct agent *a, const struct reader *r,
 		    const struct released *rel, size_t n);
 void ctl_expire(struct agent *a);
 void ctl_close(struct agent *a, struct client *c);
+/* The next request or idle deadline, 0 if none. */
+int64_t ctl_next_deadline(const struct agent *a);
 
 /* sectagd.c */
 int64_t agent_now_ms(void);

@@ -24,6 +24,8 @@ void config_defaults(struct config *c)
 	c->exchange_timeout_ms = 1000;
 	c->max_failures = 5;
 	c->uevents = true;
+	c->max_conn_per_uid = 4;
+	snprintf(c->seat, sizeof(c->seat), "seat0");
 }
 
 static int parse_uint(const char *v, unsigned int min, unsigned int max,
@@ -61,6 +63,94 @@ static int parse_path(const char *v, char *out, size_t size)
 	return 0;
 }
 
+/* A seat name as logind spells them: letters, digits, '-', '_'. */
+static int parse_seat(const char *v, char *out, size_t size)
+{
+	size_t i, n = strlen(v);
+
+	if (!n || n >= size)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && v[i] != '-' && v[i] != '_')
+			return -1;
+	memmove(out, v, n + 1);
+	return 0;
+}
+
+/* "nfcN SEAT": reader nfcN is on SEAT (a later line for N wins). */
+static int parse_reader_seat(struct config *c, const char *v)
+{
+	char dev[16], seat[SECTAGD_SEAT_LEN], extra;
+	unsigned int idx;
+	int i;
+
+	if (sscanf(v, "nfc%10[0-9] %31s %c", dev, seat, &extra) != 2 ||
+	    parse_uint(dev, 0, 1000000, &idx) ||
+	    parse_seat(seat, seat, sizeof(seat)))
+		return -1;
+	for (i = 0; i < c->n_reader_seat; i++)
+		if (c->reader_seat[i].idx == idx)
+			break;
+	if (i == SECTAGD_MAX_READERS)
+		return -1;
+	if (i == c->n_reader_seat)
+		c->n_reader_seat++;
+	c->reader_seat[i].idx = idx;
+	memcpy(c->reader_seat[i].seat, seat, sizeof(seat));
+	return 0;
+}
+
+/* "sshd, login": PAM service names, comma or blank separated. */
+static int parse_services(struct config *c, const char *v)
+{
+	char buf[512], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	c->n_remote = 0;
+	for (tok = strtok_r(buf, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		if (c->n_remote == SECTAGD_MAX_REMOTE ||
+		    strlen(tok) >= sizeof(c->remote[0]))
+			return -1;
+		snprintf(c->remote[c->n_remote++], sizeof(c->remote[0]), "%s",
+			 tok);
+	}
+	return 0;
+}
+
+const char *config_reader_seat(const struct config *c, uint32_t idx)
+{
+	int i;
+
+	for (i = 0; i < c->n_reader_seat; i++)
+		if (c->reader_seat[i].idx == idx)
+			return c->reader_seat[i].seat;
+	return c->seat;
+}
+
+/* Is there (by configuration) a reader on @seat? */
+bool config_seat_known(const struct config *c, const char *seat)
+{
+	int i;
+
+	if (!strcmp(seat, c->seat))
+		return true;
+	for (i = 0; i < c->n_reader_seat; i++)
+		if (!strcmp(c->reader_seat[i].seat, seat))
+			return true;
+	return false;
+}
+
+bool config_remote_ok(const struct config *c, const char *service)
+{
+	int i;
+
+	for (i = 0; i < c->n_remote; i++)
+		if (!strcmp(c->remote[i], service))
+			return true;
+	return false;
+}
+
 static int set_key(struct config *c, const char *k, const char *v)
 {
 	if (!strcmp(k, "store"))
@@ -77,6 +167,15 @@ static int set_key(struct config *c, const char *k, const char *v)
 		return parse_bool(v, &c->revoke_on_removal);
 	if (!strcmp(k, "uevents"))
 		return parse_bool(v, &c->uevents);
+	if (!strcmp(k, "max_connections_per_user"))
+		return parse_uint(v, 1, SECTAGD_MAX_CLIENTS - SECTAGD_ROOT_RESERVE,
+				  &c->max_conn_per_uid);
+	if (!strcmp(k, "seat"))
+		return parse_seat(v, c->seat, sizeof(c->seat));
+	if (!strcmp(k, "reader_seat"))
+		return parse_reader_seat(c, v);
+	if (!strcmp(k, "remote_services"))
+		return parse_services(c, v);
 	return -2;
 }
 

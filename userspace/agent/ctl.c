@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The control socket (SOCK_SEQPACKET, one request per message), used by
- * pam_sectag and the CLI. Requests and answers are short text lines:
+ * The control socket: protocol version 2 (userspace/lib/agent.h,
+ * Documentation/agent-protocol.md), used by pam_sectag and the tests.
  *
- *   PING                          -> OK sectagd 1
- *   HAS user|name TARGET          -> OK N (bindings enrolled for it)
- *   WAIT user|name TARGET MS      -> OK BINDING-ID | FAIL REASON | TIMEOUT
+ * One tap answers one request. An AUTH request says who asks and from
+ * where; the agent adds the caller's credentials (SO_PEERCRED) and, when
+ * logind knows the caller's session, its seat and whether it is remote.
+ * A tap that released a binding answers the oldest pending request for
+ * that binding's kind and target on the reader's seat (remote requests,
+ * when allowed at all, come after the local ones); a tap that released
+ * nothing answers nothing. One request per kind and target at a time:
+ * a second one is refused as busy, naming the pending one.
  *
- * WAIT answers after the next tap: OK when that tap released a binding
- * of this kind and target, FAIL when it did not (a wrong or unknown
- * tag). Peers are identified with SO_PEERCRED: root may wait for
- * anything, another user only for its own user binding. No answer ever
- * carries key material: released keys live in the kernel keyring.
+ * The table cannot be exhausted by someone else: every UID but root has
+ * at most max_conn_per_uid connections and together they never take the
+ * last SECTAGD_ROOT_RESERVE slots; a connection without a pending request
+ * is closed after SECTAGD_IDLE_MS; a full table makes room for root by
+ * evicting another UID's idle connection, else the oldest of the UID
+ * holding most, and for another UID with fewer connections than the UID
+ * holding most, by evicting one of the latter's. The listening socket is drained on
+ * every wakeup, so a flood never fills its backlog.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -48,7 +56,7 @@ int ctl_listen(struct agent *a)
 	unlink(sa.sun_path);
 	/* Anyone may connect; each request is authorised by its peer. */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    chmod(sa.sun_path, 0666) || listen(fd, 8)) {
+	    chmod(sa.sun_path, 0666) || listen(fd, SOMAXCONN)) {
 		close(fd);
 		goto err;
 	}
@@ -59,10 +67,32 @@ err:
 	return -1;
 }
 
-static void reply(struct client *c, const char *msg)
+static void send_ans(struct client *c, const struct sectag_agent_ans *ans)
 {
-	if (send(c->fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+	char msg[SECTAG_AGENT_MSG_MAX + 1];
+	int n = sectag_agent_ans_format(ans, msg, sizeof(msg));
+
+	if (n < 0) {
+		syslog(LOG_ERR, "cannot format an answer: %s", strerror(-n));
+		return;
+	}
+	if (send(c->fd, msg, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		syslog(LOG_DEBUG, "client: %m");
+}
+
+static void reply(struct client *c, enum sectag_agent_ans_type type,
+		  uint32_t n)
+{
+	struct sectag_agent_ans ans = { .type = type, .n = n };
+
+	send_ans(c, &ans);
+}
+
+static void fail(struct client *c, enum sectag_agent_fail f)
+{
+	struct sectag_agent_ans ans = { .type = SECTAG_AGENT_FAIL, .fail = f };
+
+	send_ans(c, &ans);
 }
 
 void ctl_close(struct agent *a, struct client *c)
@@ -73,31 +103,119 @@ void ctl_close(struct agent *a, struct client *c)
 	c->fd = -1;
 }
 
+static int conns_of(const struct agent *a, uid_t uid)
+{
+	int i, n = 0;
+
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++)
+		n += a->clients[i].fd >= 0 && a->clients[i].uid == uid;
+	return n;
+}
+
+/*
+ * The connection to give up for a newcomer of @uid. For root: the oldest
+ * idle connection of any other UID, else the oldest connection of the
+ * UID (but root) holding most. For another UID: a connection of the UID
+ * holding most, if that is more than the newcomer would then hold, its
+ * oldest idle one first. NULL: none.
+ */
+static struct client *victim(struct agent *a, uid_t uid)
+{
+	struct client *idle = NULL, *old = NULL, *c;
+	int i, n, most = 0;
+	uid_t top = 0;
+
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
+		c = &a->clients[i];
+		if (c->fd < 0 || !c->uid || c->uid == uid)
+			continue;
+		n = conns_of(a, c->uid);
+		if (n > most) {
+			most = n;
+			top = c->uid;
+		}
+	}
+	if (!most || (uid && most <= conns_of(a, uid) + 1))
+		return NULL;
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
+		c = &a->clients[i];
+		if (c->fd < 0 || !c->uid || c->uid == uid ||
+		    (uid && c->uid != top))
+			continue;
+		if (!c->waiting && (!idle || c->conn_seq < idle->conn_seq))
+			idle = c;
+		if (c->uid == top && (!old || c->conn_seq < old->conn_seq))
+			old = c;
+	}
+	return idle ? idle : old;
+}
+
+/* A slot for a new connection of @uid, or NULL: refused. */
+static struct client *admit(struct agent *a, uid_t uid)
+{
+	struct client *free_slot = NULL, *v;
+	int i, others = 0;
+
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
+		if (a->clients[i].fd < 0)
+			free_slot = free_slot ? free_slot : &a->clients[i];
+		else if (a->clients[i].uid)
+			others++;
+	}
+	if (uid && conns_of(a, uid) >= (int)a->cfg.max_conn_per_uid)
+		return NULL;
+	if (free_slot &&
+	    (!uid || others < SECTAGD_MAX_CLIENTS - SECTAGD_ROOT_RESERVE))
+		return free_slot;
+	v = victim(a, uid);
+	if (!v)
+		return NULL;
+	syslog(LOG_NOTICE, "control socket full: closing a connection of uid %u for uid %u",
+	       v->uid, uid);
+	a->dropped++;
+	ctl_close(a, v);
+	return v;
+}
+
 void ctl_accept(struct agent *a)
 {
 	struct ucred cr;
-	socklen_t len = sizeof(cr);
-	struct client *c = NULL;
-	int fd, i;
+	socklen_t len;
+	struct client *c;
+	int fd;
 
-	fd = accept4(a->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	for (i = 0; i < SECTAGD_MAX_CLIENTS && !c; i++)
-		if (a->clients[i].fd < 0)
-			c = &a->clients[i];
-	if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len)) {
-		close(fd);
-		return;
+	/* Drain: what stays in the backlog would stall the next caller. */
+	for (;;) {
+		fd = accept4(a->listen_fd, NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				syslog(LOG_WARNING, "accept: %m");
+			return;
+		}
+		len = sizeof(cr);
+		c = NULL;
+		if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+			c = admit(a, cr.uid);
+		if (!c) {
+			a->dropped++;
+			close(fd);
+			continue;
+		}
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		c->uid = cr.uid;
+		c->pid = cr.pid;
+		c->conn_seq = ++a->conn_seq;
+		c->idle_deadline_ms = agent_now_ms() + SECTAGD_IDLE_MS;
+		if (agent_watch(a, fd, c))
+			ctl_close(a, c);
 	}
-	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	c->uid = cr.uid;
-	if (agent_watch(a, fd, c))
-		ctl_close(a, c);
 }
 
-/* May @c wait for a binding of @kind for @target? */
+/* May @c ask about a binding of @kind for @target? */
 static bool allowed(const struct client *c, int kind, const char *target)
 {
 	struct passwd *pw;
@@ -110,119 +228,278 @@ static bool allowed(const struct client *c, int kind, const char *target)
 	return pw && !strcmp(pw->pw_name, target);
 }
 
-/* "user|name TARGET": the binding kind, or 0 after answering FAIL. */
-static int parse_kind(struct client *c, const char *kind, const char *target)
-{
-	int k = !strcmp(kind, "user") ? SECTAG_BIND_USER :
-		!strcmp(kind, "name") ? SECTAG_BIND_NAME : 0;
-
-	if (!k) {
-		reply(c, "FAIL bad request");
-		return 0;
-	}
-	if (!allowed(c, k, target)) {
-		syslog(LOG_NOTICE, "uid %u may not ask about %s %s", c->uid,
-		       kind, target);
-		reply(c, "FAIL permission denied");
-		return 0;
-	}
-	return k;
-}
-
-static void has_request(struct agent *a, struct client *c, char *args)
+static void has_request(struct agent *a, struct client *c,
+			const struct sectag_agent_req *r)
 {
 	struct sectag_store st = { 0 };
-	char kind[8], target[128], msg[32];
 	size_t i, n = 0;
-	int k;
 
-	if (sscanf(args, "%7s %127s", kind, target) != 2) {
-		reply(c, "FAIL bad request");
-		return;
-	}
-	k = parse_kind(c, kind, target);
-	if (!k)
-		return;
 	if (sectag_store_load(a->cfg.store, &st)) {
-		reply(c, "FAIL store unreadable");
+		fail(c, SECTAG_AGENT_E_STORE);
 		return;
 	}
 	for (i = 0; i < st.n; i++)
-		n += (int)st.b[i].kind == k && !strcmp(st.b[i].target, target);
+		n += (int)st.b[i].kind == r->kind &&
+		     !strcmp(st.b[i].target, r->target);
 	sectag_store_free(&st);
-	snprintf(msg, sizeof(msg), "OK %zu", n);
-	reply(c, msg);
+	reply(c, SECTAG_AGENT_OK, n);
 }
 
-static void wait_request(struct agent *a, struct client *c, char *args)
+static bool local_host(const char *h)
 {
-	char kind[8], target[128];
-	unsigned int ms;
-	int k;
+	return !*h || !strcmp(h, "localhost") || !strcmp(h, "127.0.0.1") ||
+	       !strcmp(h, "::1");
+}
 
-	if (sscanf(args, "%7s %127s %u", kind, target, &ms) != 3 ||
-	    ms > 600000) {
-		reply(c, "FAIL bad request");
+/* What logind records of a caller's session. */
+struct session {
+	bool remote;
+	bool greeter;			/* a display manager's login screen */
+	bool has_uid;
+	uid_t uid;			/* whose session it is */
+	char seat[SECTAGD_SEAT_LEN];
+};
+
+/*
+ * What logind says of @pid's session (/proc/PID/sessionid, then
+ * /run/systemd/sessions/ID): false when it knows nothing. Neither can be
+ * changed by the caller (the audit session id is set once, at login).
+ */
+static bool logind_session(pid_t pid, struct session *s)
+{
+	char path[64], line[256];
+	unsigned long id, uid;
+	FILE *f;
+	int got;
+
+	snprintf(path, sizeof(path), "/proc/%d/sessionid", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	got = fscanf(f, "%lu", &id);
+	fclose(f);
+	if (got != 1 || id >= 0xffffffffUL)
+		return false;
+	snprintf(path, sizeof(path), "/run/systemd/sessions/%lu", id);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	memset(s, 0, sizeof(*s));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strcmp(line, "REMOTE=1"))
+			s->remote = true;
+		else if (!strcmp(line, "CLASS=greeter") ||
+			 !strcmp(line, "CLASS=lock-screen"))
+			s->greeter = true;
+		else if (!strncmp(line, "SEAT=", 5))
+			sectag_agent_clean(s->seat, sizeof(s->seat), line + 5);
+		else if (sscanf(line, "UID=%lu", &uid) == 1 &&
+			 uid < 0xffffffffUL) {
+			s->has_uid = true;
+			s->uid = uid;
+		}
+	}
+	fclose(f);
+	return true;
+}
+
+/*
+ * A request for @target's user binding from a session of someone else
+ * (mallory typing "su alice"): the person at the reader is not the one
+ * asking. Root's sessions and login screens may ask for anyone.
+ */
+static bool foreign_session(const struct session *s, int kind,
+			    const char *target)
+{
+	struct passwd *pw;
+
+	if (kind != SECTAG_BIND_USER || !s->has_uid || !s->uid || s->greeter)
+		return false;
+	pw = getpwnam(target);
+	return !pw || pw->pw_uid != s->uid;
+}
+
+/* "alice for sudo on tty2 (uid 0, seat0)": for the log. */
+static void describe(const struct client *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s %s for %s%s%s (uid %u, %s%s%s)",
+		 sectag_agent_kind_name(c->kind), c->target,
+		 *c->o.service ? c->o.service : "?",
+		 *c->o.tty ? " on " : "", c->o.tty, c->uid,
+		 c->remote ? "remote" : c->seat,
+		 *c->o.rhost ? " from " : "", c->o.rhost);
+}
+
+static struct client *pending(struct agent *a, int kind, const char *target)
+{
+	int i;
+
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
+		struct client *c = &a->clients[i];
+
+		if (c->fd >= 0 && c->waiting && c->kind == kind &&
+		    !strcmp(c->target, target))
+			return c;
+	}
+	return NULL;
+}
+
+static void auth_request(struct agent *a, struct client *c,
+			 const struct sectag_agent_req *r)
+{
+	struct sectag_agent_ans busy = { .type = SECTAG_AGENT_FAIL,
+					 .fail = SECTAG_AGENT_E_BUSY };
+	const char *why = "remote host";
+	char what[512];
+	struct client *holder;
+	struct session s;
+	bool remote = !local_host(r->o.rhost);
+
+	c->kind = r->kind;
+	snprintf(c->target, sizeof(c->target), "%s", r->target);
+	c->o = r->o;
+	/* The caller's claim, unless logind knows better. */
+	snprintf(c->seat, sizeof(c->seat), "%s",
+		 *r->o.seat ? r->o.seat : a->cfg.seat);
+	if (!remote && logind_session(c->pid, &s)) {
+		remote = true;
+		if (s.remote)
+			why = "remote session";
+		else if (!*s.seat)
+			why = "session on no seat";
+		else if (foreign_session(&s, r->kind, r->target))
+			why = "another user's session";
+		else
+			remote = false;
+		memcpy(c->seat, s.seat, sizeof(c->seat));
+	}
+	c->remote = remote;
+	if (remote)
+		c->seat[0] = 0;
+	describe(c, what, sizeof(what));
+	if (remote && !config_remote_ok(&a->cfg, r->o.service)) {
+		syslog(LOG_NOTICE, "refused remote request (%s): %s", why,
+		       what);
+		fail(c, SECTAG_AGENT_E_REMOTE);
 		return;
 	}
-	k = parse_kind(c, kind, target);
-	if (!k)
+	if (!remote && !config_seat_known(&a->cfg, c->seat)) {
+		syslog(LOG_NOTICE, "refused request: no reader on its seat: %s",
+		       what);
+		fail(c, SECTAG_AGENT_E_NOSEAT);
 		return;
+	}
+	holder = pending(a, r->kind, r->target);
+	if (holder) {
+		syslog(LOG_NOTICE, "refused request %s: request %llu is pending",
+		       what, (unsigned long long)holder->req_seq);
+		snprintf(busy.service, sizeof(busy.service), "%s",
+			 holder->o.service);
+		snprintf(busy.tty, sizeof(busy.tty), "%s", holder->o.tty);
+		busy.has_uid = true;
+		busy.uid = holder->uid;
+		send_ans(c, &busy);
+		return;
+	}
 	c->waiting = true;
-	c->kind = k;
-	snprintf(c->target, sizeof(c->target), "%s", target);
-	c->deadline_ms = ms ? agent_now_ms() + ms : 0;
+	c->req_seq = ++a->req_seq;
+	c->deadline_ms = agent_now_ms() + r->ms;
+	syslog(LOG_INFO, "request %llu: %s, %u ms",
+	       (unsigned long long)c->req_seq, what, r->ms);
+	reply(c, SECTAG_AGENT_WAITING, 0);
 	agent_arm_timer(a);
 }
 
 void ctl_input(struct agent *a, struct client *c)
 {
-	char buf[256];
+	char buf[SECTAG_AGENT_MSG_MAX + 1];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct sectag_agent_req r;
 	ssize_t n;
 
-	n = recv(c->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (c->fd < 0)		/* closed earlier in this round of events */
+		return;
+	n = recvmsg(c->fd, &mh, MSG_DONTWAIT);
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			ctl_close(a, c);
 		return;
 	}
-	buf[n] = 0;
-	buf[strcspn(buf, "\r\n")] = 0;
-	if (!strcmp(buf, "PING"))
-		reply(c, "OK sectagd 1");
-	else if (!strncmp(buf, "WAIT ", 5) && !c->waiting)
-		wait_request(a, c, buf + 5);
-	else if (!strncmp(buf, "HAS ", 4))
-		has_request(a, c, buf + 4);
+	/* One request at a time: anything during a wait ends the wait. */
+	if (c->waiting) {
+		ctl_close(a, c);
+		agent_arm_timer(a);
+		return;
+	}
+	if ((mh.msg_flags & MSG_TRUNC) ||
+	    sectag_agent_req_parse(buf, n, &r)) {
+		fail(c, SECTAG_AGENT_E_REQUEST);
+		return;
+	}
+	if (r.verb == SECTAG_AGENT_PING) {
+		reply(c, SECTAG_AGENT_HELLO, SECTAG_AGENT_VERSION);
+		return;
+	}
+	if (!allowed(c, r.kind, r.target)) {
+		syslog(LOG_NOTICE, "uid %u may not ask about %s %s", c->uid,
+		       sectag_agent_kind_name(r.kind), r.target);
+		fail(c, SECTAG_AGENT_E_DENIED);
+		return;
+	}
+	if (r.verb == SECTAG_AGENT_HAS)
+		has_request(a, c, &r);
 	else
-		reply(c, "FAIL bad request");
+		auth_request(a, c, &r);
+}
+
+static bool matches(const struct client *c, const struct released *rel,
+		    size_t n, uint32_t *id)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		if (rel[j].kind == c->kind && !strcmp(rel[j].target, c->target)) {
+			*id = rel[j].id;
+			return true;
+		}
+	}
+	return false;
 }
 
 void ctl_tap_result(struct agent *a, const struct reader *r,
 		    const struct released *rel, size_t n)
 {
-	char msg[32];
-	size_t j;
+	const char *seat = config_reader_seat(&a->cfg, r->idx);
+	struct client *best = NULL;
+	uint32_t id = 0, best_id = 0;
+	char what[512];
 	int i;
 
-	(void)r;
-
-	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
+	/* A tap that released nothing answers nobody: they keep waiting. */
+	for (i = 0; n && i < SECTAGD_MAX_CLIENTS; i++) {
 		struct client *c = &a->clients[i];
 
-		if (c->fd < 0 || !c->waiting)
+		if (c->fd < 0 || !c->waiting || !matches(c, rel, n, &id))
 			continue;
-		for (j = 0; j < n; j++)
-			if (rel[j].kind == c->kind &&
-			    !strcmp(rel[j].target, c->target))
-				break;
-		if (j < n)
-			snprintf(msg, sizeof(msg), "OK %u", rel[j].id);
-		else
-			snprintf(msg, sizeof(msg), "FAIL wrong tag");
-		reply(c, msg);
-		c->waiting = false;
+		if (!c->remote && strcmp(c->seat, seat))
+			continue;
+		/* Local before remote, then the oldest. */
+		if (!best || (best->remote && !c->remote) ||
+		    (best->remote == c->remote && c->req_seq < best->req_seq)) {
+			best = c;
+			best_id = id;
+		}
 	}
+	if (!best)
+		return;
+	describe(best, what, sizeof(what));
+	syslog(LOG_INFO, "request %llu (%s) answered by binding %u on nfc%u",
+	       (unsigned long long)best->req_seq, what, best_id, r->idx);
+	reply(best, SECTAG_AGENT_OK, best_id);
+	best->waiting = false;
+	best->idle_deadline_ms = agent_now_ms() + SECTAGD_IDLE_MS;
 	agent_arm_timer(a);
 }
 
@@ -234,10 +511,35 @@ void ctl_expire(struct agent *a)
 	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
 		struct client *c = &a->clients[i];
 
-		if (c->fd >= 0 && c->waiting && c->deadline_ms &&
-		    c->deadline_ms <= now) {
-			reply(c, "TIMEOUT");
+		if (c->fd < 0)
+			continue;
+		if (c->waiting && c->deadline_ms <= now) {
+			syslog(LOG_INFO, "request %llu: timed out",
+			       (unsigned long long)c->req_seq);
+			reply(c, SECTAG_AGENT_TIMEOUT, 0);
 			c->waiting = false;
+			c->idle_deadline_ms = now + SECTAGD_IDLE_MS;
+		} else if (!c->waiting && c->idle_deadline_ms <= now) {
+			syslog(LOG_DEBUG, "closing idle connection of uid %u",
+			       c->uid);
+			ctl_close(a, c);
 		}
 	}
+}
+
+int64_t ctl_next_deadline(const struct agent *a)
+{
+	int64_t first = 0, d;
+	int i;
+
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
+		const struct client *c = &a->clients[i];
+
+		if (c->fd < 0)
+			continue;
+		d = c->waiting ? c->deadline_ms : c->idle_deadline_ms;
+		if (!first || d < first)
+			first = d;
+	}
+	return first;
 }

@@ -5,7 +5,8 @@
  *
  * One epoll loop and no periodic timer: NFC events (devices coming and
  * going, targets found and lost), the control socket, signals, and a
- * timerfd armed only while a client waits for a tap with a deadline.
+ * timerfd armed only while a control connection is open (a request's
+ * deadline, an idle connection's).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,20 +46,12 @@ int agent_watch(struct agent *a, int fd, void *ptr)
 	return epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* The earliest client deadline, or disarmed: idle means no wakeups. */
+/* The earliest request or idle deadline, or disarmed: idle means no wakeups. */
 void agent_arm_timer(struct agent *a)
 {
 	struct itimerspec its = { 0 };
-	int64_t first = 0, left;
-	int i;
+	int64_t first = ctl_next_deadline(a), left;
 
-	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
-		struct client *c = &a->clients[i];
-
-		if (c->fd >= 0 && c->waiting && c->deadline_ms &&
-		    (!first || c->deadline_ms < first))
-			first = c->deadline_ms;
-	}
 	if (first) {
 		left = first - agent_now_ms();
 		if (left < 1)
@@ -280,8 +273,10 @@ static void dispatch(struct agent *a, void *ptr)
 		sectag_nfc_read_events(a->nfc, on_nfc_event, a);
 	else if (ptr == &tag_sig)
 		on_signal(a);
-	else if (ptr == &tag_listen)
+	else if (ptr == &tag_listen) {
 		ctl_accept(a);
+		agent_arm_timer(a);
+	}
 	else if (ptr == &tag_timer)
 		on_timer(a);
 	else

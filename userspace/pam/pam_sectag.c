@@ -3,46 +3,52 @@
  * pam_sectag: a tap of an NFC tag enrolled for the user authenticates.
  *
  * The module does no NFC or cryptography itself: it asks sectagd, over
- * its control socket, to wait for the next tap, and the agent answers
- * only after mutual authentication of a tag enrolled for this user.
- * Options: timeout=SECONDS (default 30), cue, nouserok, debug,
- * socket=PATH, session_key.
+ * its control socket (protocol: userspace/lib/agent.h, compiled in), to
+ * wait for one tap for this transaction, saying who asks and from where
+ * (service, tty, seat, remote host); the agent answers only after mutual
+ * authentication of a tag enrolled for this user, and gives each tap to
+ * one request only. Options: timeout=SECONDS (default 30), cue, nouserok,
+ * debug, socket=PATH, agent_uid=UID, session_key.
  *
  *   auth     PAM_SUCCESS          that user's tag was tapped
- *            PAM_AUTH_ERR         another tag, or no tap in time
- *            PAM_AUTHINFO_UNAVAIL the agent is not running: lets a
- *                                 "sufficient" line fall through to a
- *                                 password
+ *            PAM_AUTH_ERR         no tap of that tag in time
+ *            PAM_AUTHINFO_UNAVAIL the agent is not running, not root's,
+ *                                 refuses (remote session, another
+ *                                 request pending for the user, not the
+ *                                 caller's business): a "sufficient" or
+ *                                 authinfo_unavail=ignore line falls
+ *                                 through to a password
  *            PAM_IGNORE           nouserok and no tag enrolled for the user
- *   session  with session_key, links the user's released logon key
+ *   session  with session_key, and only when this handle's auth succeeded
+ *            with a tap, links the user's released logon key
  *            "sectag:user:NAME" into the session keyring.
  *
  * Whatever the agent does (no answer, a full backlog, a closed
  * connection, garbage), auth returns by timeout + GRACE_MS, and only an
- * exact "OK N" answer to WAIT is a success.
+ * exact "OK N" after "WAITING" is a success.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <keyutils.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
-#define DEFAULT_SOCKET	"/run/sectag/sectagd.sock"
+#include "agent.h"
+#include "store.h"
+
+/* Built with -fvisibility=hidden: only PAM's entry points are exported. */
+#define EXPORT		__attribute__((visibility("default")))
+
 #define HAS_MS		2000	/* connect and HAS, within the timeout */
 #define GRACE_MS	1000	/* after the timeout, for the agent's answer */
+#define DATA_KEY	"pam_sectag_tap"
 
 struct opts {
 	int timeout_s;
@@ -50,26 +56,41 @@ struct opts {
 	int nouserok;
 	int debug;
 	int session_key;
+	uid_t agent_uid;
 	const char *socket;
+};
+
+/* What pam_sm_authenticate leaves for pam_sm_open_session. */
+struct tap_data {
+	char user[128];
+	uint32_t binding;
 };
 
 static void parse_opts(pam_handle_t *ph, int argc, const char **argv,
 		       struct opts *o)
 {
+	char *end;
+	long v;
 	int i;
 
 	o->timeout_s = 30;
 	o->cue = o->nouserok = o->debug = o->session_key = 0;
-	o->socket = DEFAULT_SOCKET;
+	o->agent_uid = 0;
+	o->socket = SECTAG_AGENT_SOCKET;
 	for (i = 0; i < argc; i++) {
 		if (!strncmp(argv[i], "timeout=", 8)) {
-			char *end;
-			long v = strtol(argv[i] + 8, &end, 10);
-
-			if (*end || v < 1 || v > 600)
+			v = strtol(argv[i] + 8, &end, 10);
+			if (*end || v < 1 || v > SECTAG_AGENT_WAIT_MAX_MS / 1000)
 				pam_syslog(ph, LOG_ERR, "bad %s", argv[i]);
 			else
 				o->timeout_s = v;
+		} else if (!strncmp(argv[i], "agent_uid=", 10)) {
+			v = strtol(argv[i] + 10, &end, 10);
+			if (*end || argv[i][10] < '0' || argv[i][10] > '9' ||
+			    v < 0 || v >= INT_MAX)
+				pam_syslog(ph, LOG_ERR, "bad %s", argv[i]);
+			else
+				o->agent_uid = v;
 		} else if (!strcmp(argv[i], "cue")) {
 			o->cue = 1;
 		} else if (!strcmp(argv[i], "nouserok")) {
@@ -86,114 +107,11 @@ static void parse_opts(pam_handle_t *ph, int argc, const char **argv,
 	}
 }
 
-/* Monotonic milliseconds: the module's deadlines. */
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int ms_until(int64_t deadline)
 {
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - sectag_agent_now_ms();
 
 	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-}
-
-/*
- * connect() to a listener whose backlog is full waits for the send
- * timeout, forever by default: a hung agent must not hang the login.
- */
-static int agent_connect(const char *path, int ms)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	int fd;
-
-	if (!ms)		/* a zero timeout would mean none at all */
-		tv.tv_usec = 1000;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -1;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * One request, one answer by @deadline; -1 on any failure. The answer
- * must be one whole message of printable ASCII: an empty, truncated
- * (oversized) or binary one counts as no answer, like a closed
- * connection.
- */
-static int ask(int fd, const char *req, char *ans, size_t size,
-	       int64_t deadline)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	struct iovec iov = { .iov_base = ans, .iov_len = size - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n, i;
-	int rc;
-
-	/* Nothing may come unasked: it would pass for this answer. */
-	if (recv(fd, ans, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 ||
-	    errno != EAGAIN ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
-		return -1;
-	do {
-		rc = poll(&p, 1, ms_until(deadline));
-	} while (rc < 0 && errno == EINTR);
-	if (rc <= 0)
-		return -1;
-	n = recvmsg(fd, &mh, MSG_DONTWAIT);
-	if (n <= 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-		return -1;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)ans[i] < ' ' || (unsigned char)ans[i] > '~')
-			return -1;
-	ans[n] = 0;
-	return 0;
-}
-
-/* "OK N", N a decimal number below 2^32 and nothing else: 0, or -1. */
-static int ok_number(const char *ans, unsigned long *n)
-{
-	const char *p = ans + 3;
-	char *end;
-
-	if (strncmp(ans, "OK ", 3) || !isdigit((unsigned char)*p) ||
-	    strlen(p) > 10)
-		return -1;
-	errno = 0;
-	*n = strtoul(p, &end, 10);
-	return errno || *end || *n > UINT32_MAX ? -1 : 0;
-}
-
-/* 1 enrolled, 0 not, -1 no usable answer by @deadline (logged). */
-static int enrolled(pam_handle_t *ph, int fd, const char *user,
-		    int64_t deadline)
-{
-	char req[200], ans[64];
-	unsigned long n;
-
-	snprintf(req, sizeof(req), "HAS user %s", user);
-	if (ask(fd, req, ans, sizeof(ans), deadline)) {
-		pam_syslog(ph, LOG_ERR, "sectagd gave no usable answer");
-		return -1;
-	}
-	if (ok_number(ans, &n)) {
-		pam_syslog(ph, LOG_ERR, "sectagd: %s", ans);
-		return -1;
-	}
-	return n > 0;
 }
 
 static int valid_user(const char *u)
@@ -208,73 +126,181 @@ static int valid_user(const char *u)
 	return 1;
 }
 
-PAM_EXTERN int pam_sm_authenticate(pam_handle_t *ph, int flags, int argc,
-				   const char **argv)
+/* A PAM item as a request value ("" when unset). */
+static void item(pam_handle_t *ph, int type, char *dst, size_t size)
 {
+	const void *v = NULL;
+
+	if (pam_get_item(ph, type, &v) != PAM_SUCCESS)
+		v = NULL;
+	sectag_agent_clean(dst, size, v);
+}
+
+static void origin(pam_handle_t *ph, struct sectag_agent_origin *o)
+{
+	item(ph, PAM_SERVICE, o->service, sizeof(o->service));
+	item(ph, PAM_TTY, o->tty, sizeof(o->tty));
+	item(ph, PAM_RHOST, o->rhost, sizeof(o->rhost));
+	item(ph, PAM_RUSER, o->ruser, sizeof(o->ruser));
+	/* The PAM environment (a display manager's), not the caller's. */
+	sectag_agent_clean(o->seat, sizeof(o->seat), pam_getenv(ph, "XDG_SEAT"));
+}
+
+static int unusable(pam_handle_t *ph, const char *what, int rc)
+{
+	pam_syslog(ph, LOG_ERR, "sectagd gave no usable answer to %s: %s",
+		   what, strerror(-rc));
+	return PAM_AUTHINFO_UNAVAIL;
+}
+
+/* A refusal of the request: why, to the log and (busy) to the user. */
+static int refused(pam_handle_t *ph, const char *user,
+		   const struct sectag_agent_ans *a, int flags)
+{
+	char uid[16] = "?";
+
+	if (a->fail != SECTAG_AGENT_E_BUSY) {
+		pam_syslog(ph, LOG_NOTICE, "sectagd refused the request for %s: %s",
+			   user, sectag_agent_fail_name(a->fail));
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	if (a->has_uid)
+		snprintf(uid, sizeof(uid), "%u", a->uid);
+	pam_syslog(ph, LOG_NOTICE,
+		   "tag login of %s unavailable: a request is pending (service %s, tty %s, uid %s)",
+		   user, *a->service ? a->service : "?",
+		   *a->tty ? a->tty : "?", uid);
+	if (!(flags & PAM_SILENT))
+		pam_info(ph, "Tag login of %s unavailable: another request for it is pending (%s%s%s, uid %s)",
+			 user, *a->service ? a->service : "?",
+			 *a->tty ? " on " : "", a->tty, uid);
+	return PAM_AUTHINFO_UNAVAIL;
+}
+
+static void cleanup_data(pam_handle_t *ph, void *data, int status)
+{
+	(void)ph;
+	(void)status;
+	free(data);
+}
+
+/* This transaction authenticated with binding @id: for open_session. */
+static int remember(pam_handle_t *ph, const char *user, uint32_t id)
+{
+	struct tap_data *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return PAM_BUF_ERR;
+	snprintf(d->user, sizeof(d->user), "%s", user);
+	d->binding = id;
+	if (pam_set_data(ph, DATA_KEY, d, cleanup_data) != PAM_SUCCESS) {
+		free(d);
+		return PAM_BUF_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+PAM_EXTERN EXPORT int pam_sm_authenticate(pam_handle_t *ph, int flags,
+					  int argc, const char **argv)
+{
+	struct sectag_agent_req req = { .kind = SECTAG_BIND_USER };
+	struct sectag_agent_ans ans;
 	const char *user = NULL;
-	char req[200], ans[64];
 	int64_t start, end, has_end;
 	struct opts o;
-	int fd, rc, has, left;
-	unsigned long id;
+	int fd, rc, left;
+	uid_t peer = 0;
 
-	(void)flags;
-	start = now_ms();
+	start = sectag_agent_now_ms();
 	parse_opts(ph, argc, argv, &o);
+	/* A success earlier in this handle is not this one's. */
+	pam_set_data(ph, DATA_KEY, NULL, NULL);
 	/* Everything, a hung agent included, ends by end + GRACE_MS. */
 	end = start + o.timeout_s * 1000;
 	has_end = start + HAS_MS < end ? start + HAS_MS : end;
 	if (pam_get_user(ph, &user, NULL) != PAM_SUCCESS || !user ||
-	    !valid_user(user))
+	    !valid_user(user) || strlen(user) >= sizeof(req.target))
 		return PAM_USER_UNKNOWN;
-	fd = agent_connect(o.socket, ms_until(has_end));
+	fd = sectag_agent_connect(o.socket, ms_until(has_end), o.agent_uid,
+				  &peer);
+	if (fd == -EPERM) {
+		pam_syslog(ph, LOG_ERR,
+			   "%s is served by uid %u, not by root (or agent_uid=%u): refused",
+			   o.socket, peer, o.agent_uid);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
 	if (fd < 0) {
 		if (o.debug)
-			pam_syslog(ph, LOG_DEBUG, "sectagd not reachable: %m");
+			pam_syslog(ph, LOG_DEBUG, "sectagd not reachable: %s",
+				   strerror(-fd));
 		return PAM_AUTHINFO_UNAVAIL;
 	}
-	has = enrolled(ph, fd, user, has_end);
-	if (has < 0) {
+	snprintf(req.target, sizeof(req.target), "%s", user);
+	req.verb = SECTAG_AGENT_HAS;
+	rc = sectag_agent_send(fd, &req);
+	if (!rc)
+		rc = sectag_agent_recv(fd, &ans, has_end);
+	if (rc) {
 		close(fd);
-		return PAM_AUTHINFO_UNAVAIL;
+		return unusable(ph, "HAS", rc);
 	}
-	if (!has) {
+	if (ans.type == SECTAG_AGENT_FAIL) {
+		close(fd);
+		return refused(ph, user, &ans, flags);
+	}
+	if (ans.type != SECTAG_AGENT_OK) {
+		close(fd);
+		return unusable(ph, "HAS", -EBADMSG);
+	}
+	if (!ans.n) {
 		close(fd);
 		if (o.debug)
 			pam_syslog(ph, LOG_DEBUG, "no tag enrolled for %s", user);
 		return o.nouserok ? PAM_IGNORE : PAM_AUTH_ERR;
 	}
-	if (o.cue)
-		pam_info(ph, "Tap your NFC tag");
-	/* WAIT 0 would wait forever: a spent budget is a timeout. */
+	/* A spent budget is a timeout. */
 	left = ms_until(end);
 	if (!left) {
 		close(fd);
 		return PAM_AUTH_ERR;
 	}
-	snprintf(req, sizeof(req), "WAIT user %s %d", user, left);
+	req.verb = SECTAG_AGENT_AUTH;
+	req.ms = left;
+	origin(ph, &req.o);
 	/* The agent times out first; the grace only covers a hang. */
-	rc = ask(fd, req, ans, sizeof(ans), end + GRACE_MS);
+	rc = sectag_agent_send(fd, &req);
+	if (!rc)
+		rc = sectag_agent_recv(fd, &ans, end + GRACE_MS);
+	if (!rc && ans.type == SECTAG_AGENT_WAITING) {
+		if (o.cue && !(flags & PAM_SILENT))
+			pam_info(ph, "Tap your tag to authenticate %s for %s%s%s%s%s",
+				 user, *req.o.service ? req.o.service : "login",
+				 *req.o.tty ? " on " : "", req.o.tty,
+				 *req.o.rhost ? " from " : "", req.o.rhost);
+		rc = sectag_agent_recv(fd, &ans, end + GRACE_MS);
+		if (!rc && ans.type != SECTAG_AGENT_OK &&
+		    ans.type != SECTAG_AGENT_TIMEOUT)
+			rc = -EBADMSG;
+	} else if (!rc && ans.type != SECTAG_AGENT_FAIL) {
+		rc = -EBADMSG;	/* an answer before WAITING */
+	}
 	close(fd);
-	if (rc) {
-		pam_syslog(ph, LOG_ERR, "sectagd gave no usable answer");
-		return PAM_AUTHINFO_UNAVAIL;
+	if (rc)
+		return unusable(ph, "AUTH", rc);
+	if (ans.type == SECTAG_AGENT_FAIL)
+		return refused(ph, user, &ans, flags);
+	if (ans.type == SECTAG_AGENT_TIMEOUT) {
+		pam_syslog(ph, LOG_NOTICE, "no tap of %s's tag in time", user);
+		return PAM_AUTH_ERR;
 	}
 	if (o.debug)
-		pam_syslog(ph, LOG_DEBUG, "agent: %s", ans);
-	if (!ok_number(ans, &id))
-		return PAM_SUCCESS;
-	if (strcmp(ans, "TIMEOUT") && strncmp(ans, "FAIL ", 5)) {
-		pam_syslog(ph, LOG_ERR, "sectagd: unexpected answer %s", ans);
-		return PAM_AUTHINFO_UNAVAIL;
-	}
-	pam_syslog(ph, LOG_NOTICE, "tag authentication for %s failed: %s",
-		   user, ans);
-	return PAM_AUTH_ERR;
+		pam_syslog(ph, LOG_DEBUG, "%s authenticated by binding %u",
+			   user, ans.n);
+	return remember(ph, user, ans.n);
 }
 
-PAM_EXTERN int pam_sm_setcred(pam_handle_t *ph, int flags, int argc,
-			      const char **argv)
+PAM_EXTERN EXPORT int pam_sm_setcred(pam_handle_t *ph, int flags, int argc,
+				     const char **argv)
 {
 	(void)ph;
 	(void)flags;
@@ -283,9 +309,10 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *ph, int flags, int argc,
 	return PAM_SUCCESS;
 }
 
-PAM_EXTERN int pam_sm_open_session(pam_handle_t *ph, int flags, int argc,
-				   const char **argv)
+PAM_EXTERN EXPORT int pam_sm_open_session(pam_handle_t *ph, int flags,
+					  int argc, const char **argv)
 {
+	const struct tap_data *d = NULL;
 	const char *user = NULL;
 	char desc[160];
 	key_serial_t key;
@@ -298,6 +325,18 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *ph, int flags, int argc,
 	if (pam_get_user(ph, &user, NULL) != PAM_SUCCESS || !user ||
 	    !valid_user(user))
 		return PAM_SESSION_ERR;
+	/*
+	 * Only after this handle's auth succeeded with a tap, for this
+	 * user: a key another login released is not this session's.
+	 */
+	if (pam_get_data(ph, DATA_KEY, (const void **)&d) != PAM_SUCCESS ||
+	    !d || strcmp(d->user, user)) {
+		if (o.debug)
+			pam_syslog(ph, LOG_DEBUG,
+				   "no tap in this transaction: no key for %s",
+				   user);
+		return PAM_IGNORE;
+	}
 	/* A logon key: linking it gives the session its use, not its bytes. */
 	snprintf(desc, sizeof(desc), "sectag:user:%s", user);
 	key = keyctl_search(KEY_SPEC_USER_KEYRING, "logon", desc, 0);
@@ -312,8 +351,8 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *ph, int flags, int argc,
 	return PAM_SUCCESS;
 }
 
-PAM_EXTERN int pam_sm_close_session(pam_handle_t *ph, int flags, int argc,
-				    const char **argv)
+PAM_EXTERN EXPORT int pam_sm_close_session(pam_handle_t *ph, int flags,
+					   int argc, const char **argv)
 {
 	(void)ph;
 	(void)flags;

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of sectagd's control socket logic (userspace/agent/ctl.c
+ * and config.c, compiled in) under ASan + UBSan: the connection table's
+ * limits and evictions, one tap answering one request (the oldest local
+ * one on the reader's seat), busy refusals, idle and request deadlines.
+ * The event loop, the clock and the store are stubs; clients are
+ * socketpairs whose other end reads the answers. TAP output.
+ */
+#include <stdarg.h>
+
+#include "../../userspace/agent/ctl.c"
+#include "../../userspace/agent/config.c"
+
+#define CHECK(c) do {							\
+	if (!(c)) {							\
+		printf("# %s:%d: %s\n", __FILE__, __LINE__, #c);	\
+		return false;						\
+	}								\
+} while (0)
+
+/* ------------------------------------------------------------- stubs */
+
+static int64_t clock_ms = 1000000;
+
+int64_t agent_now_ms(void)
+{
+	return clock_ms;
+}
+
+int agent_watch(struct agent *a, int fd, void *ptr)
+{
+	(void)a;
+	(void)fd;
+	(void)ptr;
+	return 0;
+}
+
+void agent_arm_timer(struct agent *a)
+{
+	(void)a;
+}
+
+int sectag_store_load(const char *path, struct sectag_store *st)
+{
+	(void)path;
+	st->b = calloc(1, sizeof(*st->b));
+	if (!st->b)
+		return -1;
+	st->n = 1;
+	st->b[0].kind = SECTAG_BIND_USER;
+	strcpy(st->b[0].target, "alice");
+	return 0;
+}
+
+void sectag_store_free(struct sectag_store *st)
+{
+	free(st->b);
+	st->b = NULL;
+	st->n = 0;
+}
+
+/* ----------------------------------------------------------- helpers */
+
+static struct agent ag;
+static int peer[SECTAGD_MAX_CLIENTS];	/* our end of each client */
+
+static void reset(void)
+{
+	int i;
+
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
+		if (ag.clients[i].fd >= 0 && ag.clients[i].fd != 0)
+			close(ag.clients[i].fd);
+		if (peer[i] > 0)
+			close(peer[i]);
+		peer[i] = -1;
+	}
+	memset(&ag, 0, sizeof(ag));
+	config_defaults(&ag.cfg);
+	ag.epfd = -1;
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++)
+		ag.clients[i].fd = -1;
+}
+
+/* Admit a connection of @uid as ctl_accept() does: its slot, or NULL. */
+static struct client *connect_as(uid_t uid)
+{
+	struct client *c = admit(&ag, uid);
+	int sv[2];
+
+	if (!c)
+		return NULL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv))
+		abort();
+	if (peer[c - ag.clients] > 0)
+		close(peer[c - ag.clients]);
+	memset(c, 0, sizeof(*c));
+	c->fd = sv[0];
+	c->uid = uid;
+	c->pid = 0;		/* no logind session */
+	c->conn_seq = ++ag.conn_seq;
+	c->idle_deadline_ms = clock_ms + SECTAGD_IDLE_MS;
+	peer[c - ag.clients] = sv[1];
+	return c;
+}
+
+static int count(uid_t uid)
+{
+	return conns_of(&ag, uid);
+}
+
+/* Send @req on @c's behalf and run it through ctl_input(). */
+static void request(struct client *c, const char *req)
+{
+	if (send(peer[c - ag.clients], req, strlen(req), 0) < 0)
+		abort();
+	ctl_input(&ag, c);
+}
+
+/* The next answer @c got, "" if none; "CLOSED" when it was closed. */
+static const char *answer(struct client *c, int slot)
+{
+	static char buf[600];
+	ssize_t n = recv(peer[slot], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+
+	(void)c;
+	if (n == 0)
+		return "CLOSED";
+	if (n < 0)
+		return "";
+	buf[n] = 0;
+	return buf;
+}
+
+/* ------------------------------------------------------------- tests */
+
+static bool t_per_uid_limit(void)
+{
+	int i;
+
+	reset();
+	for (i = 0; i < 4; i++)
+		CHECK(connect_as(1000));
+	CHECK(!connect_as(1000));
+	CHECK(count(1000) == 4);
+	CHECK(connect_as(1001));	/* others are not affected */
+	ag.cfg.max_conn_per_uid = 1;
+	CHECK(!connect_as(1001));
+	return true;
+}
+
+static bool t_root_reserve(void)
+{
+	int i, u;
+
+	reset();
+	/* 12 users with 4 each: every slot but root's 16. */
+	for (u = 0; u < 12; u++)
+		for (i = 0; i < 4; i++)
+			CHECK(connect_as(2000 + u));
+	/* A 13th user evicts one of a user holding most. */
+	CHECK(connect_as(3000));
+	CHECK(count(3000) == 1);
+	CHECK(count(2000) == 3);
+	/* It cannot grow at their expense beyond fairness. */
+	CHECK(connect_as(3000));
+	CHECK(count(3000) == 2);
+	/* Root: 16 free slots, then evictions of idle non-root ones. */
+	for (i = 0; i < 16; i++)
+		CHECK(connect_as(0));
+	CHECK(count(0) == 16);
+	for (i = 0; i < 48; i++)
+		CHECK(connect_as(0));
+	CHECK(count(0) == 64);
+	/* A table of root's: nobody evicts root. */
+	CHECK(!connect_as(0));
+	CHECK(!connect_as(4000));
+	return true;
+}
+
+static bool t_root_evicts_waiting_of_top_uid(void)
+{
+	struct client *c;
+	int i, u;
+
+	reset();
+	for (u = 0; u < 12; u++) {
+		for (i = 0; i < 4; i++) {
+			c = connect_as(2000 + u);
+			CHECK(c);
+			c->waiting = true;	/* none idle */
+			c->deadline_ms = clock_ms + 100000;
+		}
+	}
+	for (i = 0; i < 16; i++)
+		CHECK(connect_as(0));
+	c = connect_as(0);
+	CHECK(c);
+	/* The oldest connection of a user holding most (2000's first). */
+	CHECK(count(2000) == 3);
+	/* An idle one goes first when there is one. */
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++)
+		if (ag.clients[i].uid == 2011) {
+			ag.clients[i].waiting = false;
+			break;
+		}
+	CHECK(connect_as(0));
+	CHECK(count(2011) == 3 && count(2000) == 3);
+	return true;
+}
+
+/* A user sends nothing: closed after the idle time, not before. */
+static bool t_idle_closed(void)
+{
+	struct client *c;
+	int slot;
+
+	reset();
+	c = connect_as(1000);
+	CHECK(c);
+	slot = c - ag.clients;
+	CHECK(ctl_next_deadline(&ag) == clock_ms + SECTAGD_IDLE_MS);
+	clock_ms += SECTAGD_IDLE_MS - 1;
+	ctl_expire(&ag);
+	CHECK(c->fd >= 0);
+	clock_ms += 1;
+	ctl_expire(&ag);
+	CHECK(c->fd < 0);
+	CHECK(!strcmp(answer(c, slot), "CLOSED"));
+	CHECK(ctl_next_deadline(&ag) == 0);
+	return true;
+}
+
+static struct client *waiter(const char *req, int *slot)
+{
+	struct client *c = connect_as(0);
+
+	if (!c)
+		return NULL;
+	*slot = c - ag.clients;
+	request(c, req);
+	if (strcmp(answer(c, *slot), "WAITING"))
+		return NULL;
+	return c;
+}
+
+static bool t_one_tap_one_request(void)
+{
+	struct released rel[2] = {
+		{ SECTAG_BIND_USER, "alice", 1 }, { SECTAG_BIND_NAME, "door", 2 },
+	};
+	struct reader r = { .idx = 0 };
+	struct client *door, *login;
+	int sd, sl;
+
+	reset();
+	door = waiter("AUTH name door 10000", &sd);
+	CHECK(door);
+	login = waiter("AUTH user alice 10000 service=login tty=tty2", &sl);
+	CHECK(login);
+	/* Nothing released: nobody answered. */
+	ctl_tap_result(&ag, &r, rel, 0);
+	CHECK(!strcmp(answer(door, sd), "") && !strcmp(answer(login, sl), ""));
+	/* Another user's binding: nobody answered. */
+	{
+		struct released bob = { SECTAG_BIND_USER, "bob", 3 };
+
+		ctl_tap_result(&ag, &r, &bob, 1);
+		CHECK(!strcmp(answer(door, sd), "") &&
+		      !strcmp(answer(login, sl), ""));
+	}
+	/* A tap releasing both: the older only. */
+	ctl_tap_result(&ag, &r, rel, 2);
+	CHECK(!strcmp(answer(door, sd), "OK 2"));
+	CHECK(!strcmp(answer(login, sl), ""));
+	CHECK(login->waiting && !door->waiting);
+	ctl_tap_result(&ag, &r, rel, 2);
+	CHECK(!strcmp(answer(login, sl), "OK 1"));
+	CHECK(!strcmp(answer(door, sd), ""));
+	return true;
+}
+
+static bool t_busy(void)
+{
+	struct client *first, *second;
+	int s1, s2;
+	char want[100];
+
+	reset();
+	first = waiter("AUTH user alice 10000 service=su tty=pts/3", &s1);
+	CHECK(first);
+	second = connect_as(0);
+	CHECK(second);
+	s2 = second - ag.clients;
+	request(second, "AUTH user alice 10000 service=login tty=tty2");
+	CHECK(!strcmp(answer(second, s2), "FAIL busy service=su tty=pts/3 uid=0"));
+	CHECK(!second->waiting);
+	/* Once the first ends, the next request may wait. */
+	clock_ms += 10000;
+	ctl_expire(&ag);
+	CHECK(!strcmp(answer(first, s1), "TIMEOUT"));
+	/* The refused one was idle meanwhile, and closed. */
+	CHECK(second->fd < 0 && !strcmp(answer(second, s2), "CLOSED"));
+	second = connect_as(0);
+	CHECK(second);
+	s2 = second - ag.clients;
+	request(second, "AUTH user alice 10000");
+	CHECK(!strcmp(answer(second, s2), "WAITING"));
+	/* A message during a wait ends it. */
+	request(second, "PING");
+	CHECK(second->fd < 0);
+	snprintf(want, sizeof(want), "%s", answer(second, s2));
+	CHECK(!strcmp(want, "CLOSED"));
+	return true;
+}
+
+static bool t_seats_and_remote(void)
+{
+	struct released rel = { SECTAG_BIND_USER, "alice", 1 };
+	struct reader r0 = { .idx = 0 }, r1 = { .idx = 1 };
+	struct client *remote, *local;
+	int sr, sl, sx;
+	struct client *x;
+
+	reset();
+	CHECK(!config_line(&ag.cfg, (char[]){ "remote_services = sshd, cockpit" },
+			   "t", 1));
+	CHECK(!config_line(&ag.cfg, (char[]){ "reader_seat = nfc1 seat1" }, "t", 2));
+	CHECK(!strcmp(config_reader_seat(&ag.cfg, 1), "seat1"));
+	CHECK(!strcmp(config_reader_seat(&ag.cfg, 0), "seat0"));
+	/* Remote, service not allowed. */
+	x = connect_as(0);
+	sx = x - ag.clients;
+	request(x, "AUTH user alice 5000 service=su rhost=evil.example");
+	CHECK(!strcmp(answer(x, sx), "FAIL remote"));
+	request(x, "AUTH user alice 5000 service=login seat=seat9");
+	CHECK(!strcmp(answer(x, sx), "FAIL noseat"));
+	/* An allowed remote request, older than a local one on seat1. */
+	remote = waiter("AUTH user alice 5000 service=sshd rhost=a.example", &sr);
+	CHECK(remote && remote->remote);
+	/* (one request per binding: the local one is for bob's.) */
+	rel.kind = SECTAG_BIND_USER;
+	local = waiter("AUTH user bob 5000 service=login seat=seat1", &sl);
+	CHECK(local && !local->remote && !strcmp(local->seat, "seat1"));
+	/* A tap of bob's tag on seat0's reader: not for seat1's request. */
+	strcpy(rel.target, "bob");
+	ctl_tap_result(&ag, &r0, &rel, 1);
+	CHECK(!strcmp(answer(local, sl), ""));
+	ctl_tap_result(&ag, &r1, &rel, 1);
+	CHECK(!strcmp(answer(local, sl), "OK 1"));
+	/* The remote one: any reader. */
+	strcpy(rel.target, "alice");
+	ctl_tap_result(&ag, &r1, &rel, 1);
+	CHECK(!strcmp(answer(remote, sr), "OK 1"));
+	return true;
+}
+
+static bool t_unprivileged_only_self(void)
+{
+	struct client *c;
+	struct passwd *pw = getpwuid(getuid() ? getuid() : 65534);
+	char req[200];
+	int s;
+
+	reset();
+	CHECK(pw);
+	c = connect_as(pw->pw_uid);
+	CHECK(c);
+	s = c - ag.clients;
+	request(c, "HAS user root");
+	CHECK(!strcmp(answer(c, s), "FAIL denied"));
+	request(c, "AUTH name door 100");
+	CHECK(!strcmp(answer(c, s), "FAIL denied"));
+	snprintf(req, sizeof(req), "HAS user %s", pw->pw_name);
+	request(c, req);
+	CHECK(!strncmp(answer(c, s), "OK ", 3));
+	request(c, "AUTH user x 0");
+	CHECK(!strcmp(answer(c, s), "FAIL bad-request"));
+	return true;
+}
+
+static const struct {
+	const char *name;
+	bool (*fn)(void);
+} tests[] = {
+	{ "per_uid_connection_limit", t_per_uid_limit },
+	{ "root_reserve_and_evictions", t_root_reserve },
+	{ "root_evicts_top_uid_when_none_idle", t_root_evicts_waiting_of_top_uid },
+	{ "idle_connection_closed_after_idle_time", t_idle_closed },
+	{ "one_tap_answers_the_oldest_request_only", t_one_tap_one_request },
+	{ "second_request_refused_busy", t_busy },
+	{ "seats_and_remote_requests", t_seats_and_remote },
+	{ "unprivileged_only_about_themselves", t_unprivileged_only_self },
+};
+
+int main(void)
+{
+	size_t n = sizeof(tests) / sizeof(tests[0]), i;
+	int failed = 0;
+
+	openlog("test_ctl", LOG_PERROR, LOG_USER);
+	setlogmask(LOG_UPTO(LOG_WARNING));
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++)
+		ag.clients[i].fd = -1;
+	printf("1..%zu\n", n);
+	for (i = 0; i < n; i++) {
+		if (tests[i].fn()) {
+			printf("ok %zu %s\n", i + 1, tests[i].name);
+		} else {
+			printf("not ok %zu %s\n", i + 1, tests[i].name);
+			failed++;
+		}
+		fflush(stdout);
+	}
+	reset();
+	return failed ? 1 : 0;
+}
