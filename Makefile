@@ -114,14 +114,14 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Iuserspace/lib -Iuapi $(NL_CFLAGS)
 FUZZ_LDLIBS := $(NL_LIBS) -lcrypto
-FUZZ_SRC := userspace/lib/ntag424.c userspace/lib/ntag424_sm.c \
-	$(wildcard userspace/lib/agent.c)
+FUZZ_SRC := userspace/lib/ntag424.c userspace/lib/ntag424_sm.c
+FUZZ_SRC_fuzz_agent_proto := userspace/lib/agent.c
 FUZZ_SRC_fuzz_store := userspace/lib/store.c userspace/lib/fileio.c
 FUZZ_SRC_fuzz_config := userspace/agent/config.c
 FUZZ_SRC_fuzz_nfc_reply := userspace/lib/nfc.c userspace/lib/genl.c
 FUZZ_SRC_fuzz_sim_reply := userspace/lib/sim.c userspace/lib/genl.c
-# fuzz_config #includes config.c: it is a prerequisite, not a source.
-FUZZ_INCLUDED := userspace/agent/config.c
+# Harnesses that #include the file they feed: a prerequisite, not a source.
+FUZZ_INCLUDED := userspace/agent/config.c userspace/lib/agent.c
 
 .SECONDEXPANSION:
 $(B)/fuzz/%: fuzz/%.c $$(or $$(FUZZ_SRC_$$*),$$(FUZZ_SRC)) \
