@@ -534,8 +534,31 @@ bool sectag_owner_gone(struct sock *owner_sk)
 	return !owner_sk || sock_flag(owner_sk, SOCK_DEAD);
 }
 
+/*
+ * Every generic netlink socket's close() comes here: most own nothing of
+ * ours, and need not wait for sectag_rf_lock to find that out.
+ */
+static bool owns_anything(u32 portid)
+{
+	struct sectag_reader *reader;
+	struct sectag_tag *tag;
+	bool found = false;
+
+	mutex_lock(&sectag_lock);
+	list_for_each_entry(reader, &sectag_readers, list)
+		found |= (reader->flags & NFC_SECTAG_F_OWNED) &&
+			 reader->owner == portid;
+	list_for_each_entry(tag, &sectag_tags, list)
+		found |= (tag->flags & NFC_SECTAG_F_OWNED) &&
+			 tag->owner == portid;
+	mutex_unlock(&sectag_lock);
+	return found;
+}
+
 void sectag_destroy_owned(u32 portid)
 {
+	if (!owns_anything(portid))
+		return;
 	destroy_matching(false, portid);
 	destroy_tags(false, portid);
 }
