@@ -332,10 +332,10 @@ static bool core_has_target(struct nfc_dev *nfc, u32 idx)
  * Report one tag of the field, as an anticollision loop selects one card:
  * nfc_target_lost() resets the core's active target whichever target is
  * lost, so reporting a second one would let lifting the idle tag cut the
- * connection to the busy one. The reported tag moves to the back of the
- * field list, so successive polls take turns among the tags present.
- * sectag_rf_lock keeps placement stable between taking the snapshot and
- * recording the index the core assigned.
+ * connection to the busy one. Like anticollision, which resolves the
+ * same cards the same way every time, every poll picks the same tag: the
+ * one placed first. sectag_rf_lock keeps placement stable between taking
+ * the snapshot and recording the index the core assigned.
  */
 static void sectag_poll_work(struct work_struct *work)
 {
@@ -353,7 +353,6 @@ static void sectag_poll_work(struct work_struct *work)
 		tag = list_first_entry(&reader->tags, struct sectag_tag,
 				       on_reader);
 		sectag_tag_get_rf(tag, &target);
-		list_move_tail(&tag->on_reader, &reader->tags);
 		/*
 		 * The core lists the target, and userspace may activate it,
 		 * before nfc_targets_found() returns: record the index it is

@@ -15,8 +15,8 @@
  * nfc_ops callbacks therefore take only tag->lock and sectag_lock, and
  * objects found under sectag_lock are pinned (kref) before it is dropped.
  *
- * Targets: a reader reports at most one tag per poll to the NFC core, as
- * an anticollision loop selects one card. nfc_target_lost() clears the
+ * Targets: a reader reports at most one tag per poll to the NFC core (the
+ * first placed), as an anticollision loop selects one card. nfc_target_lost() clears the
  * core's active target and shifts its target array whichever target is
  * lost, so with a single reported target the core and reader->active
  * always agree. Every activation starts a fresh ISO-DEP session.

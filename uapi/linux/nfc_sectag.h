@@ -17,8 +17,8 @@
  * the module parameter restrict_connect is on (the default).
  *
  * Readers report at most one target per poll, as an anticollision loop
- * selects one card; with several tags in the field, successive polls take
- * turns. Every activation starts a fresh ISO-DEP session.
+ * selects one card: with several tags in the field, the one placed first,
+ * until it is lifted. Every activation starts a fresh ISO-DEP session.
  */
 #ifndef _UAPI_LINUX_NFC_SECTAG_H
 #define _UAPI_LINUX_NFC_SECTAG_H
