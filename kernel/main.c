@@ -14,9 +14,44 @@ module_param(nr_readers, uint, 0444);
 MODULE_PARM_DESC(nr_readers, "Number of readers to create at load (default 1)");
 
 unsigned int sectag_relay_timeout_ms = 1000;
-module_param_named(relay_timeout_ms, sectag_relay_timeout_ms, uint, 0644);
+
+/* Out-of-range values are clamped, never refused: 0 would mean "no wait". */
+static int relay_timeout_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+	int rc;
+
+	rc = kstrtouint(val, 0, &ms);
+	if (rc)
+		return rc;
+	WRITE_ONCE(*(unsigned int *)kp->arg,
+		   clamp_t(unsigned int, ms, SECTAG_RELAY_TIMEOUT_MIN_MS,
+			   SECTAG_RELAY_TIMEOUT_MAX_MS));
+	return 0;
+}
+
+static const struct kernel_param_ops relay_timeout_ops = {
+	.set = relay_timeout_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(relay_timeout_ms, &relay_timeout_ops,
+		&sectag_relay_timeout_ms, 0644);
 MODULE_PARM_DESC(relay_timeout_ms,
-		 "How long a relay tag waits for its owner's answer (ms)");
+		 "How long a relay tag waits for its owner's answer (ms, clamped to 10..10000, default 1000)");
+
+/* Clamped at use as well: the setter is the only writer, but be sure. */
+unsigned int sectag_relay_timeout(void)
+{
+	return clamp_t(unsigned int, READ_ONCE(sectag_relay_timeout_ms),
+		       SECTAG_RELAY_TIMEOUT_MIN_MS,
+		       SECTAG_RELAY_TIMEOUT_MAX_MS);
+}
+
+bool sectag_restrict_connect = true;
+module_param_named(restrict_connect, sectag_restrict_connect, bool, 0644);
+MODULE_PARM_DESC(restrict_connect,
+		 "Refuse to activate a target (AF_NFC connect) for a task without CAP_NET_ADMIN (default on)");
 
 /* Object lists, placement, reader RF state: see sectag.h */
 DEFINE_MUTEX(sectag_lock);
@@ -40,7 +75,7 @@ static int __init sectag_init(void)
 		goto err_wq;
 
 	for (i = 0; i < nr_readers; i++) {
-		reader = sectag_reader_create(0, 0);
+		reader = sectag_reader_create(0, 0, NULL);
 		if (IS_ERR(reader)) {
 			rc = PTR_ERR(reader);
 			goto err_readers;

@@ -3,7 +3,9 @@
  * The "nfc_sectag" generic netlink family: create, delete, list readers
  * and tags, place and remove tags, and relay frames of relay tags.
  * Attributes describe objects, never their secrets: the engine has no
- * way to hand out a key, and nothing here asks for one.
+ * way to hand out a key, and nothing here asks for one. The real UID of a
+ * Random-ID tag is a secret too, for anyone but CAP_NET_ADMIN: GET and
+ * dumps show it only to such a requester, events never.
  */
 #include <linux/notifier.h>
 #include <linux/slab.h>
@@ -40,10 +42,12 @@ static struct genl_family sectag_genl_family;
 enum { SECTAG_MCGRP_EVENTS };
 
 static const struct genl_multicast_group sectag_mcgrps[] = {
-	[SECTAG_MCGRP_EVENTS] = { .name = NFC_SECTAG_GENL_MCGRP_EVENTS },
+	/* Joining needs CAP_NET_ADMIN (genl_bind(), 6.1) */
+	[SECTAG_MCGRP_EVENTS] = { .name = NFC_SECTAG_GENL_MCGRP_EVENTS,
+				  .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
-static int fill_reader(struct sk_buff *msg, void *obj)
+static int fill_reader(struct sk_buff *msg, void *obj, bool priv)
 {
 	struct sectag_reader *reader = obj;
 
@@ -59,16 +63,24 @@ static int fill_reader(struct sk_buff *msg, void *obj)
 	return 0;
 }
 
-static int fill_tag(struct sk_buff *msg, void *obj)
+/*
+ * @priv: the requester has CAP_NET_ADMIN. Without it a Random-ID tag's
+ * real UID is left out: hiding it is what Random ID is for, and the UID
+ * is what readers and agents trust to tell tags apart.
+ */
+static int fill_tag(struct sk_buff *msg, void *obj, bool priv)
 {
 	struct sectag_tag *tag = obj;
 
 	lockdep_assert_held(&sectag_lock);
 	if (nla_put_u32(msg, NFC_SECTAG_ATTR_TAG_ID, tag->id) ||
 	    nla_put_u32(msg, NFC_SECTAG_ATTR_PROFILE, tag->profile) ||
-	    nla_put_u32(msg, NFC_SECTAG_ATTR_FLAGS, tag->flags) ||
-	    nla_put(msg, NFC_SECTAG_ATTR_UID, NTAG424_UID_LEN, tag->uid) ||
-	    nla_put_u8(msg, NFC_SECTAG_ATTR_PERSONALISED,
+	    nla_put_u32(msg, NFC_SECTAG_ATTR_FLAGS, tag->flags))
+		return -EMSGSIZE;
+	if ((priv || !tag->info.random_id) &&
+	    nla_put(msg, NFC_SECTAG_ATTR_UID, NTAG424_UID_LEN, tag->uid))
+		return -EMSGSIZE;
+	if (nla_put_u8(msg, NFC_SECTAG_ATTR_PERSONALISED,
 		       tag->info.personalised) ||
 	    nla_put_u8(msg, NFC_SECTAG_ATTR_RANDOM_ID, tag->info.random_id) ||
 	    nla_put_u32(msg, NFC_SECTAG_ATTR_FAIL_CTR, tag->info.tot_fail_ctr))
@@ -79,11 +91,11 @@ static int fill_tag(struct sk_buff *msg, void *obj)
 	return 0;
 }
 
-typedef int (*fill_fn)(struct sk_buff *msg, void *obj);
+typedef int (*fill_fn)(struct sk_buff *msg, void *obj, bool priv);
 
 /* One message describing @obj; sectag_lock held. */
 static struct sk_buff *build_msg(u8 cmd, u32 portid, u32 seq, fill_fn fill,
-				 void *obj)
+				 void *obj, bool priv)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -92,7 +104,7 @@ static struct sk_buff *build_msg(u8 cmd, u32 portid, u32 seq, fill_fn fill,
 	if (!msg)
 		return NULL;
 	hdr = genlmsg_put(msg, portid, seq, &sectag_genl_family, 0, cmd);
-	if (!hdr || fill(msg, obj)) {
+	if (!hdr || fill(msg, obj, priv)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
@@ -104,8 +116,9 @@ static void notify(u8 cmd, fill_fn fill, void *obj)
 {
 	struct sk_buff *msg;
 
+	/* Events are never privileged, whoever may join the group. */
 	mutex_lock(&sectag_lock);
-	msg = build_msg(cmd, 0, 0, fill, obj);
+	msg = build_msg(cmd, 0, 0, fill, obj, false);
 	mutex_unlock(&sectag_lock);
 	if (msg)
 		genlmsg_multicast(&sectag_genl_family, msg, 0,
@@ -131,14 +144,14 @@ static int reply_reader(struct genl_info *info, u32 id)
 	reader = sectag_reader_find(id);
 	if (reader)
 		msg = build_msg(NFC_SECTAG_CMD_NEW_READER, info->snd_portid,
-				info->snd_seq, fill_reader, reader);
+				info->snd_seq, fill_reader, reader, false);
 	mutex_unlock(&sectag_lock);
 	if (!reader)
 		return -ENODEV;
 	return msg ? genlmsg_reply(msg, info) : -ENOMEM;
 }
 
-static int reply_tag(struct genl_info *info, u32 id)
+static int reply_tag(struct genl_info *info, u32 id, bool priv)
 {
 	struct sectag_tag *tag;
 	struct sk_buff *msg = NULL;
@@ -147,7 +160,7 @@ static int reply_tag(struct genl_info *info, u32 id)
 	tag = sectag_tag_find(id);
 	if (tag)
 		msg = build_msg(NFC_SECTAG_CMD_NEW_TAG, info->snd_portid,
-				info->snd_seq, fill_tag, tag);
+				info->snd_seq, fill_tag, tag, priv);
 	mutex_unlock(&sectag_lock);
 	if (!tag)
 		return -ENOENT;
@@ -167,7 +180,8 @@ static int sectag_new_reader(struct sk_buff *skb, struct genl_info *info)
 	struct sectag_reader *reader;
 	u32 flags = attr_u32(info, NFC_SECTAG_ATTR_FLAGS);
 
-	reader = sectag_reader_create(flags, info->snd_portid);
+	reader = sectag_reader_create(flags, info->snd_portid,
+				      NETLINK_CB(skb).sk);
 	if (IS_ERR(reader))
 		return PTR_ERR(reader);
 	return reply_reader(info, reader->id);
@@ -197,6 +211,7 @@ static int dump_list(struct sk_buff *skb, struct netlink_callback *cb,
 		     struct list_head *head, size_t list_off, size_t id_off,
 		     u8 cmd, fill_fn fill)
 {
+	bool priv = netlink_capable(cb->skb, CAP_NET_ADMIN);
 	struct list_head *pos;
 	void *hdr;
 	u32 id;
@@ -213,7 +228,7 @@ static int dump_list(struct sk_buff *skb, struct netlink_callback *cb,
 				  NLM_F_MULTI, cmd);
 		if (!hdr)
 			break;
-		if (fill(skb, obj)) {
+		if (fill(skb, obj, priv)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
@@ -236,16 +251,26 @@ static int sectag_new_tag(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *uid = info->attrs[NFC_SECTAG_ATTR_UID];
 	struct sectag_tag *tag;
+	const char *why;
+	u32 profile;
 
 	if (GENL_REQ_ATTR_CHECK(info, NFC_SECTAG_ATTR_PROFILE))
 		return -EINVAL;
-	tag = sectag_tag_create(attr_u32(info, NFC_SECTAG_ATTR_PROFILE),
-				uid ? nla_data(uid) : NULL,
+	profile = attr_u32(info, NFC_SECTAG_ATTR_PROFILE);
+	if (uid && !sectag_uid_valid(profile, nla_data(uid), &why)) {
+		/* @why is a string literal: what NL_SET_ERR_MSG keeps */
+		if (info->extack) {
+			info->extack->_msg = why;
+			info->extack->bad_attr = uid;
+		}
+		return -EINVAL;
+	}
+	tag = sectag_tag_create(profile, uid ? nla_data(uid) : NULL,
 				attr_u32(info, NFC_SECTAG_ATTR_FLAGS),
-				info->snd_portid);
+				info->snd_portid, NETLINK_CB(skb).sk);
 	if (IS_ERR(tag))
 		return PTR_ERR(tag);
-	return reply_tag(info, tag->id);
+	return reply_tag(info, tag->id, true);
 }
 
 static int sectag_del_tag(struct sk_buff *skb, struct genl_info *info)
@@ -259,7 +284,8 @@ static int sectag_get_tag(struct sk_buff *skb, struct genl_info *info)
 {
 	if (GENL_REQ_ATTR_CHECK(info, NFC_SECTAG_ATTR_TAG_ID))
 		return -EINVAL;
-	return reply_tag(info, attr_u32(info, NFC_SECTAG_ATTR_TAG_ID));
+	return reply_tag(info, attr_u32(info, NFC_SECTAG_ATTR_TAG_ID),
+			 netlink_capable(skb, CAP_NET_ADMIN));
 }
 
 static int sectag_dump_tags(struct sk_buff *skb, struct netlink_callback *cb)
@@ -300,7 +326,7 @@ static int sectag_relay_frame(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	return sectag_relay_answer(attr_u32(info, NFC_SECTAG_ATTR_TAG_ID),
-			info->snd_portid,
+			info->snd_portid, NETLINK_CB(skb).sk,
 			nla_get_u64(info->attrs[NFC_SECTAG_ATTR_COOKIE]),
 			err ? nla_get_u32(err) : 0,
 			frame ? nla_data(frame) : NULL,
@@ -313,6 +339,13 @@ int sectag_relay_send(struct sectag_tag *tag, u64 cookie, const u8 *frame,
 	struct sk_buff *msg;
 	void *hdr;
 
+	/*
+	 * A dead owner's portid may already belong to another socket: the
+	 * frame would reach that one. It cannot answer (see
+	 * sectag_relay_answer()), and it must not read the frame either.
+	 */
+	if (sectag_owner_gone(tag->owner_sk))
+		return -ENOTCONN;
 	msg = nlmsg_new(nla_total_size(len) + NLMSG_GOODSIZE / 4, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -390,38 +423,27 @@ static struct genl_family sectag_genl_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(sectag_mcgrps),
 };
 
-/* Objects owned by a socket go with it, as mac80211_hwsim radios do. */
-struct sectag_release {
-	struct work_struct work;
-	u32 portid;
-};
-
-static void sectag_release_work(struct work_struct *work)
-{
-	struct sectag_release *rel = container_of(work, struct sectag_release,
-						  work);
-
-	sectag_destroy_owned(rel->portid);
-	kfree(rel);
-}
-
+/*
+ * Objects owned by a socket go with it, as mac80211_hwsim radios do.
+ * netlink_chain is a blocking notifier chain in 6.1, called from
+ * netlink_release() in process context with no lock held that the
+ * teardown takes, after the socket is unhashed and marked SOCK_DEAD:
+ * the teardown runs here and allocates nothing. By the time close()
+ * returns the objects are gone; until then, owner_sk (dead) keeps relay
+ * frames and answers away from a socket that rebinds the portid, and
+ * only objects of a dead socket are destroyed, never a new owner's.
+ */
 static int sectag_netlink_notify(struct notifier_block *nb,
 				 unsigned long state, void *data)
 {
 	struct netlink_notify *n = data;
-	struct sectag_release *rel;
 
 	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
 	    !net_eq(n->net, &init_net))
 		return NOTIFY_DONE;
 
-	/* Atomic notifier chain: the teardown itself sleeps, so defer it. */
-	rel = kzalloc(sizeof(*rel), GFP_ATOMIC);
-	if (!rel)
-		return NOTIFY_DONE;
-	INIT_WORK(&rel->work, sectag_release_work);
-	rel->portid = n->portid;
-	queue_work(sectag_wq, &rel->work);
+	might_sleep();
+	sectag_destroy_owned(n->portid);
 	return NOTIFY_DONE;
 }
 

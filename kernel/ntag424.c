@@ -1510,12 +1510,17 @@ void ntag424_destroy(struct ntag424 *tag)
 	kfree_sensitive(tag);
 }
 
-void ntag424_power_cycle(struct ntag424 *tag)
+void ntag424_deselect(struct ntag424 *tag)
 {
 	nt_end_session(tag);
 	memzero_explicit(&tag->pend, sizeof(tag->pend));
 	tag->app_selected = 0;
 	tag->file = -1;
+}
+
+void ntag424_power_cycle(struct ntag424 *tag)
+{
+	ntag424_deselect(tag);
 	tag->rid_active = tag->random_id;
 	if (tag->rid_active) {
 		/* ISO 14443-3: a random single-size UID starts with 08h. */

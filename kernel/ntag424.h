@@ -61,6 +61,12 @@ int ntag424_process(struct ntag424 *tag, const u8 *capdu, size_t len,
  */
 void ntag424_power_cycle(struct ntag424 *tag);
 
+/*
+ * ISO 14443-4 DESELECT, then a new RATS: authentication, selection and
+ * pending multi-frame commands are dropped; the (random) UID stays.
+ */
+void ntag424_deselect(struct ntag424 *tag);
+
 void ntag424_get_info(const struct ntag424 *tag, struct ntag424_info *info);
 void ntag424_get_rf(const struct ntag424 *tag, struct ntag424_rf *rf);
 

@@ -5,13 +5,13 @@
  * list of tags placed on it; exchanges run in a work item, like the
  * interrupt-driven completion of a real reader.
  */
+#include <linux/capability.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/nfc_sectag.h>
+#include <net/sock.h>
 
 #include "sectag.h"
-
-#define SECTAG_MAX_TARGETS	8
 
 LIST_HEAD(sectag_readers);
 static u32 sectag_next_reader_id = 1;
@@ -91,26 +91,68 @@ static struct sectag_tag *reader_find_target(struct sectag_reader *reader,
 	return NULL;
 }
 
+/*
+ * Runs in the context of the task that connect()s an AF_NFC raw socket
+ * (rawsock_connect -> nfc_activate_target) or sends ACTIVATE_TARGET
+ * (which the core already restricts to CAP_NET_ADMIN): the capability
+ * check below is the connecting task's. Errors follow the core: -ENODEV
+ * for a device that is down or going away, as nfc_start_poll() does.
+ */
 static int sectag_activate_target(struct nfc_dev *nfc,
 				  struct nfc_target *target, u32 protocol)
 {
 	struct sectag_reader *reader = to_reader(nfc);
-	struct sectag_tag *tag;
+	struct sectag_tag *tag, *stale;
 	int rc = 0;
 
 	if (protocol != NFC_PROTO_ISO14443)
 		return -EPROTONOSUPPORT;
+	if (READ_ONCE(sectag_restrict_connect) && !capable(CAP_NET_ADMIN))
+		return -EPERM;
 
 	/* Same hazard from the other side: a poll could free @target. */
 	mutex_lock(&sectag_lock);
 	tag = reader_find_target(reader, target->idx);
-	if (reader->polling)
-		rc = -EBUSY;
-	else if (tag)
-		reader->active = tag;
-	else
+	stale = reader->active;
+	if (reader->dead || !reader->powered)
 		rc = -ENODEV;
+	else if (reader->polling)
+		rc = -EBUSY;
+	else if (!tag)
+		rc = -ENODEV;
+	if (!rc) {
+		/*
+		 * The core checked it has no active target: one the reader
+		 * still remembers was deactivated behind its back. Its
+		 * session ends here rather than carrying over.
+		 */
+		reader->active = NULL;
+		kref_get(&tag->ref);
+		if (stale)
+			kref_get(&stale->ref);
+	}
 	mutex_unlock(&sectag_lock);
+	if (rc)
+		return rc;
+
+	if (stale) {
+		if (stale != tag) {
+			sectag_relay_abort(stale);
+			sectag_tag_power_cycle(stale);
+		}
+		sectag_tag_put(stale);
+	}
+	/* A new RATS: whatever session the tag had is gone. */
+	sectag_tag_deselect(tag);
+
+	mutex_lock(&sectag_lock);
+	if (reader->dead || !reader->powered ||
+	    reader_find_target(reader, target->idx) != tag)
+		rc = -ENODEV;
+	else
+		reader->active = tag;
+	mutex_unlock(&sectag_lock);
+	sectag_tag_put(tag);
 	return rc;
 }
 
@@ -129,6 +171,7 @@ static void sectag_deactivate_target(struct nfc_dev *nfc,
 
 	/* Deselect ends the ISO-DEP session: nothing survives it on a card. */
 	if (tag) {
+		sectag_relay_abort(tag);
 		sectag_tag_power_cycle(tag);
 		sectag_tag_put(tag);
 	}
@@ -270,11 +313,6 @@ static void sectag_xfer_work(struct work_struct *work)
 }
 
 /*
- * Report every tag in the field at once, as an anticollision loop would.
- * sectag_rf_lock keeps placement stable between taking the snapshot and
- * recording the indexes the core assigned.
- */
-/*
  * nfc_targets_found() returns 0 also when it ignored the report (the core
  * stopped polling meanwhile); only targets the core holds are reported.
  */
@@ -290,55 +328,53 @@ static bool core_has_target(struct nfc_dev *nfc, u32 idx)
 	return found;
 }
 
+/*
+ * Report one tag of the field, as an anticollision loop selects one card:
+ * nfc_target_lost() resets the core's active target whichever target is
+ * lost, so reporting a second one would let lifting the idle tag cut the
+ * connection to the busy one. Like anticollision, which resolves the
+ * same cards the same way every time, every poll picks the same tag: the
+ * one placed first. sectag_rf_lock keeps placement stable between taking
+ * the snapshot and recording the index the core assigned.
+ */
 static void sectag_poll_work(struct work_struct *work)
 {
 	struct sectag_reader *reader = container_of(work, struct sectag_reader,
 						    poll_work);
-	struct sectag_tag *ids[SECTAG_MAX_TARGETS];
-	struct nfc_target *targets;
-	struct sectag_tag *tag;
-	int n = 0, i;
-
-	targets = kcalloc(SECTAG_MAX_TARGETS, sizeof(*targets), GFP_KERNEL);
-	if (!targets)
-		return;
+	struct sectag_tag *tag = NULL;
+	struct nfc_target target;
 
 	mutex_lock(&sectag_rf_lock);
 	mutex_lock(&sectag_lock);
-	if (reader->polling && !reader->dead) {
-		list_for_each_entry(tag, &reader->tags, on_reader) {
-			if (n == SECTAG_MAX_TARGETS)
-				break;
-			sectag_tag_get_rf(tag, &targets[n]);
-			ids[n++] = tag;
-		}
-	}
-	/*
-	 * The core lists the targets, and userspace may activate one, before
-	 * nfc_targets_found() returns: record the indexes it is about to
-	 * give them. It numbers them from target_next_idx, and only this
-	 * work item reports targets of this device (under sectag_rf_lock,
-	 * which also keeps every tag in ids[] on the reader).
-	 */
-	for (i = 0; i < n; i++) {
-		ids[i]->target_idx = reader->nfc->target_next_idx + i;
-		ids[i]->reported = true;
-	}
-	if (n)
+	if (reader->polling && !reader->dead && !list_empty(&reader->tags)) {
+		/* The report replaces whatever the core listed before. */
+		list_for_each_entry(tag, &reader->tags, on_reader)
+			tag->reported = false;
+		tag = list_first_entry(&reader->tags, struct sectag_tag,
+				       on_reader);
+		sectag_tag_get_rf(tag, &target);
+		/*
+		 * The core lists the target, and userspace may activate it,
+		 * before nfc_targets_found() returns: record the index it is
+		 * about to give. It numbers targets from target_next_idx,
+		 * and only this work item reports targets of this device
+		 * (under sectag_rf_lock, which also keeps @tag placed).
+		 */
+		tag->target_idx = reader->nfc->target_next_idx;
+		tag->reported = true;
 		reader->polling = false;
+	}
 	mutex_unlock(&sectag_lock);
 
-	if (n && (nfc_targets_found(reader->nfc, targets, n) ||
-		  !core_has_target(reader->nfc, targets[0].idx))) {
+	if (tag && (nfc_targets_found(reader->nfc, &target, 1) ||
+		    !core_has_target(reader->nfc, target.idx))) {
 		mutex_lock(&sectag_lock);
-		for (i = 0; i < n; i++)
-			ids[i]->reported = false;
+		tag->reported = false;
 		mutex_unlock(&sectag_lock);
 	}
-	for (i = 0; i < n; i++)
-		WARN_ON_ONCE(targets[i].idx != ids[i]->target_idx);
+	if (tag)
+		WARN_ON_ONCE(target.idx != tag->target_idx);
 	mutex_unlock(&sectag_rf_lock);
-	kfree(targets);
 }
 
 void sectag_reader_kick(struct sectag_reader *reader)
@@ -346,7 +382,8 @@ void sectag_reader_kick(struct sectag_reader *reader)
 	queue_work(sectag_wq, &reader->poll_work);
 }
 
-struct sectag_reader *sectag_reader_create(u32 flags, u32 owner)
+struct sectag_reader *sectag_reader_create(u32 flags, u32 owner,
+					   struct sock *owner_sk)
 {
 	struct sectag_reader *reader;
 	int rc;
@@ -377,6 +414,11 @@ struct sectag_reader *sectag_reader_create(u32 flags, u32 owner)
 		return ERR_PTR(rc);
 	}
 
+	if ((flags & NFC_SECTAG_F_OWNED) && owner_sk) {
+		sock_hold(owner_sk);
+		reader->owner_sk = owner_sk;
+	}
+
 	mutex_lock(&sectag_lock);
 	reader->id = sectag_next_reader_id++;
 	list_add_tail(&reader->list, &sectag_readers);
@@ -398,6 +440,8 @@ static void reader_teardown(struct sectag_reader *reader)
 	cancel_work_sync(&reader->poll_work);
 	flush_work(&reader->xfer_work);
 	nfc_free_device(reader->nfc);
+	if (reader->owner_sk)
+		sock_put(reader->owner_sk);
 	kfree(reader);
 }
 
@@ -444,7 +488,8 @@ static void destroy_matching(bool all, u32 portid)
 	mutex_lock(&sectag_lock);
 	list_for_each_entry_safe(reader, tmp, &sectag_readers, list) {
 		if (!all && (!(reader->flags & NFC_SECTAG_F_OWNED) ||
-			     reader->owner != portid))
+			     reader->owner != portid ||
+			     !sectag_owner_gone(reader->owner_sk)))
 			continue;
 		reader_unlink(reader);
 		list_add_tail(&reader->list, &doomed);
@@ -467,7 +512,8 @@ static void destroy_tags(bool all, u32 portid)
 		mutex_lock(&sectag_lock);
 		list_for_each_entry(tag, &sectag_tags, list) {
 			if (all || ((tag->flags & NFC_SECTAG_F_OWNED) &&
-				    tag->owner == portid)) {
+				    tag->owner == portid &&
+				    sectag_owner_gone(tag->owner_sk))) {
 				id = tag->id;
 				break;
 			}
@@ -476,8 +522,42 @@ static void destroy_tags(bool all, u32 portid)
 	} while (id && !sectag_tag_destroy(id));
 }
 
+/*
+ * Has the socket that owns an object been released? Its portid alone does
+ * not say: netlink frees the portid before NETLINK_URELEASE is sent, and a
+ * new socket may bind it in between. netlink_release() orphans the socket
+ * (SOCK_DEAD) before the notifier runs; a socket bound later is alive.
+ */
+bool sectag_owner_gone(struct sock *owner_sk)
+{
+	return !owner_sk || sock_flag(owner_sk, SOCK_DEAD);
+}
+
+/*
+ * Every generic netlink socket's close() comes here: most own nothing of
+ * ours, and need not wait for sectag_rf_lock to find that out.
+ */
+static bool owns_anything(u32 portid)
+{
+	struct sectag_reader *reader;
+	struct sectag_tag *tag;
+	bool found = false;
+
+	mutex_lock(&sectag_lock);
+	list_for_each_entry(reader, &sectag_readers, list)
+		found |= (reader->flags & NFC_SECTAG_F_OWNED) &&
+			 reader->owner == portid;
+	list_for_each_entry(tag, &sectag_tags, list)
+		found |= (tag->flags & NFC_SECTAG_F_OWNED) &&
+			 tag->owner == portid;
+	mutex_unlock(&sectag_lock);
+	return found;
+}
+
 void sectag_destroy_owned(u32 portid)
 {
+	if (!owns_anything(portid))
+		return;
 	destroy_matching(false, portid);
 	destroy_tags(false, portid);
 }

@@ -11,8 +11,28 @@
  *                    under it, which is what makes commands atomic.
  *   sectag_lock      the object lists, placement and reader RF state;
  *                    taken briefly, never across a call into the core.
+ *   tag->relay_lock  (spinlock) the relay wait state of one tag.
  * nfc_ops callbacks therefore take only tag->lock and sectag_lock, and
  * objects found under sectag_lock are pinned (kref) before it is dropped.
+ *
+ * Targets: a reader reports at most one tag per poll to the NFC core (the
+ * first placed), as an anticollision loop selects one card. nfc_target_lost() clears the
+ * core's active target and shifts its target array whichever target is
+ * lost, so with a single reported target the core and reader->active
+ * always agree. Every activation starts a fresh ISO-DEP session.
+ *
+ * Owned objects belong to a netlink socket: its portid and its struct
+ * sock (owner_sk, referenced). The NETLINK_URELEASE chain is a blocking
+ * notifier chain in 6.1 (net/netlink/af_netlink.c), called in process
+ * context after the socket is unhashed and orphaned (SOCK_DEAD), holding
+ * no lock of ours: the owned objects are destroyed right there. A socket
+ * that rebinds the same portid is never taken for the owner: ownership
+ * and relay answers are matched on owner_sk, and only objects whose
+ * owner_sk is dead go. Relay frames are not sent to a dead owner.
+ *
+ * The relay wait runs in xfer_work (a kworker, no signals): it is bounded
+ * by relay_timeout_ms (clamped to 10..10000 ms) and aborted at once when
+ * the tag is lifted, deactivated or destroyed, or its owner goes.
  */
 #ifndef _SECTAG_H
 #define _SECTAG_H
@@ -32,6 +52,12 @@ extern struct mutex sectag_lock;
 extern struct mutex sectag_rf_lock;
 extern struct workqueue_struct *sectag_wq;
 extern unsigned int sectag_relay_timeout_ms;
+extern bool sectag_restrict_connect;
+
+#define SECTAG_RELAY_TIMEOUT_MIN_MS	10
+#define SECTAG_RELAY_TIMEOUT_MAX_MS	10000
+
+struct sock;
 
 struct sectag_tag;
 
@@ -40,6 +66,7 @@ struct sectag_reader {
 	u32 id;
 	u32 flags;			/* NFC_SECTAG_F_* */
 	u32 owner;			/* netlink portid when owned */
+	struct sock *owner_sk;		/* its socket (held), or NULL */
 	struct nfc_dev *nfc;
 
 	/* sectag_lock */
@@ -68,6 +95,7 @@ struct sectag_tag {
 	u32 profile;			/* NFC_SECTAG_PROFILE_* */
 	u32 flags;
 	u32 owner;
+	struct sock *owner_sk;		/* held; NULL if not owned */
 	u8 uid[NTAG424_UID_LEN];
 
 	/* sectag_lock */
@@ -94,17 +122,20 @@ struct sectag_tag {
 };
 
 /* reader.c */
-struct sectag_reader *sectag_reader_create(u32 flags, u32 owner);
+struct sectag_reader *sectag_reader_create(u32 flags, u32 owner,
+					   struct sock *owner_sk);
 int sectag_reader_destroy(u32 id, u32 owner_or_0);
 struct sectag_reader *sectag_reader_find(u32 id);
 void sectag_reader_kick(struct sectag_reader *reader);
 void sectag_destroy_owned(u32 portid);
+bool sectag_owner_gone(struct sock *owner_sk);
 void sectag_destroy_all(void);
 extern struct list_head sectag_readers;
 
 /* tag.c */
 struct sectag_tag *sectag_tag_create(u32 profile, const u8 *uid, u32 flags,
-				     u32 owner);
+				     u32 owner, struct sock *owner_sk);
+bool sectag_uid_valid(u32 profile, const u8 *uid, const char **why);
 int sectag_tag_destroy(u32 id);
 struct sectag_tag *sectag_tag_find(u32 id);
 int sectag_tag_place(u32 tag_id, u32 reader_id, u32 frames_left);
@@ -114,9 +145,12 @@ void sectag_tag_get_rf(struct sectag_tag *tag, struct nfc_target *target);
 int sectag_tag_transceive(struct sectag_tag *tag, const u8 *capdu,
 			  size_t len, u8 *rapdu, size_t *rlen);
 void sectag_tag_power_cycle(struct sectag_tag *tag);
+void sectag_tag_deselect(struct sectag_tag *tag);
+void sectag_relay_abort(struct sectag_tag *tag);
 void sectag_tag_put(struct sectag_tag *tag);
-int sectag_relay_answer(u32 tag_id, u32 portid, u64 cookie, int err,
-			const u8 *frame, size_t len);
+int sectag_relay_answer(u32 tag_id, u32 portid, struct sock *sk, u64 cookie,
+			int err, const u8 *frame, size_t len);
+unsigned int sectag_relay_timeout(void);
 extern struct list_head sectag_tags;
 
 /* netlink.c */

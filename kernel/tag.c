@@ -7,6 +7,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/nfc_sectag.h>
+#include <net/sock.h>
 
 #include "sectag.h"
 
@@ -35,6 +36,8 @@ static void sectag_tag_release(struct kref *ref)
 	struct sectag_tag *tag = container_of(ref, struct sectag_tag, ref);
 
 	ntag424_destroy(tag->ntag);
+	if (tag->owner_sk)
+		sock_put(tag->owner_sk);
 	mutex_destroy(&tag->lock);
 	kfree_sensitive(tag);
 }
@@ -77,6 +80,16 @@ void sectag_tag_power_cycle(struct sectag_tag *tag)
 	mutex_unlock(&tag->lock);
 }
 
+/* DESELECT and a new RATS: the session ends, the UID stays. */
+void sectag_tag_deselect(struct sectag_tag *tag)
+{
+	mutex_lock(&tag->lock);
+	if (tag->ntag)
+		ntag424_deselect(tag->ntag);
+	tag_snapshot(tag);
+	mutex_unlock(&tag->lock);
+}
+
 void sectag_tag_get_rf(struct sectag_tag *tag, struct nfc_target *target)
 {
 	lockdep_assert_held(&sectag_lock);
@@ -88,25 +101,59 @@ void sectag_tag_get_rf(struct sectag_tag *tag, struct nfc_target *target)
 	memcpy(target->nfcid1, tag->rf.nfcid1, tag->rf.nfcid1_len);
 }
 
+/* ISO 14443-3 cascade tag: no UID byte that opens a cascade level. */
+#define SECTAG_UID_CT		0x88
+/* NXP's manufacturer code, UID byte 0 of every NTAG 424 DNA */
+#define SECTAG_UID_NXP		0x04
+
+/*
+ * What a NEW_TAG may ask for. An all-zero UID is what GetVersion shows
+ * for a Random-ID tag and what a misbehaving device claims: never a real
+ * tag's. The NTAG 424 datasheet fixes byte 0 to 04h (NXP); ISO 14443-3
+ * forbids 88h (the cascade tag) as the first byte of either cascade
+ * level of a double-size UID (bytes 0 and 3).
+ */
+bool sectag_uid_valid(u32 profile, const u8 *uid, const char **why)
+{
+	if (!memchr_inv(uid, 0, NTAG424_UID_LEN)) {
+		*why = "all-zero UID";
+		return false;
+	}
+	if (uid[0] == SECTAG_UID_CT || uid[3] == SECTAG_UID_CT) {
+		*why = "UID byte 0 or 3 is the cascade tag 88h";
+		return false;
+	}
+	if (profile == NFC_SECTAG_PROFILE_NTAG424 && uid[0] != SECTAG_UID_NXP) {
+		*why = "an NTAG 424 UID starts with 04h (NXP)";
+		return false;
+	}
+	return true;
+}
+
 static void random_uid(u8 *uid)
 {
 	get_random_bytes(uid, NTAG424_UID_LEN);
-	uid[0] = 0x04;			/* NXP manufacturer code */
+	uid[0] = SECTAG_UID_NXP;
+	if (uid[3] == SECTAG_UID_CT)
+		uid[3] = 0;
 }
 
 struct sectag_tag *sectag_tag_create(u32 profile, const u8 *uid, u32 flags,
-				     u32 owner)
+				     u32 owner, struct sock *owner_sk)
 {
 	struct sectag_tag *tag;
+	const char *why;
 
 	if (profile == NFC_SECTAG_PROFILE_RELAY) {
 		/* Nobody would be left to answer a relay tag's frames. */
-		if (!owner)
+		if (!owner || !owner_sk)
 			return ERR_PTR(-EINVAL);
 		flags |= NFC_SECTAG_F_OWNED;
 	} else if (profile != NFC_SECTAG_PROFILE_NTAG424) {
 		return ERR_PTR(-EPROTONOSUPPORT);
 	}
+	if (uid && !sectag_uid_valid(profile, uid, &why))
+		return ERR_PTR(-EINVAL);
 
 	tag = kzalloc(sizeof(*tag), GFP_KERNEL);
 	if (!tag)
@@ -125,6 +172,10 @@ struct sectag_tag *sectag_tag_create(u32 profile, const u8 *uid, u32 flags,
 		memcpy(tag->uid, uid, NTAG424_UID_LEN);
 	else
 		random_uid(tag->uid);
+	if ((flags & NFC_SECTAG_F_OWNED) && owner_sk) {
+		sock_hold(owner_sk);
+		tag->owner_sk = owner_sk;
+	}
 
 	if (profile == NFC_SECTAG_PROFILE_NTAG424) {
 		tag->ntag = ntag424_create(tag->uid);
@@ -147,7 +198,8 @@ struct sectag_tag *sectag_tag_create(u32 profile, const u8 *uid, u32 flags,
 	return tag;
 }
 
-static void relay_abort(struct sectag_tag *tag)
+/* End a relay wait now: the reader hears nothing (a timeout). */
+void sectag_relay_abort(struct sectag_tag *tag)
 {
 	spin_lock_bh(&tag->relay_lock);
 	if (tag->relay_waiting) {
@@ -171,7 +223,7 @@ void sectag_tag_lift(struct sectag_tag *tag)
 	list_del_init(&tag->on_reader);
 	tag->reader = NULL;
 	tag->reported = false;
-	relay_abort(tag);
+	sectag_relay_abort(tag);
 }
 
 /*
@@ -336,11 +388,23 @@ static int relay_exchange(struct sectag_tag *tag, const u8 *capdu,
 	tag->relay_len = 0;
 	spin_unlock_bh(&tag->relay_lock);
 
+	/*
+	 * Only ever in xfer_work, a kworker: no signal can end the wait, so
+	 * it is bounded (sectag_relay_timeout()) and abortable: lifting,
+	 * deactivating or destroying the tag, or its owner's socket closing,
+	 * calls sectag_relay_abort(), which wakes it at once. Whoever waits
+	 * for tag->lock meanwhile waits at most that long.
+	 */
 	rc = sectag_relay_send(tag, cookie, capdu, len);
 	if (!rc) {
-		wait_event_timeout(tag->relay_wq,
-				   !READ_ONCE(tag->relay_waiting),
-				   msecs_to_jiffies(sectag_relay_timeout_ms));
+		long left = msecs_to_jiffies(sectag_relay_timeout());
+		wait_queue_head_t *wq = &tag->relay_wq;
+
+		left = wait_event_interruptible_timeout(*wq,
+							!READ_ONCE(tag->relay_waiting),
+							left);
+		if (left < 0)
+			rc = -ETIMEDOUT;
 	}
 
 	spin_lock_bh(&tag->relay_lock);
@@ -353,8 +417,12 @@ static int relay_exchange(struct sectag_tag *tag, const u8 *capdu,
 	return rc;
 }
 
-int sectag_relay_answer(u32 tag_id, u32 portid, u64 cookie, int err,
-			const u8 *frame, size_t len)
+/*
+ * @sk is the answering socket: a socket that rebinds a dead owner's
+ * portid has the portid but not the socket, and is refused.
+ */
+int sectag_relay_answer(u32 tag_id, u32 portid, struct sock *sk, u64 cookie,
+			int err, const u8 *frame, size_t len)
 {
 	struct sectag_tag *tag;
 	int rc = -ESTALE;
@@ -365,7 +433,8 @@ int sectag_relay_answer(u32 tag_id, u32 portid, u64 cookie, int err,
 	tag = tag_get(tag_id);
 	if (!tag)
 		return -ENOENT;
-	if (tag->profile != NFC_SECTAG_PROFILE_RELAY || tag->owner != portid) {
+	if (tag->profile != NFC_SECTAG_PROFILE_RELAY || tag->owner != portid ||
+	    tag->owner_sk != sk || sectag_owner_gone(sk)) {
 		sectag_tag_put(tag);
 		return -EPERM;
 	}

@@ -20,7 +20,10 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
+
+#include <netlink/genl/ctrl.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -1154,6 +1157,149 @@ TEST_F(ntag, random_id)
 		}
 	}
 	EXPECT_TRUE(tag_info(_metadata, self).random_id);
+}
+
+/*
+ * Who sees a Random-ID tag's real UID through nfc_sectag: CAP_NET_ADMIN
+ * in GET and dump replies; nobody in events, and only CAP_NET_ADMIN may
+ * join the events group at all. Tags without Random ID are unaffected.
+ */
+struct uid_check {
+	uint32_t id;
+	int seen;
+	int with_uid;
+	int random_id;
+};
+
+static int uid_check_fn(struct nlattr **tb, uint8_t cmd, void *arg)
+{
+	struct uid_check *c = arg;
+
+	(void)cmd;
+	if (!tb[NFC_SECTAG_ATTR_TAG_ID] ||
+	    nla_get_u32(tb[NFC_SECTAG_ATTR_TAG_ID]) != c->id)
+		return 0;
+	c->seen++;
+	c->with_uid += !!tb[NFC_SECTAG_ATTR_UID];
+	if (tb[NFC_SECTAG_ATTR_RANDOM_ID])
+		c->random_id = nla_get_u8(tb[NFC_SECTAG_ATTR_RANDOM_ID]);
+	return 0;
+}
+
+static int uid_event_fn(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[NFC_SECTAG_ATTR_MAX + 1];
+
+	if (!sectag_genl_parse(msg, NFC_SECTAG_ATTR_MAX, tb, NULL))
+		uid_check_fn(tb, 0, arg);
+	return NL_OK;
+}
+
+static int uid_any_seq(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+static int get_tag_check(struct sectag_genl *g, uint32_t id, bool dump,
+			 struct uid_check *c)
+{
+	struct nl_msg *msg = sectag_genl_msg(g, NFC_SECTAG_CMD_GET_TAG,
+					     dump ? NLM_F_DUMP : 0);
+
+	memset(c, 0, sizeof(*c));
+	c->id = id;
+	if (!dump)
+		nla_put_u32(msg, NFC_SECTAG_ATTR_TAG_ID, id);
+	return sectag_genl_call(g, msg, NFC_SECTAG_ATTR_MAX, uid_check_fn, c);
+}
+
+TEST_F(ntag, random_id_real_uid_stays_private)
+{
+	struct uid_check ev_c = { .id = self->tag.id }, c;
+	struct sectag_sim_tag plain;
+	struct sectag_genl ev;
+	struct nl_cb *cb;
+	int status, grp;
+	pid_t pid;
+
+	ASSERT_EQ(0, sectag_sim_tag_add(self->sim, NFC_SECTAG_PROFILE_NTAG424,
+					NULL, NFC_SECTAG_F_OWNED, &plain));
+	ASSERT_EQ(0, sectag_genl_open(&ev, NFC_SECTAG_GENL_NAME));
+	ASSERT_EQ(0, sectag_genl_subscribe(&ev, NFC_SECTAG_GENL_NAME,
+					   NFC_SECTAG_GENL_MCGRP_EVENTS));
+	grp = genl_ctrl_resolve_grp(ev.sk, NFC_SECTAG_GENL_NAME,
+				    NFC_SECTAG_GENL_MCGRP_EVENTS);
+	ASSERT_GT(grp, 0);
+
+	ASSERT_EQ(0, auth(self, 0, zero_key));
+	ASSERT_EQ(0, sectag_ntag_enable_random_id(self->t));
+	power_cycle(_metadata, self);		/* REMOVE_TAG, PLACE_TAG */
+	ASSERT_EQ(4, self->target.nfcid1_len);
+
+	/* CAP_NET_ADMIN reads the real UID, by id and in a dump. */
+	EXPECT_EQ(0, memcmp(self->tag.uid, tag_info(_metadata, self).uid,
+			    UID_LEN));
+	{
+		struct sectag_genl g;
+
+		ASSERT_EQ(0, sectag_genl_open(&g, NFC_SECTAG_GENL_NAME));
+		ASSERT_EQ(0, get_tag_check(&g, self->tag.id, true, &c));
+		EXPECT_EQ(1, c.seen);
+		EXPECT_EQ(1, c.with_uid);
+		sectag_genl_close(&g);
+	}
+
+	/* Events never carry it. */
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	ASSERT_NE(NULL, cb);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, uid_event_fn, &ev_c);
+	/* Events are unsolicited: no sequence number to match. */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, uid_any_seq, NULL);
+	nl_socket_set_nonblocking(ev.sk);
+	while (nl_recvmsgs(ev.sk, cb) >= 0)
+		;
+	nl_cb_put(cb);
+	sectag_genl_close(&ev);
+	EXPECT_GE(ev_c.seen, 2);
+	EXPECT_EQ(0, ev_c.with_uid);
+	EXPECT_EQ(1, ev_c.random_id);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct sectag_genl g;
+		int fd;
+
+		if (setgid(65534) || setuid(65534) ||
+		    sectag_genl_open(&g, NFC_SECTAG_GENL_NAME))
+			_exit(10);
+		/* By id and in a dump: the tag, its Random ID, no UID. */
+		if (get_tag_check(&g, self->tag.id, false, &c) ||
+		    c.seen != 1 || c.with_uid || c.random_id != 1)
+			_exit(11);
+		if (get_tag_check(&g, self->tag.id, true, &c) ||
+		    c.seen != 1 || c.with_uid || c.random_id != 1)
+			_exit(12);
+		/* A tag without Random ID shows its UID as before. */
+		if (get_tag_check(&g, plain.id, false, &c) ||
+		    c.seen != 1 || c.with_uid != 1)
+			_exit(13);
+		if (get_tag_check(&g, plain.id, true, &c) ||
+		    c.seen != 1 || c.with_uid != 1)
+			_exit(14);
+		/* The events group is closed to it. */
+		fd = nl_socket_get_fd(g.sk);
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
+			       sizeof(grp)) == 0 || errno != EPERM)
+			_exit(15);
+		sectag_genl_close(&g);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 /* ---------------------------------------------------------------------- */

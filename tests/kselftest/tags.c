@@ -6,6 +6,9 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netlink/genl/ctrl.h>
 
 #include "kselftest_harness.h"
 #include "genl.h"
@@ -38,6 +41,77 @@ static int poll_reader(struct sectag_nfc *nfc, uint32_t idx)
 {
 	return sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
 }
+
+/*
+ * Poll and wait for a target reported by this poll: the core keeps the
+ * previous report's targets until the new one replaces them.
+ */
+static int poll_new_target(struct sectag_nfc *nfc, uint32_t dev,
+			   int64_t after, struct sectag_nfc_target *tg)
+{
+	int rc, left;
+
+	/* A deactivation may still be on its way from a close(). */
+	for (left = 3000; (rc = poll_reader(nfc, dev)) == -EBUSY && left > 0;
+	     left -= 10)
+		test_sleep_ms(10);
+	if (rc)
+		return rc;
+	return wait_for(sectag_nfc_wait_target(nfc, dev, 100, tg) == 0 &&
+			(int64_t)tg->idx > after, 5000) ? 0 : -ETIMEDOUT;
+}
+
+static int set_param(const char *name, const char *val)
+{
+	char path[128];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "/sys/module/nfc_sectag/parameters/%s",
+		 name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	rc = fputs(val, f) < 0 ? -EIO : 0;
+	if (fclose(f))
+		rc = -errno;
+	return rc;
+}
+
+static long get_param(const char *name)
+{
+	char path[128], buf[32];
+	FILE *f;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/sys/module/nfc_sectag/parameters/%s",
+		 name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = buf[0] == 'Y' ? 1 : buf[0] == 'N' ? 0 : strtol(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* Fork a child without any capability (nobody); its exit code. */
+#define AS_NOBODY(body) ({					\
+	int __st = -1;						\
+	pid_t __pid = fork();					\
+	if (__pid == 0) {					\
+		if (setgid(65534) || setuid(65534))		\
+			_exit(100);				\
+		body;						\
+		_exit(0);					\
+	}							\
+	if (__pid > 0 && waitpid(__pid, &__st, 0) == __pid &&	\
+	    WIFEXITED(__st))					\
+		__st = WEXITSTATUS(__st);			\
+	else							\
+		__st = -1;					\
+	__st;							\
+})
 
 TEST_F(tags, born_virgin_with_nxp_uid)
 {
@@ -180,15 +254,19 @@ TEST_F(tags, leaves_the_field_after_n_frames)
 	}
 }
 
-TEST_F(tags, two_tags_on_one_reader)
+/*
+ * Several tags on one reader: one is reported per poll, as anticollision
+ * selects one card, the same one every time (the first placed) until it
+ * is lifted; then the other.
+ */
+TEST_F(tags, one_target_per_poll)
 {
-	struct sectag_nfc_target *tg;
+	struct sectag_nfc_target *tg, cur;
 	struct sectag_sim_tag a, b;
-	struct sectag_nfc_target first;
-	size_t n, i, seen = 0;
+	int64_t last = -1;
 	uint8_t r[300];
-	size_t rlen;
-	int fd;
+	size_t rlen, n;
+	int fd, i;
 
 	ASSERT_EQ(0, sectag_sim_tag_add(self->sim, NFC_SECTAG_PROFILE_NTAG424,
 					NULL, NFC_SECTAG_F_OWNED, &a));
@@ -196,26 +274,208 @@ TEST_F(tags, two_tags_on_one_reader)
 					NULL, NFC_SECTAG_F_OWNED, &b));
 	ASSERT_EQ(0, sectag_sim_tag_place(self->sim, a.id, self->reader.id));
 	ASSERT_EQ(0, sectag_sim_tag_place(self->sim, b.id, self->reader.id));
-	ASSERT_EQ(0, poll_reader(self->nfc, self->reader.nfc_index));
-	ASSERT_EQ(0, sectag_nfc_wait_target(self->nfc, self->reader.nfc_index,
-					    3000, &first));
-	ASSERT_EQ(0, sectag_nfc_targets(self->nfc, self->reader.nfc_index,
-					&tg, &n));
-	ASSERT_EQ(2U, n);
-	for (i = 0; i < n; i++) {
-		if (!memcmp(tg[i].nfcid1, a.uid, 7) ||
-		    !memcmp(tg[i].nfcid1, b.uid, 7))
-			seen++;
-		/* One at a time: each can be connected and answers. */
-		fd = sectag_nfc_connect(tg[i].dev_idx, tg[i].idx);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, poll_new_target(self->nfc, self->reader.nfc_index,
+					     last, &cur));
+		last = cur.idx;
+		ASSERT_EQ(0, sectag_nfc_targets(self->nfc,
+						self->reader.nfc_index, &tg,
+						&n));
+		EXPECT_EQ(1U, n);
+		free(tg);
+		/* a, a, then b once a is gone */
+		EXPECT_EQ(0, memcmp(cur.nfcid1, i < 2 ? a.uid : b.uid, 7));
+		fd = sectag_nfc_connect(cur.dev_idx, cur.idx);
 		ASSERT_GE(fd, 0);
 		EXPECT_EQ(0, sectag_nfc_transceive(fd, get_version,
 					sizeof(get_version), r, sizeof(r),
 					&rlen, 2000));
 		close(fd);
+		if (i == 1)
+			ASSERT_EQ(0, sectag_sim_tag_remove(self->sim, a.id));
 	}
-	free(tg);
-	EXPECT_EQ(2U, seen);
+}
+
+/*
+ * Lifting a tag that is not in use must not disturb the one that is: the
+ * NFC core and the reader keep agreeing on the active target, the busy
+ * connection goes on, and afterwards the reader polls again (no EBUSY
+ * left behind) and finds the tag that remained, in a fresh session.
+ */
+TEST_F(tags, lifting_the_idle_tag_keeps_the_busy_one)
+{
+	static const uint8_t more[] = { 0x90, 0xAF, 0x00, 0x00, 0x00 };
+	struct sectag_sim_tag a, b, *busy, *idle;
+	struct sectag_nfc_target tg, again;
+	uint8_t r[300];
+	size_t rlen;
+	int fd, k;
+
+	ASSERT_EQ(0, sectag_sim_tag_add(self->sim, NFC_SECTAG_PROFILE_NTAG424,
+					NULL, NFC_SECTAG_F_OWNED, &a));
+	ASSERT_EQ(0, sectag_sim_tag_add(self->sim, NFC_SECTAG_PROFILE_NTAG424,
+					NULL, NFC_SECTAG_F_OWNED, &b));
+	ASSERT_EQ(0, sectag_sim_tag_place(self->sim, a.id, self->reader.id));
+	ASSERT_EQ(0, sectag_sim_tag_place(self->sim, b.id, self->reader.id));
+	ASSERT_EQ(0, poll_new_target(self->nfc, self->reader.nfc_index, -1,
+				     &tg));
+	busy = !memcmp(tg.nfcid1, a.uid, 7) ? &a : &b;
+	idle = busy == &a ? &b : &a;
+	ASSERT_EQ(0, memcmp(tg.nfcid1, busy->uid, 7));
+
+	fd = sectag_nfc_connect(tg.dev_idx, tg.idx);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, sectag_nfc_transceive(fd, get_version,
+					   sizeof(get_version), r, sizeof(r),
+					   &rlen, 2000));
+	EXPECT_EQ(0xAF, r[rlen - 1]);
+
+	ASSERT_EQ(0, sectag_sim_tag_remove(self->sim, idle->id));
+	/* The busy tag answers on: GetVersion parts 2 and 3. */
+	for (k = 0; k < 2; k++) {
+		ASSERT_EQ(0, sectag_nfc_transceive(fd, more, sizeof(more), r,
+						   sizeof(r), &rlen, 2000));
+		ASSERT_GE(rlen, 2U);
+		EXPECT_EQ(0x91, r[rlen - 2]);
+		EXPECT_EQ(k ? 0x00 : 0xAF, r[rlen - 1]);
+	}
+	/* A command left half done, then the connection ends. */
+	ASSERT_EQ(0, sectag_nfc_transceive(fd, get_version,
+					   sizeof(get_version), r, sizeof(r),
+					   &rlen, 2000));
+	EXPECT_EQ(0xAF, r[rlen - 1]);
+	close(fd);
+
+	ASSERT_EQ(0, poll_new_target(self->nfc, self->reader.nfc_index,
+				     tg.idx, &again));
+	EXPECT_EQ(0, memcmp(again.nfcid1, busy->uid, 7));
+	fd = sectag_nfc_connect(again.dev_idx, again.idx);
+	ASSERT_GE(fd, 0);
+	/* Nothing of the last session survives: no part 2 to continue. */
+	ASSERT_EQ(0, sectag_nfc_transceive(fd, more, sizeof(more), r,
+					   sizeof(r), &rlen, 2000));
+	ASSERT_GE(rlen, 2U);
+	EXPECT_NE(0xAF, r[rlen - 1]);
+	ASSERT_EQ(0, sectag_nfc_transceive(fd, get_version,
+					   sizeof(get_version), r, sizeof(r),
+					   &rlen, 2000));
+	EXPECT_EQ(0xAF, r[rlen - 1]);
+	close(fd);
+}
+
+/* The core lets a connect reach a reader that is down: it must refuse. */
+TEST_F(tags, no_activation_while_down)
+{
+	struct sectag_nfc_target tg;
+	struct sectag_sim_tag t;
+	uint8_t r[300];
+	size_t rlen;
+	int fd;
+
+	ASSERT_EQ(0, sectag_sim_tag_add(self->sim, NFC_SECTAG_PROFILE_NTAG424,
+					NULL, NFC_SECTAG_F_OWNED, &t));
+	ASSERT_EQ(0, sectag_sim_tag_place(self->sim, t.id, self->reader.id));
+	ASSERT_EQ(0, poll_new_target(self->nfc, self->reader.nfc_index, -1,
+				     &tg));
+	/* The target stays listed by the core after the device goes down. */
+	ASSERT_EQ(0, sectag_nfc_dev_down(self->nfc, self->reader.nfc_index));
+	EXPECT_EQ(-ENODEV, sectag_nfc_connect(tg.dev_idx, tg.idx));
+
+	ASSERT_EQ(0, sectag_nfc_dev_up(self->nfc, self->reader.nfc_index));
+	fd = sectag_nfc_connect(tg.dev_idx, tg.idx);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, sectag_nfc_transceive(fd, get_version,
+					   sizeof(get_version), r, sizeof(r),
+					   &rlen, 2000));
+	close(fd);
+}
+
+/* Only CAP_NET_ADMIN may connect to this module's readers, by default. */
+TEST_F(tags, connect_needs_cap_net_admin)
+{
+	struct sectag_nfc_target tg;
+	struct sectag_sim_tag t;
+	int st;
+
+	ASSERT_EQ(1, get_param("restrict_connect"));
+	ASSERT_EQ(0, sectag_sim_tag_add(self->sim, NFC_SECTAG_PROFILE_NTAG424,
+					NULL, NFC_SECTAG_F_OWNED, &t));
+	ASSERT_EQ(0, sectag_sim_tag_place(self->sim, t.id, self->reader.id));
+	ASSERT_EQ(0, poll_new_target(self->nfc, self->reader.nfc_index, -1,
+				     &tg));
+
+	st = AS_NOBODY({
+		int fd = sectag_nfc_connect(tg.dev_idx, tg.idx);
+
+		if (fd >= 0)
+			_exit(1);
+		if (fd != -EPERM)
+			_exit(2);
+	});
+	EXPECT_EQ(0, st);
+
+	/* With the parameter off, anybody may (the NFC core's default). */
+	ASSERT_EQ(0, set_param("restrict_connect", "0"));
+	st = AS_NOBODY({
+		uint8_t r[300];
+		size_t rlen;
+		int fd = sectag_nfc_connect(tg.dev_idx, tg.idx);
+
+		if (fd < 0)
+			_exit(3);
+		if (sectag_nfc_transceive(fd, get_version,
+					  sizeof(get_version), r, sizeof(r),
+					  &rlen, 2000) || rlen != 9)
+			_exit(4);
+		close(fd);
+	});
+	ASSERT_EQ(0, set_param("restrict_connect", "1"));
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(1, get_param("restrict_connect"));
+}
+
+/* NEW_TAG refuses UIDs no NTAG 424 DNA can have. */
+TEST_F(tags, refuses_invalid_uids)
+{
+	static const uint8_t zero[7];
+	static const uint8_t not_nxp[7] = { 0x05, 1, 2, 3, 4, 5, 6 };
+	static const uint8_t ct0[7] = { 0x88, 1, 2, 3, 4, 5, 6 };
+	static const uint8_t ct3[7] = { 0x04, 1, 2, 0x88, 4, 5, 6 };
+	static const uint8_t foreign[7] = { 0x08, 1, 2, 3, 4, 5, 6 };
+	struct sectag_sim *card;
+	struct sectag_sim_tag t;
+
+	EXPECT_EQ(-EINVAL, sectag_sim_tag_add(self->sim,
+			NFC_SECTAG_PROFILE_NTAG424, zero, NFC_SECTAG_F_OWNED,
+			&t));
+	EXPECT_EQ(-EINVAL, sectag_sim_tag_add(self->sim,
+			NFC_SECTAG_PROFILE_NTAG424, not_nxp,
+			NFC_SECTAG_F_OWNED, &t));
+	EXPECT_EQ(-EINVAL, sectag_sim_tag_add(self->sim,
+			NFC_SECTAG_PROFILE_NTAG424, ct0, NFC_SECTAG_F_OWNED,
+			&t));
+	EXPECT_EQ(-EINVAL, sectag_sim_tag_add(self->sim,
+			NFC_SECTAG_PROFILE_NTAG424, ct3, NFC_SECTAG_F_OWNED,
+			&t));
+
+	/* A relay card may be anybody's, but not all zero. */
+	ASSERT_EQ(0, sectag_sim_open(&card));
+	EXPECT_EQ(-EINVAL, sectag_sim_tag_add(card, NFC_SECTAG_PROFILE_RELAY,
+					      zero, 0, &t));
+	EXPECT_EQ(0, sectag_sim_tag_add(card, NFC_SECTAG_PROFILE_RELAY,
+					foreign, 0, &t));
+	EXPECT_EQ(0, memcmp(foreign, t.uid, 7));
+	sectag_sim_close(card);
+
+	/* Random UIDs never hit the rules either. */
+	for (int i = 0; i < 64; i++) {
+		ASSERT_EQ(0, sectag_sim_tag_add(self->sim,
+				NFC_SECTAG_PROFILE_NTAG424, NULL,
+				NFC_SECTAG_F_OWNED, &t));
+		EXPECT_EQ(0x04, t.uid[0]);
+		EXPECT_NE(0x88, t.uid[3]);
+		EXPECT_EQ(0, sectag_sim_tag_del(self->sim, t.id));
+	}
 }
 
 TEST_F(tags, one_reader_at_a_time)
@@ -372,6 +632,189 @@ TEST_F(tags, relay_answers_only_from_owner)
 	EXPECT_EQ(-EINVAL, sectag_genl_call(&g, msg, 0, NULL, NULL));
 	sectag_genl_close(&g);
 	sectag_sim_close(owner);
+}
+
+/* relay_timeout_ms is clamped to 10..10000 ms. */
+TEST(relay_timeout_clamped)
+{
+	long old = get_param("relay_timeout_ms");
+
+	ASSERT_GT(old, 0);
+	ASSERT_EQ(0, set_param("relay_timeout_ms", "0"));
+	EXPECT_EQ(10, get_param("relay_timeout_ms"));
+	ASSERT_EQ(0, set_param("relay_timeout_ms", "4000000000"));
+	EXPECT_EQ(10000, get_param("relay_timeout_ms"));
+	ASSERT_EQ(0, set_param("relay_timeout_ms", "2500"));
+	EXPECT_EQ(2500, get_param("relay_timeout_ms"));
+	EXPECT_NE(0, set_param("relay_timeout_ms", "soon"));
+	EXPECT_EQ(2500, get_param("relay_timeout_ms"));
+	ASSERT_EQ(0, set_param("relay_timeout_ms", "1000"));
+}
+
+struct pending_xfer {
+	int fd;
+	int rc;
+	int64_t ms;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void *xfer_thread(void *arg)
+{
+	struct pending_xfer *x = arg;
+	int64_t t0 = mono_ms();
+	uint8_t r[300];
+	size_t rlen;
+
+	x->rc = sectag_nfc_transceive(x->fd, get_version, sizeof(get_version),
+				      r, sizeof(r), &rlen, 20000);
+	x->ms = mono_ms() - t0;
+	return NULL;
+}
+
+/*
+ * A relay exchange waits for its owner at most relay_timeout_ms, and not
+ * at all once the tag is lifted or its owner's socket is closed. The
+ * timeout is set to its maximum, 10 s: the exchange must end long before.
+ */
+TEST_F(tags, relay_wait_ends_with_the_tag_or_its_owner)
+{
+	struct sectag_sim *card;
+	struct sectag_sim_frame f;
+	struct pending_xfer x;
+	struct sectag_nfc_target tg;
+	struct sectag_sim_tag t, got;
+	pthread_t th;
+	int round;
+
+	ASSERT_EQ(0, set_param("relay_timeout_ms", "10000"));
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, sectag_sim_open(&card));
+		ASSERT_EQ(0, sectag_sim_tag_add(card, NFC_SECTAG_PROFILE_RELAY,
+						NULL, 0, &t));
+		ASSERT_EQ(0, sectag_sim_tag_place(self->sim, t.id,
+						  self->reader.id));
+		ASSERT_EQ(0, poll_new_target(self->nfc,
+					     self->reader.nfc_index, -1, &tg));
+		x.fd = sectag_nfc_connect(tg.dev_idx, tg.idx);
+		ASSERT_GE(x.fd, 0);
+		ASSERT_EQ(0, pthread_create(&th, NULL, xfer_thread, &x));
+		/* The frame is out: the kernel now waits for the card. */
+		ASSERT_EQ(0, sectag_sim_relay_recv(card, &f, 10000));
+		EXPECT_EQ(t.id, f.tag_id);
+		if (round == 0) {
+			ASSERT_EQ(0, sectag_sim_tag_remove(self->sim, t.id));
+			sectag_sim_close(card);
+		} else {
+			/* Closing the owner takes the tag at once. */
+			sectag_sim_close(card);
+			EXPECT_EQ(-ENOENT, sectag_sim_tag_get(self->sim, t.id,
+							      &got));
+		}
+		pthread_join(th, NULL);
+		EXPECT_NE(0, x.rc);
+		EXPECT_LT(x.ms, 8000) {
+			TH_LOG("the exchange waited %lld ms", (long long)x.ms);
+		}
+		close(x.fd);
+	}
+	ASSERT_EQ(0, set_param("relay_timeout_ms", "1000"));
+}
+
+/*
+ * Ownership is the socket's, not its portid's: a socket that binds the
+ * portid of a closed owner owns nothing of the old one's, and what it
+ * creates itself is not taken down with the old socket. Closing an owner
+ * destroys its objects before close() returns.
+ */
+static int open_at_port(struct sectag_genl *g, uint32_t port)
+{
+	g->sk = nl_socket_alloc();
+	if (!g->sk)
+		return -ENOMEM;
+	if (port)
+		nl_socket_set_local_port(g->sk, port);
+	if (genl_connect(g->sk) < 0)
+		goto err;
+	g->family = genl_ctrl_resolve(g->sk, NFC_SECTAG_GENL_NAME);
+	if (g->family < 0)
+		goto err;
+	return 0;
+err:
+	nl_socket_free(g->sk);
+	g->sk = NULL;
+	return -EIO;
+}
+
+static int id_of(struct nlattr **tb, uint8_t cmd, void *arg)
+{
+	(void)cmd;
+	if (tb[NFC_SECTAG_ATTR_TAG_ID])
+		*(uint32_t *)arg = nla_get_u32(tb[NFC_SECTAG_ATTR_TAG_ID]);
+	return 0;
+}
+
+static int new_owned_tag(struct sectag_genl *g, uint32_t profile,
+			 uint32_t *id)
+{
+	struct nl_msg *msg = sectag_genl_msg(g, NFC_SECTAG_CMD_NEW_TAG, 0);
+
+	nla_put_u32(msg, NFC_SECTAG_ATTR_PROFILE, profile);
+	nla_put_u32(msg, NFC_SECTAG_ATTR_FLAGS, NFC_SECTAG_F_OWNED);
+	*id = 0;
+	return sectag_genl_call(g, msg, NFC_SECTAG_ATTR_MAX, id_of, id);
+}
+
+TEST_F(tags, portid_reuse_is_not_ownership)
+{
+	struct sectag_genl a, b;
+	struct sectag_sim_tag got;
+	uint32_t port, old_relay, old_tag, new_relay, new_tag;
+	struct nl_msg *msg;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, open_at_port(&a, 0));
+		port = nl_socket_get_local_port(a.sk);
+		ASSERT_EQ(0, new_owned_tag(&a, NFC_SECTAG_PROFILE_RELAY,
+					   &old_relay));
+		ASSERT_EQ(0, new_owned_tag(&a, NFC_SECTAG_PROFILE_NTAG424,
+					   &old_tag));
+		sectag_genl_close(&a);
+		/* Gone when close() returns, no deferred teardown. */
+		EXPECT_EQ(-ENOENT, sectag_sim_tag_get(self->sim, old_relay,
+						      &got));
+		EXPECT_EQ(-ENOENT, sectag_sim_tag_get(self->sim, old_tag,
+						      &got));
+
+		/* Another socket takes the portid at once. */
+		ASSERT_EQ(0, open_at_port(&b, port));
+		ASSERT_EQ(port, nl_socket_get_local_port(b.sk));
+		ASSERT_EQ(0, new_owned_tag(&b, NFC_SECTAG_PROFILE_RELAY,
+					   &new_relay));
+		ASSERT_EQ(0, new_owned_tag(&b, NFC_SECTAG_PROFILE_NTAG424,
+					   &new_tag));
+		/* It may not answer for the old relay tag. */
+		msg = sectag_genl_msg(&b, NFC_SECTAG_CMD_RELAY_FRAME, 0);
+		nla_put_u32(msg, NFC_SECTAG_ATTR_TAG_ID, old_relay);
+		nla_put_u64(msg, NFC_SECTAG_ATTR_COOKIE, 1);
+		nla_put_u32(msg, NFC_SECTAG_ATTR_ERRNO, 5);
+		EXPECT_EQ(-ENOENT, sectag_genl_call(&b, msg, 0, NULL, NULL));
+		/* Its own objects live as long as it does. */
+		EXPECT_EQ(0, sectag_sim_tag_get(self->sim, new_relay, &got));
+		EXPECT_EQ(0, sectag_sim_tag_get(self->sim, new_tag, &got));
+		sectag_genl_close(&b);
+		EXPECT_EQ(-ENOENT, sectag_sim_tag_get(self->sim, new_relay,
+						      &got));
+		EXPECT_EQ(-ENOENT, sectag_sim_tag_get(self->sim, new_tag,
+						      &got));
+	}
 }
 
 /*

@@ -7,6 +7,18 @@
  * are used through AF_NFC sockets like any hardware reader.
  *
  * See Documentation/uapi.md for the message flow.
+ *
+ * Privileges. Commands that change anything need CAP_NET_ADMIN; so does
+ * joining the %NFC_SECTAG_GENL_MCGRP_EVENTS group (GENL_MCAST_CAP_NET_ADMIN).
+ * GET and dumps are open to everyone, except that the real UID of a tag
+ * with Random ID enabled is only sent to a CAP_NET_ADMIN requester, and
+ * events never carry it. Connecting an AF_NFC raw socket to a target of
+ * one of these readers (which activates it) needs CAP_NET_ADMIN too while
+ * the module parameter restrict_connect is on (the default).
+ *
+ * Readers report at most one target per poll, as an anticollision loop
+ * selects one card: with several tags in the field, the one placed first,
+ * until it is lifted. Every activation starts a fresh ISO-DEP session.
  */
 #ifndef _UAPI_LINUX_NFC_SECTAG_H
 #define _UAPI_LINUX_NFC_SECTAG_H
@@ -25,9 +37,15 @@
  *	CAP_NET_ADMIN); tags lying on it are lifted off. Also an event.
  * @NFC_SECTAG_CMD_GET_READER: get one reader by id, or dump all.
  * @NFC_SECTAG_CMD_NEW_TAG: create a tag (needs CAP_NET_ADMIN).
- *	%NFC_SECTAG_ATTR_PROFILE required, %NFC_SECTAG_ATTR_UID optional.
+ *	%NFC_SECTAG_ATTR_PROFILE required, %NFC_SECTAG_ATTR_UID optional
+ *	(random, starting 04h, when absent). Refused with -EINVAL and an
+ *	extended ack message: an all-zero UID, 88h (the ISO 14443-3
+ *	cascade tag) as byte 0 or 3, and for %NFC_SECTAG_PROFILE_NTAG424 a
+ *	UID whose byte 0 is not 04h (NXP).
  * @NFC_SECTAG_CMD_DEL_TAG: delete %NFC_SECTAG_ATTR_TAG_ID.
- * @NFC_SECTAG_CMD_GET_TAG: get one tag by id, or dump all.
+ * @NFC_SECTAG_CMD_GET_TAG: get one tag by id, or dump all. Without
+ *	CAP_NET_ADMIN, a tag with %NFC_SECTAG_ATTR_RANDOM_ID set has no
+ *	%NFC_SECTAG_ATTR_UID in the reply.
  * @NFC_SECTAG_CMD_PLACE_TAG: put %NFC_SECTAG_ATTR_TAG_ID on
  *	%NFC_SECTAG_ATTR_READER_ID (needs CAP_NET_ADMIN). With
  *	%NFC_SECTAG_ATTR_FRAMES_LEFT the tag leaves the field by itself
@@ -36,7 +54,11 @@
  * @NFC_SECTAG_CMD_REMOVE_TAG: lift %NFC_SECTAG_ATTR_TAG_ID off its reader.
  * @NFC_SECTAG_CMD_RELAY_FRAME: relay tags only. Kernel to owner: a C-APDU
  *	(%NFC_SECTAG_ATTR_FRAME) with a %NFC_SECTAG_ATTR_COOKIE. Owner to
- *	kernel: the R-APDU for that cookie, or %NFC_SECTAG_ATTR_ERRNO.
+ *	kernel: the R-APDU for that cookie, or %NFC_SECTAG_ATTR_ERRNO. Only
+ *	the owning socket itself may answer (-EPERM otherwise), not another
+ *	socket that later binds the same portid. The kernel waits for the
+ *	answer at most relay_timeout_ms (module parameter, 10..10000,
+ *	default 1000), less if the tag is lifted, deactivated or destroyed.
  */
 enum nfc_sectag_cmd {
 	NFC_SECTAG_CMD_UNSPEC,
@@ -66,7 +88,9 @@ enum nfc_sectag_cmd {
  * @NFC_SECTAG_ATTR_POLLING: u8, device is polling
  * @NFC_SECTAG_ATTR_TAG_ID: u32, tag id
  * @NFC_SECTAG_ATTR_PROFILE: u32, enum nfc_sectag_profile
- * @NFC_SECTAG_ATTR_UID: binary, the tag's real 7-byte UID
+ * @NFC_SECTAG_ATTR_UID: binary, the tag's real 7-byte UID; left out for
+ *	a Random-ID tag unless the requester has CAP_NET_ADMIN, and always
+ *	left out of events for such a tag
  * @NFC_SECTAG_ATTR_PERSONALISED: u8, a key or key version was changed
  * @NFC_SECTAG_ATTR_RANDOM_ID: u8, Random ID is enabled
  * @NFC_SECTAG_ATTR_FAIL_CTR: u32, failed authentications (TotFailCtr)
@@ -105,8 +129,10 @@ enum nfc_sectag_attr {
  * enum nfc_sectag_flags - object flags
  *
  * @NFC_SECTAG_F_OWNED: the object is destroyed when the netlink socket
- *	that created it is closed (like mac80211_hwsim radios). Relay tags
- *	are always owned.
+ *	that created it is closed, before close() returns (like
+ *	mac80211_hwsim radios). Ownership belongs to that socket, not to its
+ *	portid: another socket binding the portid later owns nothing of it.
+ *	Relay tags are always owned.
  */
 enum nfc_sectag_flags {
 	NFC_SECTAG_F_OWNED	= 1 << 0,
