@@ -24,7 +24,7 @@
 #include "store.h"
 
 #define SECTAG_TAP_MAX_AUTHS	2
-/* A Random ID tap takes 12 frames; a tag showing its UID 7. */
+/* A Random ID tap takes 11 frames; a tag showing its UID 7. */
 #define SECTAG_TAP_MAX_FRAMES	16
 /* The time budget, in per-frame exchange timeouts. */
 #define SECTAG_TAP_BUDGET_FRAMES	4
