@@ -81,13 +81,13 @@ provision_rid() {	# TAG KEY: its output also in $W/prov.out
 		--reader "$DEV" --timeout 10 >"$W/prov.out" 2>&1
 	local rc=$?
 	cat "$W/prov.out"
-	return $rc
+	return "$rc"
 }
 stop_agent() {
 	kill "$AGENT" && wait "$AGENT"
 	local rc=$?
 	AGENT=
-	return $rc
+	return "$rc"
 }
 
 echo "# work directory $W"
@@ -113,7 +113,7 @@ scan_finds_uid() {
 	tap "$R" && j=$($S --json scan --issuer-key "$W/issuer.key" \
 		--reader "$DEV" --timeout 10) || return 1
 	echo "$j"
-	[ "$(json_str uid "$j")" = $UID_R ] &&
+	[ "$(json_str uid "$j")" = "$UID_R" ] &&
 		[ "$(json_str state "$j")" = issued ] &&
 		grep -q '"verified":true' <<<"$j" &&
 		grep -q '"ident_key":true' <<<"$j"
@@ -181,7 +181,7 @@ TAGS=()
 enroll_many() {
 	untap
 	mapfile -t TAGS < <(build/e2e/ridmany "$RID" "$NFC" "$W/issuer.key" \
-		"$STORE" $NTAGS 04C10000) && [ ${#TAGS[@]} = $NTAGS ]
+		"$STORE" "$NTAGS" 04C10000) && [ "${#TAGS[@]}" = "$NTAGS" ]
 }
 # The agent would take every tag presented for enrolment: stop it meanwhile.
 t agent_stops_for_enrolment stop_agent
@@ -211,7 +211,7 @@ no_genuine_failure() {
 		[ "$f" -le "${before[$i]}" ] || { echo "tag $tg: ${before[$i]} -> $f"; bad=1; }
 		i=$((i + 1))
 	done
-	return $bad
+	return "$bad"
 }
 t storm_no_genuine_failed_authentication no_genuine_failure
 AUTHS=$(grep 'tap: ' "$ALOG" | tail -n +"$((N0 + 1))" |
