@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tests/e2e/release: what the agent does on a tap, once, for the end to
- * end tests until sectagd takes over: wait for a tag, identify it,
- * authenticate with the read key of each binding enrolled for its UID,
- * derive the binding's secret and put it into the kernel keyring;
+ * end tests until sectagd takes over: wait for a tag, identify it (a
+ * Random ID tag through the identification key), authenticate with the
+ * read key enrolled for its UID, derive the secret of each of its
+ * bindings and put it into the kernel keyring;
  * optionally open the released LUKS volumes (the agent's auto-open).
  *
  *   release --store PATH [--reader nfcN|N] [--key-timeout S] [--open NAME]
@@ -107,27 +108,34 @@ static int release_one(const struct args *a, const struct sectag_binding *b,
 	return rc;
 }
 
-/* Each binding of this UID whose read key the tag proves. */
+/*
+ * The agent's algorithm (libsectag's sectag_tap_authenticate(): a Random
+ * ID tag through the identification key, at most two authentications),
+ * then every binding of the tag that authenticated.
+ */
 static int release_all(const struct args *a, struct sectag_ntag *t,
-		       const struct sectag_store *st, const uint8_t *uid)
+		       const struct sectag_store *st)
 {
+	struct sectag_tap_result res;
+	const struct sectag_binding *m;
 	uint8_t share[32];
 	int n = 0, rc;
 	size_t i;
 
-	for (i = 0; i < st->n; i++) {
-		if (memcmp(st->b[i].uid, uid, 7))
-			continue;
-		rc = sectag_tap_read_share(t, st->b[i].read_key, NULL, share);
-		if (rc) {
-			fprintf(stderr, "release: binding %u refused: %s\n",
-				st->b[i].id, sectag_issue_strerror(rc));
-			continue;
-		}
-		if (!release_one(a, &st->b[i], share))
-			n++;
-		OPENSSL_cleanse(share, sizeof(share));
+	rc = sectag_tap_authenticate(t, st, share, &res);
+	printf("%s%u authentication(s)\n", res.random_id ? "random-id, " : "",
+	       res.auths);
+	if (rc) {
+		fprintf(stderr, "release: refused: %s\n", res.why);
+		return 0;
 	}
+	m = &st->b[res.binding];
+	for (i = 0; i < st->n; i++)
+		if (!memcmp(st->b[i].uid, m->uid, 7) &&
+		    !memcmp(st->b[i].read_key, m->read_key, 16) &&
+		    !release_one(a, &st->b[i], share))
+			n++;
+	OPENSSL_cleanse(share, sizeof(share));
 	return n;
 }
 
@@ -137,8 +145,6 @@ static int run(const struct args *a)
 	struct sectag_nfc_link link = { .fd = -1, .timeout_ms = 2000 };
 	struct sectag_ntag *t = NULL;
 	struct sectag_nfc *nfc = NULL;
-	uint8_t uid[7];
-	bool rid;
 	int rc, n = 0;
 
 	rc = sectag_store_load(a->store, &st);
@@ -152,9 +158,7 @@ static int run(const struct args *a)
 	if (!rc)
 		rc = sectag_ntag_new(&t, sectag_nfc_link_xfer, &link);
 	if (!rc)
-		rc = sectag_tap_identify(t, uid, &rid);
-	if (!rc)
-		n = release_all(a, t, &st, uid);
+		n = release_all(a, t, &st);
 	sectag_ntag_free(t);
 	if (link.fd >= 0)
 		close(link.fd);

@@ -26,10 +26,10 @@ int main(int argc, char **argv)
 {
 	struct sectag_sim *sim;
 	struct timespec t0, t1;
-	unsigned long reader, count, i, tags[16];
+	unsigned long reader, count, i, tags[64];
 	int n = argc - 3, k, rc;
 
-	if (argc < 4 || n > 16) {
+	if (argc < 4 || n > 64) {
 		fprintf(stderr, "usage: taps READER COUNT TAG...\n");
 		return 2;
 	}

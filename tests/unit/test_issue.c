@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -23,6 +24,8 @@
 
 #include "engine_api.h"
 #include "issue.h"
+#include "store.h"
+#include "tap.h"
 
 /* ---------------------------------------------------------------------- */
 /* TAP                                                                    */
@@ -56,6 +59,7 @@ struct bench {
 	struct ntag424 *tag;
 	struct sectag_ntag *t;
 	long frames;		/* exchanged since the last tap */
+	long auths;		/* AuthenticateEV2First/NonFirst ever sent */
 	long cut_at;		/* lose the link at this frame; 0: never */
 	bool deliver;		/* the cut frame reaches the tag first */
 	bool gone;		/* link lost until the next tap */
@@ -148,6 +152,8 @@ static int bench_xfer(void *ctx, const uint8_t *c, size_t clen, uint8_t *r,
 	if (b->gone)
 		return -ENXIO;
 	b->frames++;
+	if (clen >= 2 && c[0] == 0x90 && (c[1] == 0x71 || c[1] == 0x77))
+		b->auths++;
 	cut = b->cut_at && b->frames == b->cut_at;
 	if (cut && !b->deliver)
 		return lose(b);
@@ -222,20 +228,21 @@ static void progress(void *ctx, const char *msg)
 	snprintf(progress_log + n, sizeof(progress_log) - n, "%s\n", msg);
 }
 
-static int provision(struct bench *b, const uint8_t *issuer, bool lock)
+static int provision(struct bench *b, const uint8_t *issuer,
+		     unsigned int flags)
 {
 	progress_log[0] = 0;
-	return sectag_provision(b->t, issuer, lock, progress, NULL);
+	return sectag_provision(b->t, issuer, flags, progress, NULL);
 }
 
 /* Frames a clean provisioning of a fresh tag takes. */
-static long provision_frames(bool lock)
+static long provision_frames(unsigned int flags)
 {
 	struct bench b;
 	long n;
 
 	bench_init(&b, 999);
-	if (provision(&b, issuer_a, lock))
+	if (provision(&b, issuer_a, flags))
 		abort();
 	n = b.frames;
 	bench_fini(&b);
@@ -449,9 +456,11 @@ static void test_provision_and_verify(void)
 	CHECK(info.state == SECTAG_TAG_ISSUED && info.verified, "issued: %s",
 	      sectag_tag_state_name(info.state));
 	CHECK(!info.locked, "not locked");
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < 4; k++)
 		CHECK(info.key_ver[k] == 1, "key %d version %u", k,
 		      info.key_ver[k]);
+	CHECK(info.key_ver[4] == 2 && info.ident,
+	      "key 4: the identification key, version %u", info.key_ver[4]);
 
 	tap(&b);
 	rc = sectag_verify(b.t, issuer_a, s1, uid);
@@ -598,8 +607,8 @@ static void test_lock(void)
  * provision until done. Returns 0 when a later run finished the job, 1
  * when the tag turned out already issued, -1 after reporting a failure.
  */
-static int cut_and_resume(unsigned int id, bool lock, bool deliver, long n,
-			  long m)
+static int cut_and_resume(unsigned int id, unsigned int lock, bool deliver,
+			  long n, long m)
 {
 	struct sectag_tag_info info;
 	struct bench b;
@@ -629,14 +638,18 @@ static int cut_and_resume(unsigned int id, bool lock, bool deliver, long n,
 	CHECK(sectag_tag_inspect(b.t, issuer_a, &info) == 0 &&
 	      info.state == SECTAG_TAG_ISSUED && info.verified,
 	      "cut at %ld: issued", n);
-	CHECK(info.locked == lock, "cut at %ld: locked %d", n, info.locked);
+	CHECK(info.locked == !!(lock & SECTAG_PROV_LOCK), "cut at %ld: locked "
+	      "%d", n, info.locked);
+	CHECK(info.random_id == !!(lock & SECTAG_PROV_RANDOM_ID),
+	      "cut at %ld: random id %d", n, info.random_id);
+	CHECK(info.ident, "cut at %ld: identification key", n);
 	if (!rc && (rc2 == 0 || rc2 == -EEXIST))
 		ret = rc2 == -EEXIST;
 	bench_fini(&b);
 	return ret;
 }
 
-static void cut_everywhere(bool lock)
+static void cut_everywhere(unsigned int lock)
 {
 	long total = provision_frames(lock), n;
 	int d, rc, resumed, issued;
@@ -649,7 +662,7 @@ static void cut_everywhere(bool lock)
 			resumed += rc == 0;
 			issued += rc == 1;
 		}
-		printf("# lock=%d, cut frame %s: %ld cut points, %d resumed "
+		printf("# flags=%u, cut frame %s: %ld cut points, %d resumed "
 		       "to completion, %d already issued\n", lock,
 		       d ? "delivered" : "lost", total, resumed, issued);
 		CHECK(resumed + issued == total, "all recovered");
@@ -748,26 +761,544 @@ static void test_lock_not_faked(void)
 	bench_fini(&b);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Random ID and the identification key                                   */
+
+/* CMAC(K, 02 || "sectag-id-v1") straight from OpenSSL. */
+static void ref_ident(const uint8_t *k, uint8_t *out)
+{
+	OSSL_PARAM p[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
+						 "AES-128-CBC", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	static const uint8_t d[] = "\x02sectag-id-v1";
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+	size_t ol;
+
+	if (!EVP_MAC_init(ctx, k, 16, p) ||
+	    !EVP_MAC_update(ctx, d, sizeof(d) - 1) ||
+	    !EVP_MAC_final(ctx, out, &ol, 16))
+		abort();
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+}
+
+static void test_ident_key(void)
+{
+	const uint8_t uid[7] = { 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66 };
+	uint8_t id[16], ref[16], other[16], k[16];
+	int i;
+
+	CHECK(sectag_ident_key(issuer_a, id) == 0, "derive");
+	ref_ident(issuer_a, ref);
+	CHECK(!memcmp(id, ref, 16), "CMAC(issuer, 02 || sectag-id-v1)");
+	CHECK(sectag_ident_key(issuer_b, other) == 0 && memcmp(other, id, 16),
+	      "per issuer");
+	for (i = 0; i < 5; i++)
+		CHECK(sectag_tag_key(issuer_a, uid, (uint8_t)i, k) == 0 &&
+		      memcmp(k, id, 16), "not per-tag key %d", i);
+}
+
+/* A tag issued with Random ID: select, GetVersion shows no UID. */
+static bool hides_uid(struct bench *b)
+{
+	struct sectag_ntag_version v;
+
+	tap(b);
+	return !sectag_ntag_select_app(b->t) &&
+	       !sectag_ntag_get_version(b->t, &v) && zero(v.uid, 7);
+}
+
 static void test_random_id(void)
 {
 	struct sectag_tag_info info;
-	uint8_t s[32];
+	uint8_t s[32], s2[32], uid[7], real[7];
+	unsigned int fails;
+	bool rid = false;
 	struct bench b;
+	long auths;
+	int rc;
 
+	/* A virgin tag with Random ID already on: its factory key 0 tells. */
 	bench_init(&b, 9);
+	memcpy(real, (const uint8_t[]){ 0x04, 0x5e, 0, 9, 0xa1, 0x2b, 0x80 },
+	       7);
 	CHECK(sectag_ntag_select_app(b.t) == 0, "select");
 	CHECK(sectag_ntag_auth(b.t, 0, factory) == 0, "auth");
 	CHECK(sectag_ntag_enable_random_id(b.t) == 0, "random id");
 	tap(&b);
 	CHECK(sectag_tag_inspect(b.t, issuer_a, &info) == 0, "inspect");
 	CHECK(info.random_id && info.state == SECTAG_TAG_VIRGIN, "virgin RID");
-	CHECK(info.uid[0] == 0x04 && info.uid[3] == 9, "real UID via "
-	      "GetCardUID");
+	CHECK(!memcmp(info.uid, real, 7), "real UID via GetCardUID");
 	tap(&b);
-	CHECK(provision(&b, issuer_a, false) == -EOPNOTSUPP, "refused");
-	CHECK(!engine_personalised(b.tag), "untouched keys");
+	rc = provision(&b, issuer_a, 0);
+	CHECK(rc == 0, "provisioned: %d %s", rc, sectag_issue_strerror(rc));
+	CHECK(strstr(progress_log, "Random ID already on"), "said so:\n%s",
+	      progress_log);
+	CHECK(hides_uid(&b), "still hides its UID");
 	tap(&b);
-	CHECK(sectag_verify(b.t, issuer_a, s, NULL) == -EOPNOTSUPP, "verify");
+	CHECK(sectag_tag_inspect(b.t, issuer_a, &info) == 0 &&
+	      info.state == SECTAG_TAG_ISSUED && info.verified &&
+	      info.random_id && info.ident && !memcmp(info.uid, real, 7),
+	      "issued, ours, UID found: %s", sectag_tag_state_name(info.state));
+	fails = engine_fail_ctr(b.tag);
+	tap(&b);
+	auths = b.auths;
+	rc = sectag_verify_tag(b.t, issuer_a, s, uid, &rid);
+	CHECK(rc == 0 && rid && !memcmp(uid, real, 7), "verify: %d", rc);
+	CHECK(b.auths - auths == 2, "verify: %ld authentications",
+	      b.auths - auths);
+	printf("# verifying a Random ID tag: %ld frames, %ld "
+	       "authentications\n", b.frames, b.auths - auths);
+	CHECK(engine_fail_ctr(b.tag) == fails, "no failed authentication");
+	tap(&b);
+	CHECK(provision(&b, issuer_a, SECTAG_PROV_RANDOM_ID) == -EEXIST,
+	      "already issued");
+
+	/* Another issuer: one identification attempt, refused. */
+	tap(&b);
+	auths = b.auths;
+	rc = sectag_verify(b.t, issuer_b, s2, NULL);
+	CHECK(rc == -EKEYREJECTED, "issuer B: %d", rc);
+	CHECK(b.auths - auths == 1, "issuer B: %ld authentications",
+	      b.auths - auths);
+	CHECK(engine_fail_ctr(b.tag) == fails + 1, "counted on this tag");
+	tap(&b);
+	CHECK(provision(&b, issuer_b, 0) == -EKEYREJECTED, "B may not");
+	tap(&b);
+	CHECK(sectag_verify(b.t, issuer_a, s2, NULL) == 0 &&
+	      !memcmp(s, s2, 32), "A still works");
+	bench_fini(&b);
+}
+
+static void test_provision_random_id(void)
+{
+	uint8_t s[32], uid[7];
+	struct sectag_tag_info info;
+	bool rid = false;
+	struct bench b;
+	long auths;
+	int rc;
+
+	bench_init(&b, 14);
+	CHECK(sectag_tag_inspect(b.t, NULL, &info) == 0 && !info.random_id,
+	      "shows its UID");
+	tap(&b);
+	rc = provision(&b, issuer_a, SECTAG_PROV_RANDOM_ID);
+	CHECK(rc == 0, "provision --random-id: %d %s", rc,
+	      sectag_issue_strerror(rc));
+	printf("# provisioning with --random-id: %ld frames\n", b.frames);
+	CHECK(strstr(progress_log, "enabling Random ID"), "said so:\n%s",
+	      progress_log);
+	CHECK(hides_uid(&b), "hides its UID from the next tap on");
+	tap(&b);
+	auths = b.auths;
+	rc = sectag_verify_tag(b.t, issuer_a, s, uid, &rid);
+	CHECK(rc == 0 && rid && !memcmp(uid, info.uid, 7), "verify: %d", rc);
+	CHECK(b.auths - auths == 2, "%ld authentications", b.auths - auths);
+	CHECK(engine_fail_ctr(b.tag) == 0, "no failed authentication");
+	bench_fini(&b);
+}
+
+static void test_cut_every_frame_random_id(void)
+{
+	cut_everywhere(SECTAG_PROV_RANDOM_ID);
+}
+
+/*
+ * Tags of the old scheme (K4 a per-tag key at version 1) stay issued
+ * and usable by UID; a partial one is finished with the new K4.
+ */
+static void test_old_scheme(void)
+{
+	struct sectag_tag_info info;
+	uint8_t k0[16], k4[16], id[16], s[32];
+	struct bench b;
+	int rc;
+
+	bench_init(&b, 15);
+	CHECK(provision(&b, issuer_a, 0) == 0, "provision");
+	tap(&b);
+	CHECK(sectag_tag_inspect(b.t, NULL, &info) == 0, "inspect");
+	sectag_tag_key(issuer_a, info.uid, 0, k0);
+	sectag_tag_key(issuer_a, info.uid, 4, k4);
+	sectag_ident_key(issuer_a, id);
+	CHECK(sectag_ntag_auth(b.t, 0, k0) == 0 &&
+	      sectag_ntag_change_key(b.t, 4, id, k4, 1) == 0,
+	      "back to the old K4");
+	tap(&b);
+	CHECK(sectag_tag_inspect(b.t, issuer_a, &info) == 0 &&
+	      info.state == SECTAG_TAG_ISSUED && info.verified && !info.ident,
+	      "old scheme: issued, ours");
+	tap(&b);
+	CHECK(sectag_verify(b.t, issuer_a, s, NULL) == 0, "verifies");
+	tap(&b);
+	CHECK(provision(&b, issuer_a, SECTAG_PROV_RANDOM_ID) == -EEXIST,
+	      "no Random ID afterwards");
+	bench_fini(&b);
+
+	/* Interrupted by the old code after K4: the new code finishes it. */
+	bench_init(&b, 16);
+	CHECK(sectag_tag_inspect(b.t, NULL, &info) == 0, "inspect");
+	sectag_tag_key(issuer_a, info.uid, 4, k4);
+	CHECK(sectag_ntag_auth(b.t, 0, factory) == 0 &&
+	      sectag_ntag_change_key(b.t, 4, factory, k4, 1) == 0,
+	      "old partial");
+	tap(&b);
+	rc = provision(&b, issuer_a, 0);
+	CHECK(rc == 0, "resumed: %d", rc);
+	CHECK(strstr(progress_log, "key 4 is a per-tag key"), "said so:\n%s",
+	      progress_log);
+	tap(&b);
+	CHECK(sectag_tag_inspect(b.t, issuer_a, &info) == 0 && info.ident &&
+	      info.state == SECTAG_TAG_ISSUED && info.verified, "new K4");
+	bench_fini(&b);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The agent's tap: budget, identification, counters                       */
+
+#define NTAGS	20
+
+/* A tap as the agent makes it: through the budgeted transport. */
+struct agent_tap {
+	struct sectag_tap_budget budget;
+	struct sectag_tap_result res;
+	int rc;
+	long auths;		/* seen by the tag's side */
+};
+
+static void agent_tap(struct bench *b, const struct sectag_store *st,
+		      struct agent_tap *at)
+{
+	struct sectag_ntag *t;
+	uint8_t share[32];
+	long auths;
+
+	tap(b);
+	auths = b->auths;
+	sectag_tap_budget_init(&at->budget, bench_xfer, b, NULL, 60000);
+	if (sectag_ntag_new(&t, sectag_tap_budget_xfer, &at->budget))
+		abort();
+	at->rc = sectag_tap_authenticate(t, st, share, &at->res);
+	sectag_ntag_free(t);
+	at->auths = b->auths - auths;
+}
+
+/* One binding per tag, tag 0 with 40 (any number per tag). */
+static void store_of(struct sectag_store *st, struct bench *tags, int n,
+		     const uint8_t *issuer, bool ident, uint8_t (*uids)[7])
+{
+	struct sectag_binding bd = { .kind = SECTAG_BIND_NAME, .keyslot = -1,
+				     .token = -1 };
+	struct sectag_tag_info info;
+	uint8_t id[16];
+	int i, j;
+
+	memset(st, 0, sizeof(*st));
+	st->next_id = 1;
+	for (i = 0; i < n; i++) {
+		tap(&tags[i]);
+		if (sectag_tag_inspect(tags[i].t, issuer, &info) ||
+		    zero(info.uid, 7))
+			abort();
+		memcpy(bd.uid, info.uid, 7);
+		memcpy(uids[i], info.uid, 7);
+		sectag_tag_key(issuer, info.uid, 2, bd.read_key);
+		for (j = 0; j < (i ? 1 : 40); j++) {
+			snprintf(bd.target, sizeof(bd.target), "t%d.%d", i, j);
+			if (sectag_store_add(st, &bd, NULL))
+				abort();
+		}
+	}
+	if (ident) {
+		sectag_ident_key(issuer, id);
+		sectag_store_set_ident(st, id);
+	}
+}
+
+static void test_tap_random_id_tags(void)
+{
+	static struct bench tags[NTAGS], foreign;
+	uint8_t uids[NTAGS][7];
+	struct sectag_store st;
+	struct agent_tap at;
+	unsigned int fails[NTAGS];
+	uint64_t r = 0x1234567;
+	int i, k, bad = 0, maxa = 0;
+	long taps = 0;
+
+	for (i = 0; i < NTAGS; i++) {
+		bench_init(&tags[i], 100 + (unsigned int)i);
+		CHECK(provision(&tags[i], issuer_a, SECTAG_PROV_RANDOM_ID) == 0,
+		      "provision %d", i);
+	}
+	bench_init(&foreign, 140);
+	CHECK(provision(&foreign, issuer_b, SECTAG_PROV_RANDOM_ID) == 0,
+	      "foreign");
+	store_of(&st, tags, NTAGS, issuer_a, true, uids);
+	for (i = 0; i < NTAGS; i++)
+		fails[i] = engine_fail_ctr(tags[i].tag);
+
+	/* Each tag: found with exactly two authentications. */
+	for (i = 0; i < NTAGS; i++) {
+		agent_tap(&tags[i], &st, &at);
+		CHECK(at.rc == 0 && at.res.random_id && at.res.identified,
+		      "tag %d: %d %s", i, at.rc, at.res.why);
+		CHECK(at.rc || !memcmp(st.b[at.res.binding].uid, uids[i], 7),
+		      "tag %d: its own binding", i);
+		CHECK(at.auths == 2 && at.res.auths == 2 &&
+		      at.budget.auths == 2, "tag %d: %ld authentications", i,
+		      at.auths);
+	}
+	/* 1000 taps: genuine tags, the foreign tag, nothing else. */
+	for (k = 0; k < 1000; k++) {
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		i = (int)((r >> 33) % (NTAGS + 1));
+		agent_tap(i < NTAGS ? &tags[i] : &foreign, &st, &at);
+		taps++;
+		maxa = at.auths > maxa ? (int)at.auths : maxa;
+		if (i < NTAGS)
+			bad += at.rc != 0 || at.auths != 2 ||
+			       memcmp(st.b[at.res.binding].uid, uids[i], 7);
+		else
+			bad += at.rc != -EKEYREJECTED || at.auths != 1;
+	}
+	CHECK(bad == 0, "%d taps went wrong", bad);
+	CHECK(maxa <= 2, "at most two authentications: %d", maxa);
+	for (i = 0; i < NTAGS; i++)
+		CHECK(engine_fail_ctr(tags[i].tag) == fails[i],
+		      "tag %d: failed authentications %u -> %u", i, fails[i],
+		      engine_fail_ctr(tags[i].tag));
+	printf("# %ld taps of %d Random ID tags and a foreign one: at most %d "
+	       "authentications, genuine fail counters unchanged, the "
+	       "foreign tag's at %u\n", taps, NTAGS, maxa,
+	       engine_fail_ctr(foreign.tag));
+	sectag_store_free(&st);
+	for (i = 0; i < NTAGS; i++)
+		bench_fini(&tags[i]);
+	bench_fini(&foreign);
+}
+
+/* Tags showing their UID: one authentication, clones cost only themselves. */
+static void test_tap_plain_tags(void)
+{
+	static struct bench tags[3], clone, rid;
+	uint8_t uids[3][7], k4[16];
+	struct sectag_store st;
+	struct agent_tap at;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		bench_init(&tags[i], 150 + (unsigned int)i);
+		CHECK(provision(&tags[i], issuer_a, 0) == 0, "provision");
+	}
+	store_of(&st, tags, 3, issuer_a, false, uids);
+	for (i = 0; i < 3; i++) {
+		agent_tap(&tags[i], &st, &at);
+		CHECK(at.rc == 0 && !at.res.random_id && at.auths == 1 &&
+		      !memcmp(st.b[at.res.binding].uid, uids[i], 7),
+		      "tag %d: %d, %ld authentications", i, at.rc, at.auths);
+	}
+	/* A clone of tag 1's UID, issued with another key. */
+	bench_init(&clone, 151);
+	CHECK(provision(&clone, issuer_b, 0) == 0, "clone");
+	agent_tap(&clone, &st, &at);
+	CHECK(at.rc == -EKEYREJECTED && at.auths == 1, "clone: %d, %ld",
+	      at.rc, at.auths);
+	for (i = 0; i < 3; i++)
+		CHECK(engine_fail_ctr(tags[i].tag) == 0, "tag %d untouched", i);
+	CHECK(engine_fail_ctr(clone.tag) == 1, "the clone's own counter");
+
+	/* A Random ID tap, no identification key in the store: none. */
+	bench_init(&rid, 160);
+	CHECK(provision(&rid, issuer_a, SECTAG_PROV_RANDOM_ID) == 0, "rid");
+	agent_tap(&rid, &st, &at);
+	CHECK(at.rc == -ENOKEY && at.auths == 0, "no key: %d, %ld", at.rc,
+	      at.auths);
+	/* With the key but not enrolled: identified, nothing more. */
+	sectag_ident_key(issuer_a, k4);
+	sectag_store_set_ident(&st, k4);
+	agent_tap(&rid, &st, &at);
+	CHECK(at.rc == -ENOENT && at.auths == 1 && at.res.identified,
+	      "not enrolled: %d, %ld", at.rc, at.auths);
+	CHECK(engine_fail_ctr(rid.tag) == 0, "no failure");
+	sectag_store_free(&st);
+	for (i = 0; i < 3; i++)
+		bench_fini(&tags[i]);
+	bench_fini(&clone);
+	bench_fini(&rid);
+}
+
+/*
+ * A device in the field that is no tag of ours: a phone emulating the
+ * application, claiming an all-zero UID and answering whatever it likes.
+ */
+struct impostor {
+	int mode;		/* 0: refuses auth part 2; 1: chains forever */
+	int delay_ms;		/* answer time */
+	int timeout_ms;		/* the link's per-frame timeout (budget sets) */
+	long frames, auths;
+	uint64_t rng;
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int impostor_xfer(void *ctx, const uint8_t *c, size_t clen,
+			 uint8_t *r, size_t rsize, size_t *rlen)
+{
+	static const uint8_t hw[] = { 4, 4, 2, 0x30, 0, 0x11, 5, 0x91, 0xaf };
+	struct impostor *im = ctx;
+	size_t n = 0, i;
+
+	(void)rsize;
+	im->frames++;
+	if (im->delay_ms > im->timeout_ms) {
+		sleep_ms(im->timeout_ms);
+		return -ETIMEDOUT;
+	}
+	sleep_ms(im->delay_ms);
+	if (clen >= 2 && c[0] == 0x90 && c[1] == 0x71)
+		im->auths++;
+	if (im->mode == 1) {			/* "more data" forever */
+		memcpy(r, hw, sizeof(hw));
+		*rlen = sizeof(hw);
+		return 0;
+	}
+	if (c[0] == 0x00) {			/* ISOSelectFile */
+		r[n++] = 0x90;
+		r[n++] = 0x00;
+	} else if (c[1] == 0x60 || (c[1] == 0xaf && clen == 5)) {
+		if (c[1] == 0x60 || im->frames < 4) {
+			memcpy(r, hw, sizeof(hw));
+			n = sizeof(hw);
+		} else {		/* part 3: UID all zero */
+			memset(r, 0, 14);
+			r[14] = 0x91;
+			r[15] = 0x00;
+			n = 16;
+		}
+	} else if (c[1] == 0x71) {		/* E(K, RndB): noise */
+		for (i = 0; i < 16; i++) {
+			im->rng = im->rng * 6364136223846793005ULL + 1;
+			r[i] = (uint8_t)(im->rng >> 56);
+		}
+		r[16] = 0x91;
+		r[17] = 0xaf;
+		n = 18;
+	} else {
+		r[n++] = 0x91;
+		r[n++] = 0xae;
+	}
+	*rlen = n;
+	return 0;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One tap of an impostor through the agent's budget; its time in ms. */
+static long impostor_tap(struct impostor *im, const struct sectag_store *st,
+			 unsigned int budget_ms, int *rc,
+			 struct sectag_tap_budget *bud)
+{
+	struct sectag_tap_result res;
+	struct sectag_ntag *t;
+	uint8_t share[32];
+	int64_t t0 = mono_ms();
+
+	sectag_tap_budget_init(bud, impostor_xfer, im, &im->timeout_ms,
+			       budget_ms);
+	if (sectag_ntag_new(&t, sectag_tap_budget_xfer, bud))
+		abort();
+	*rc = sectag_tap_authenticate(t, st, share, &res);
+	sectag_ntag_free(t);
+	return (long)(mono_ms() - t0);
+}
+
+static void test_tap_zero_uid_impostor(void)
+{
+	static struct bench tags[2];
+	struct impostor im = { .timeout_ms = 100, .rng = 7 };
+	struct sectag_tap_budget bud;
+	struct sectag_store st;
+	uint8_t uids[2][7];
+	long ms;
+	int rc, i;
+
+	for (i = 0; i < 2; i++) {
+		bench_init(&tags[i], 170 + (unsigned int)i);
+		CHECK(provision(&tags[i], issuer_a, SECTAG_PROV_RANDOM_ID) == 0,
+		      "provision");
+	}
+	store_of(&st, tags, 2, issuer_a, true, uids);
+
+	/* Answers at once: one authentication, refused. */
+	ms = impostor_tap(&im, &st, 400, &rc, &bud);
+	CHECK(rc == -EKEYREJECTED || rc == -EBADMSG, "refused: %d", rc);
+	CHECK(im.auths == 1 && bud.auths == 1, "%ld authentications",
+	      im.auths);
+	printf("# all-zero-UID impostor: %ld frames, %ld authentication, "
+	       "%ld ms\n", im.frames, im.auths, ms);
+
+	/* Chains GetVersion forever: stopped by the frame budget. */
+	im = (struct impostor){ .mode = 1, .timeout_ms = 100 };
+	impostor_tap(&im, &st, 400, &rc, &bud);
+	CHECK(rc != 0 && im.frames <= SECTAG_TAP_MAX_FRAMES,
+	      "endless chaining: %d after %ld frames", rc, im.frames);
+
+	/* Slow answers (80 ms of a 100 ms timeout): the time budget. */
+	im = (struct impostor){ .delay_ms = 80, .timeout_ms = 100 };
+	ms = impostor_tap(&im, &st, 400, &rc, &bud);
+	CHECK(rc == -ETIMEDOUT, "slow: %d", rc);
+	CHECK(ms < 400 + 100, "slow: stopped after %ld ms (budget 400)", ms);
+	CHECK(im.auths <= 1, "slow: %ld authentications", im.auths);
+	printf("# slow impostor (80 ms a frame): stopped after %ld ms, %ld "
+	       "frames\n", ms, im.frames);
+
+	/* Silent: each frame times out, the tap within the budget. */
+	im = (struct impostor){ .delay_ms = 1000, .timeout_ms = 100 };
+	ms = impostor_tap(&im, &st, 400, &rc, &bud);
+	CHECK(rc == -ETIMEDOUT && ms < 400 + 100, "silent: %d, %ld ms", rc,
+	      ms);
+	for (i = 0; i < 2; i++)
+		CHECK(engine_fail_ctr(tags[i].tag) == 0, "tag %d untouched", i);
+	sectag_store_free(&st);
+	for (i = 0; i < 2; i++)
+		bench_fini(&tags[i]);
+}
+
+/* The budget itself: a third authentication is never sent. */
+static void test_budget_caps_auths(void)
+{
+	struct sectag_tap_budget bud;
+	struct sectag_ntag *t;
+	struct bench b;
+	int rc;
+
+	bench_init(&b, 180);
+	sectag_tap_budget_init(&bud, bench_xfer, &b, NULL, 60000);
+	if (sectag_ntag_new(&t, sectag_tap_budget_xfer, &bud))
+		abort();
+	CHECK(sectag_ntag_select_app(t) == 0, "select");
+	CHECK(sectag_ntag_auth(t, 0, factory) == 0, "first");
+	CHECK(sectag_ntag_auth(t, 0, factory) == 0, "second");
+	rc = sectag_ntag_auth(t, 0, factory);
+	CHECK(rc == -EDQUOT, "third: %d", rc);
+	CHECK(b.auths == 2, "the tag saw %ld", b.auths);
+	sectag_ntag_free(t);
 	bench_fini(&b);
 }
 
@@ -867,14 +1398,14 @@ static void test_fuzz_answers(void)
 		bench_init(&b, 1000 + (unsigned int)i);
 		b.rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1);
 		b.rate = 2 + (unsigned int)(i % 12);
-		rc = provision(&b, issuer_a, i & 1);
+		rc = provision(&b, issuer_a, (unsigned int)i & 3);
 		ok += rc == 0;
 		sectag_tag_inspect(b.t, issuer_a, &info);
 		mangled += b.mangled;
 
 		b.rng = 0;
 		tap(&b);
-		rc = provision(&b, issuer_a, i & 1);
+		rc = provision(&b, issuer_a, (unsigned int)i & 3);
 		CHECK(rc == 0 || rc == -EEXIST, "run %ld: clean rerun %d %s",
 		      i, rc, sectag_issue_strerror(rc));
 		tap(&b);
@@ -948,7 +1479,23 @@ int main(void)
 	run_case("interrupted twice at every pair of frames", test_cut_twice);
 	run_case("resuming with another issuer key refused",
 		 test_resume_other_key_refused);
-	run_case("Random ID tag refused clearly", test_random_id);
+	run_case("identification key: CMAC(issuer, 02 || label)",
+		 test_ident_key);
+	run_case("Random ID tag issued, verified with two authentications",
+		 test_random_id);
+	run_case("provision --random-id", test_provision_random_id);
+	run_case("--random-id interrupted at every frame, then resumed",
+		 test_cut_every_frame_random_id);
+	run_case("old-scheme tags (per-tag K4) stay usable",
+		 test_old_scheme);
+	run_case("agent tap: 20 Random ID tags, 1000 taps, 2 authentications, "
+		 "no foreign failure counted", test_tap_random_id_tags);
+	run_case("agent tap: tags with a UID, clones, no identification key",
+		 test_tap_plain_tags);
+	run_case("agent tap: all-zero-UID impostor costs one bounded attempt",
+		 test_tap_zero_uid_impostor);
+	run_case("tap budget: a third authentication is never sent",
+		 test_budget_caps_auths);
 	run_case("tags personalised by someone else refused", test_foreign);
 	run_case("not an NTAG 424 DNA", test_not_an_ntag);
 	run_case("garbled answers: no crash, no false genuine",

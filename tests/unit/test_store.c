@@ -99,8 +99,7 @@ static int make_store(struct sectag_store *s)
 	};
 	int i, rc = 0;
 
-	s->b = NULL;
-	s->n = 0;
+	memset(s, 0, sizeof(*s));
 	s->next_id = 1;
 	for (i = 0; i < 3 && !rc; i++)
 		rc = sectag_store_add(s, &b[i], NULL);
@@ -174,10 +173,144 @@ static void clean_dir(void)
 static bool same(const struct sectag_store *a, const struct sectag_store *b)
 {
 	return a->n == b->n && a->next_id == b->next_id &&
+	       a->has_ident == b->has_ident &&
+	       !memcmp(a->ident_key, b->ident_key, sizeof(a->ident_key)) &&
 	       (!a->n || !memcmp(a->b, b->b, a->n * sizeof(*a->b)));
 }
 
 /* ------------------------------------------------------------- the tests */
+
+static int load_text(const char *text);
+
+static const uint8_t ident_a[16] = { 0xa0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+				     11, 12, 13, 14, 0xaf };
+
+/* A store keeping an identification key is version 2, with its line. */
+static bool t_ident_round_trip(void)
+{
+	static const char want2[] = "sectag-store 2\nnext-id 4\nident-key "
+		"a00102030405060708090a0b0c0d0eaf\nbinding id=1 ";
+	static const char want1[] = "sectag-store 1\nnext-id 4\nbinding ";
+	struct sectag_store a, b = { 0 };
+	const char *text;
+	bool ok;
+
+	if (make_store(&a) || sectag_store_set_ident(&a, ident_a) ||
+	    sectag_store_save(path, &a))
+		return false;
+	text = read_file(path);
+	ok = text && !strncmp(text, want2, strlen(want2)) &&
+	     !sectag_store_load(path, &b) && same(&a, &b) && b.has_ident &&
+	     b.n == 3;
+	sectag_store_free(&a);
+	sectag_store_free(&b);
+	/* Without one, still version 1, as older sectag wrote it. */
+	ok = ok && !make_store(&a) && !sectag_store_save(path, &a) &&
+	     (text = read_file(path)) &&
+	     !strncmp(text, want1, strlen(want1));
+	sectag_store_free(&a);
+	return ok;
+}
+
+/* One identification key per store; a second issuer's is refused. */
+static bool t_ident_one_per_store(void)
+{
+	struct sectag_store s;
+	uint8_t other[16];
+	bool ok;
+
+	memcpy(other, ident_a, 16);
+	other[7] ^= 0x40;
+	if (make_store(&s))
+		return false;
+	ok = !s.has_ident && !sectag_store_set_ident(&s, ident_a) &&
+	     !sectag_store_set_ident(&s, ident_a) &&
+	     sectag_store_set_ident(&s, other) == -EEXIST &&
+	     !memcmp(s.ident_key, ident_a, 16);
+	sectag_store_free(&s);
+	ok = ok && !s.has_ident;
+	return ok;
+}
+
+/* Any number of bindings per tag, found in store order. */
+static bool t_find_uid(void)
+{
+	struct sectag_binding b = other_binding(SECTAG_BIND_NAME, "x");
+	struct sectag_store s;
+	size_t *idx = NULL, n = 0, i;
+	char label[16];
+	bool ok = true;
+
+	if (make_store(&s))
+		return false;
+	for (i = 0; i < 40 && ok; i++) {
+		snprintf(label, sizeof(label), "job%zu", i);
+		strcpy(b.target, label);
+		ok = !sectag_store_add(&s, &b, NULL);
+	}
+	ok = ok && !sectag_store_find_uid(&s, b.uid, &idx, &n) && n == 41;
+	for (i = 0; ok && i < n; i++)
+		ok = !memcmp(s.b[idx[i]].uid, b.uid, 7) &&
+		     (!i || idx[i] > idx[i - 1]);
+	free(idx);
+	b.uid[0] ^= 1;
+	ok = ok && !sectag_store_find_uid(&s, b.uid, &idx, &n) && n == 0 &&
+	     !idx;
+	sectag_store_free(&s);
+	return ok;
+}
+
+/* The ident-key line: only in version 2, only there, lowercase hex. */
+static bool t_ident_corrupt(void)
+{
+	static const char bind[] =
+		"binding id=1 kind=user target=alice device= auto-open= "
+		"keyslot=-1 token=-1 uid=04a1b2c3d4e5f6 "
+		"read-key=000102030405060708090a0b0c0d0e0f "
+		"host-secret=000102030405060708090a0b0c0d0e0f"
+		"101112131415161718191a1b1c1d1e1f\n";
+	static const char key[] = "ident-key 000102030405060708090a0b0c0d0e0f\n";
+	char text[1024];
+	struct sectag_store s;
+	int rc;
+
+	snprintf(text, sizeof(text), "sectag-store 2\nnext-id 2\n%s%s", key,
+		 bind);
+	rc = load_text(text);
+	if (rc)
+		return false;
+	if (write_file(path, text, 0600) || sectag_store_load(path, &s))
+		return false;
+	rc = s.has_ident && s.ident_key[15] == 0x0f && s.n == 1;
+	sectag_store_free(&s);
+	if (!rc)
+		return false;
+	snprintf(text, sizeof(text), "sectag-store 2\nnext-id 2\n%s", bind);
+	if (load_text(text) != -EBADMSG)	/* version 2 without the key */
+		return false;
+	snprintf(text, sizeof(text), "sectag-store 2\nnext-id 2\n");
+	if (load_text(text) != -EBADMSG)
+		return false;
+	snprintf(text, sizeof(text), "sectag-store 1\nnext-id 2\n%s%s", key,
+		 bind);
+	if (load_text(text) != -EBADMSG)	/* version 1 with a key */
+		return false;
+	snprintf(text, sizeof(text), "sectag-store 2\nnext-id 2\n%s%s%s", key,
+		 key, bind);
+	if (load_text(text) != -EBADMSG)	/* two keys */
+		return false;
+	snprintf(text, sizeof(text), "sectag-store 2\nnext-id 2\n%s%s",
+		 "ident-key 000102030405060708090A0B0C0D0E0F\n", bind);
+	if (load_text(text) != -EBADMSG)
+		return false;
+	snprintf(text, sizeof(text), "sectag-store 2\nnext-id 2\n%s%s",
+		 "ident-key 000102030405060708090a0b0c0d0e\n", bind);
+	if (load_text(text) != -EBADMSG)
+		return false;
+	snprintf(text, sizeof(text), "sectag-store 2\nnext-id 2\n%s%s",
+		 "ident-key  000102030405060708090a0b0c0d0e0f\n", bind);
+	return load_text(text) == -EBADMSG;
+}
 
 static bool t_round_trip(void)
 {
@@ -772,6 +905,10 @@ static const struct test {
 	{ "add_rejects_invalid", t_add_rejects_invalid, false },
 	{ "remove_wipes_slot", t_remove_wipes, false },
 	{ "lock_excludes", t_lock_excludes, false },
+	{ "ident_key_round_trip_version_2", t_ident_round_trip, false },
+	{ "ident_key_one_per_store", t_ident_one_per_store, false },
+	{ "any_number_of_bindings_per_tag", t_find_uid, false },
+	{ "ident_key_line_corruptions", t_ident_corrupt, false },
 };
 
 int main(void)

@@ -70,8 +70,8 @@ struct reader {
 	bool used;
 	int tag_fd;			/* connected target, -1 if none */
 	uint32_t target_idx;
-	uint32_t released[8];		/* binding ids released by the tag */
-	int n_released;
+	uint32_t *released;		/* binding ids released by the tag */
+	size_t n_released;		/* (malloc'd, freed by tap_lost) */
 };
 
 /* Failed taps per UID, to rate-limit log lines and work. */

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One tap: connect, identify, authenticate with each candidate binding's
- * read key, derive and release. The connection stays open until the tag
- * leaves, so that a tag lying on the reader is one tap, not a stream.
+ * One tap: connect, identify (a Random ID tag with the store's
+ * identification key), authenticate with the read key enrolled for that
+ * UID, derive and release every binding of the tag. At most two
+ * authentications and a time budget per tap (libsectag's tap.h), so no
+ * device in the field stalls the event loop or burns other tags'
+ * failed-authentication counters. The connection stays open until the
+ * tag leaves, so that a tag lying on the reader is one tap, not a stream.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,12 +21,11 @@
 #include <openssl/rand.h>
 
 #include "agent.h"
+#include "holders.h"
 #include "issue.h"
 #include "store.h"
 #include "tap.h"
 #include "unlock.h"
-
-#define MAX_RELEASE 8
 
 static void hex(const uint8_t *p, size_t n, char *out)
 {
@@ -115,9 +118,22 @@ static void uevent(struct agent *a, struct reader *r, const char *event,
 	close(fd);
 }
 
+/* Binding @b released: remembered for the removal and for ctl. */
+static void note_release(struct agent *a, struct reader *r,
+			 const struct sectag_binding *b, struct released *rel,
+			 size_t *n)
+{
+	rel[*n].kind = b->kind;
+	snprintf(rel[*n].target, sizeof(rel[*n].target), "%s", b->target);
+	rel[*n].id = b->id;
+	uevent(a, r, "tap", &rel[*n]);
+	(*n)++;
+	r->released[r->n_released++] = b->id;
+}
+
 static void release(struct agent *a, struct reader *r,
 		    const struct sectag_binding *b, const uint8_t *share,
-		    struct released *rel, int *n)
+		    struct released *rel, size_t *n)
 {
 	uint8_t secret[32];
 	int32_t serial;
@@ -143,57 +159,43 @@ static void release(struct agent *a, struct reader *r,
 			syslog(LOG_INFO, "binding %u: /dev/mapper/%s open",
 			       b->id, b->auto_open);
 	}
-	if (*n < MAX_RELEASE) {
-		rel[*n].kind = b->kind;
-		snprintf(rel[*n].target, sizeof(rel[*n].target), "%s",
-			 b->target);
-		rel[*n].id = b->id;
-		uevent(a, r, "tap", &rel[*n]);
-		(*n)++;
-	}
-	if (r->n_released < (int)(sizeof(r->released) / sizeof(r->released[0])))
-		r->released[r->n_released++] = b->id;
+	note_release(a, r, b, rel, n);
 }
 
-static bool candidate(const struct sectag_binding *b, const uint8_t *uid,
-		      bool rid)
+/* Same tag: same UID and read key as binding @m. */
+static bool same_tag(const struct sectag_binding *b,
+		     const struct sectag_binding *m)
 {
-	return rid || !memcmp(b->uid, uid, 7);
+	return !memcmp(b->uid, m->uid, 7) &&
+	       !CRYPTO_memcmp(b->read_key, m->read_key, 16);
 }
 
 /*
- * Try each distinct tag (UID, K2) among the candidates; the first that
- * authenticates releases all its bindings. Returns the release count.
+ * Every binding of the tag that authenticated, however many: @rel and
+ * r->released are sized for all of them. Returns the release count.
  */
-static int authenticate(struct agent *a, struct reader *r,
-			struct sectag_ntag *t, const struct sectag_store *st,
-			const uint8_t *uid, bool rid, struct released *rel,
-			const char **why)
+static size_t release_all(struct agent *a, struct reader *r,
+			  const struct sectag_store *st, size_t m,
+			  const uint8_t *share, struct released **relp)
 {
-	uint8_t share[32];
-	size_t i, j;
-	int n = 0, rc;
+	struct released *rel;
+	size_t i, k = 0, n = 0;
 
-	*why = "not enrolled";
-	for (i = 0; i < st->n && !n; i++) {
-		if (!candidate(&st->b[i], uid, rid))
-			continue;
-		rc = sectag_tap_read_share(t, st->b[i].read_key,
-					   rid ? st->b[i].uid : NULL, share);
-		if (rc) {
-			*why = rc == -EKEYREJECTED ?
-			       "authentication failed (clone or foreign tag)" :
-			       sectag_issue_strerror(rc);
-			if (rc != -EKEYREJECTED)
-				break;	/* lost or broken: stop talking */
-			continue;
-		}
-		for (j = 0; j < st->n; j++)
-			if (!memcmp(st->b[j].uid, st->b[i].uid, 7) &&
-			    !memcmp(st->b[j].read_key, st->b[i].read_key, 16))
-				release(a, r, &st->b[j], share, rel, &n);
-		OPENSSL_cleanse(share, sizeof(share));
+	for (i = 0; i < st->n; i++)
+		k += same_tag(&st->b[i], &st->b[m]);
+	rel = calloc(k, sizeof(*rel));
+	free(r->released);
+	r->n_released = 0;
+	r->released = calloc(k, sizeof(*r->released));
+	if (!rel || !r->released) {
+		syslog(LOG_ERR, "nfc%u: out of memory", r->idx);
+		free(rel);
+		return 0;
 	}
+	for (i = 0; i < st->n; i++)
+		if (same_tag(&st->b[i], &st->b[m]))
+			release(a, r, &st->b[i], share, rel, &n);
+	*relp = rel;
 	return n;
 }
 
@@ -217,41 +219,86 @@ static int first_target(struct agent *a, struct reader *r,
 	return 0;
 }
 
+/* The UID to log and rate-limit by: the real one when it is known. */
+static void tap_uid(const struct sectag_tap_result *res,
+		    const struct sectag_nfc_target *tg, uint8_t *uid,
+		    size_t *len)
+{
+	static const uint8_t none[7];
+
+	if (memcmp(res->uid, none, 7)) {
+		memcpy(uid, res->uid, 7);
+		*len = 7;
+		return;
+	}
+	memset(uid, 0, 7);
+	*len = tg->nfcid1_len < 7 ? tg->nfcid1_len : 7;
+	memcpy(uid, tg->nfcid1, *len);
+}
+
 static void converse(struct agent *a, struct reader *r,
 		     const struct sectag_nfc_target *tg)
 {
 	struct sectag_nfc_link link = { r->tag_fd,
 					(int)a->cfg.exchange_timeout_ms };
-	struct released rel[MAX_RELEASE];
+	struct sectag_tap_result res = { .why = "" };
+	struct sectag_tap_budget budget;
 	struct sectag_store st = { 0 };
 	struct sectag_ntag *t = NULL;
-	uint8_t uid[7];
+	struct released *rel = NULL;
+	int64_t t0 = agent_now_ms();
+	uint8_t share[32], uid[7];
 	char uidhex[15];
-	const char *why = "";
-	bool rid = false;
-	int rc, n = 0;
+	size_t n = 0, len;
+	int rc;
 
-	rc = sectag_ntag_new(&t, sectag_nfc_link_xfer, &link);
+	sectag_tap_budget_init(&budget, sectag_nfc_link_xfer, &link,
+			       &link.timeout_ms, a->cfg.exchange_timeout_ms *
+			       SECTAG_TAP_BUDGET_FRAMES);
+	rc = sectag_store_load(a->cfg.store, &st);
+	if (rc)
+		res.why = "cannot read the store";
 	if (!rc)
-		rc = sectag_tap_identify(t, uid, &rid);
-	if (!rc && rid)
-		memcpy(uid, tg->nfcid1, 4);	/* only for rate limiting */
+		rc = sectag_ntag_new(&t, sectag_tap_budget_xfer, &budget);
 	if (!rc)
-		rc = sectag_store_load(a->cfg.store, &st);
-	if (!rc)
-		n = authenticate(a, r, t, &st, uid, rid, rel, &why);
-	else
-		why = sectag_issue_strerror(rc);
+		rc = sectag_tap_authenticate(t, &st, share, &res);
+	if (!rc) {
+		n = release_all(a, r, &st, res.binding, share, &rel);
+		OPENSSL_cleanse(share, sizeof(share));
+	}
 	sectag_ntag_free(t);
 	sectag_store_free(&st);
-	if (rc)
-		memcpy(uid, tg->nfcid1, tg->nfcid1_len < 7 ? tg->nfcid1_len : 7);
+	syslog(LOG_DEBUG, "nfc%u: tap: %s%u authentication(s), %u frame(s), "
+	       "%lld ms", r->idx, res.random_id ? "random-id, " : "",
+	       budget.auths, budget.frames, (long long)(agent_now_ms() - t0));
+	tap_uid(&res, tg, uid, &len);
 	if (!n && !rate_limited(a, uid, true)) {
-		hex(uid, rid ? 4 : 7, uidhex);
+		hex(uid, len, uidhex);
 		syslog(LOG_NOTICE, "nfc%u: tag %s%s refused: %s", r->idx,
-		       rid ? "random-id " : "", uidhex, why);
+		       res.random_id ? "random-id " : "", uidhex,
+		       res.why ? res.why : "nothing released");
 	}
 	ctl_tap_result(a, r, rel, n);
+	free(rel);
+}
+
+/* Someone else holds the reader: say who, once per failed connect. */
+static void log_holders(struct reader *r, int err)
+{
+	struct sectag_nfc_holder h[8];
+	char who[512];
+	size_t n = 0;
+
+	if (err != -EBUSY && err != -EALREADY && err != -EADDRINUSE) {
+		syslog(LOG_WARNING, "nfc%u: cannot connect to the tag: %s",
+		       r->idx, strerror(-err));
+		return;
+	}
+	if (sectag_nfc_raw_holders(h, sizeof(h) / sizeof(h[0]), &n))
+		n = 0;
+	sectag_nfc_holders_text(h, n, who, sizeof(who));
+	syslog(LOG_WARNING, "nfc%u: cannot connect to the tag: %s; AF_NFC raw "
+	       "sockets are held by %s", r->idx, strerror(-err), who);
 }
 
 void tap_handle(struct agent *a, struct reader *r)
@@ -269,29 +316,40 @@ void tap_handle(struct agent *a, struct reader *r)
 	syslog(LOG_DEBUG, "nfc%u: target %u", r->idx, tg.idx);
 	fd = sectag_nfc_connect(r->idx, tg.idx);
 	if (fd < 0) {
-		syslog(LOG_WARNING, "nfc%u: cannot connect to the tag: %s",
-		       r->idx, strerror(-fd));
+		log_holders(r, fd);
 		return;
 	}
 	r->tag_fd = fd;
 	r->target_idx = tg.idx;
+	free(r->released);
+	r->released = NULL;
 	r->n_released = 0;
 	converse(a, r, &tg);
+}
+
+static void forget_released(struct reader *r)
+{
+	free(r->released);
+	r->released = NULL;
+	r->n_released = 0;
 }
 
 void tap_lost(struct agent *a, struct reader *r)
 {
 	struct sectag_store st = { 0 };
 	struct released rel = { 0 };
-	int i;
-	size_t j;
+	size_t i, j;
 
-	if (r->tag_fd < 0)
+	if (r->tag_fd < 0) {
+		forget_released(r);
 		return;
+	}
 	close(r->tag_fd);
 	r->tag_fd = -1;
-	if (!r->n_released || sectag_store_load(a->cfg.store, &st))
+	if (!r->n_released || sectag_store_load(a->cfg.store, &st)) {
+		forget_released(r);
 		return;
+	}
 	for (i = 0; i < r->n_released; i++) {
 		for (j = 0; j < st.n; j++) {
 			if (st.b[j].id != r->released[i])
@@ -305,6 +363,6 @@ void tap_lost(struct agent *a, struct reader *r)
 			uevent(a, r, "removed", &rel);
 		}
 	}
-	r->n_released = 0;
+	forget_released(r);
 	sectag_store_free(&st);
 }

@@ -546,19 +546,51 @@ static int tag_refused(int rc)
 	}
 }
 
+/*
+ * A Random ID tag is found by the agent with its issuer's identification
+ * key, which the store keeps; one per store (the agent tries only one
+ * per tap), so Random ID tags of a second issuer are refused here.
+ */
+static int keep_ident_key(struct enrolment *e)
+{
+	uint8_t idkey[16];
+	int rc;
+
+	rc = sectag_ident_key(e->issuer, idkey);
+	if (!rc)
+		rc = sectag_store_set_ident(&e->st, idkey);
+	OPENSSL_cleanse(idkey, sizeof(idkey));
+	if (rc == -EEXIST) {
+		fprintf(stderr, "%s: this store already identifies Random ID "
+			"tags of another issuer key; the agent tries one "
+			"identification key per tap, so Random ID tags of only "
+			"one issuer can be enrolled on a host (tags without "
+			"Random ID: any issuer)\n", prog);
+		return EX_REFUSED;
+	}
+	return rc ? fail(rc, "identification key") : 0;
+}
+
 /* Genuine (mutual authentication with its K2), its UID and share. */
 static int read_tag(const struct enroll_opts *o, struct enrolment *e)
 {
+	bool random_id = false;
 	struct tap tp;
 	int rc;
 
 	rc = tap_begin(&tp, o->reader, o->timeout_ms, "present the tag to enrol");
 	if (rc)
 		return rc;
-	rc = sectag_verify(tp.t, e->issuer, e->share, e->b.uid);
+	rc = sectag_verify_tag(tp.t, e->issuer, e->share, e->b.uid,
+			       &random_id);
 	tap_end(&tp);
 	if (rc)
 		return tag_refused(rc);
+	if (random_id) {
+		rc = keep_ident_key(e);
+		if (rc)
+			return rc;
+	}
 	/* The store keeps K2, never the issuer key. */
 	rc = sectag_tag_key(e->issuer, e->b.uid, SECTAG_KEY_READ,
 			    e->b.read_key);

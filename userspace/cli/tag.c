@@ -30,7 +30,7 @@ struct opts {
 	const char *reader;		/* NULL: the first NFC device */
 	const char *key_path;
 	int timeout_ms;			/* < 0: wait forever */
-	bool lock, yes, show_secret, force;
+	bool lock, random_id, yes, show_secret, force;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -48,6 +48,7 @@ static int parse_opts(int argc, char **argv, const char *allowed,
 		{ "timeout", required_argument, NULL, 't' },
 		{ "issuer-key", required_argument, NULL, 'k' },
 		{ "lock", no_argument, NULL, 'L' },
+		{ "random-id", no_argument, NULL, 'R' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "show-secret", no_argument, NULL, 'S' },
 		{ "force", no_argument, NULL, 'f' },
@@ -83,6 +84,9 @@ static int parse_opts(int argc, char **argv, const char *allowed,
 			break;
 		case 'L':
 			o->lock = true;
+			break;
+		case 'R':
+			o->random_id = true;
 			break;
 		case 'y':
 			o->yes = true;
@@ -246,11 +250,13 @@ static void print_scan_json(const struct tap *tp,
 	hex(v->batch, 4, batch);
 	printf("{\"reader\":\"%s\",\"uid\":\"%s\",\"random_id\":%s,"
 	       "\"state\":\"%s\",\"verified\":%s,\"locked\":%s,"
+	       "\"ident_key\":%s,"
 	       "\"key_versions\":[%u,%u,%u,%u,%u],\"hw\":\"%s\",\"sw\":\"%s\","
 	       "\"batch\":\"%s\",\"week\":\"%02x\",\"year\":\"%02x\"}\n",
 	       tp->dev.name, uid, i->random_id ? "true" : "false",
 	       sectag_tag_state_name(i->state), i->verified ? "true" : "false",
-	       i->locked ? "true" : "false", i->key_ver[0], i->key_ver[1],
+	       i->locked ? "true" : "false", i->ident ? "true" : "false",
+	       i->key_ver[0], i->key_ver[1],
 	       i->key_ver[2], i->key_ver[3], i->key_ver[4], hw, sw, batch,
 	       v->fab[1] & 0x7f, v->year);
 }
@@ -290,8 +296,9 @@ static void print_scan(const struct tap *tp, const struct sectag_tag_info *i)
 	hex(v->batch, 4, b);
 	printf("production  batch %s, week %02x of 20%02x\n", b,
 	       v->fab[1] & 0x7f, v->year);
-	printf("key version %u %u %u %u %u\n", i->key_ver[0], i->key_ver[1],
-	       i->key_ver[2], i->key_ver[3], i->key_ver[4]);
+	printf("key version %u %u %u %u %u%s\n", i->key_ver[0], i->key_ver[1],
+	       i->key_ver[2], i->key_ver[3], i->key_ver[4],
+	       i->ident ? " (key 4: identification key)" : "");
 	printf("file 3     ");
 	print_access("read", f->read);
 	print_access("write", f->write);
@@ -340,35 +347,52 @@ int cmd_scan(int argc, char **argv)
 
 static void provision_usage(FILE *f)
 {
-	fprintf(f, "usage: %s provision --issuer-key FILE [--lock [--yes]] "
-		"[--json] [--reader R]\n                 [--timeout S]\n"
+	fprintf(f, "usage: %s provision --issuer-key FILE [--lock] "
+		"[--random-id] [--yes] [--json]\n                 [--reader R] "
+		"[--timeout S]\n"
 		"Turn a virgin tag into an issued one: a fresh random secret "
 		"in file 3,\nreadable only with the tag's read key; all five "
-		"keys changed to keys\nderived from the issuer key, key 0 "
-		"last. Interrupted, it is finished by\nrunning it again. "
-		"Progress goes to stderr.\n"
+		"keys changed to keys\nderived from the issuer key (key 4: "
+		"the issuer's identification key),\nkey 0 last. Interrupted, "
+		"it is finished by running it again. Progress\ngoes to "
+		"stderr.\n"
 		"  --issuer-key F   the issuer key (see '%s keygen')\n"
 		"  --lock           also make file 3's settings unchangeable "
 		"forever\n                   (asks for confirmation)\n"
-		"  --yes            confirm --lock without asking\n%s%s", prog,
-		prog, common_help, exit_help);
+		"  --random-id      also enable Random ID: the tag shows a new "
+		"random UID\n                   at every tap, forever (asks "
+		"for confirmation)\n"
+		"  --yes            confirm --lock / --random-id without "
+		"asking\n%s%s", prog, prog, common_help, exit_help);
 }
 
-/* --lock is irreversible: a human says yes, or the command line does. */
+/*
+ * --lock and --random-id are irreversible: a human says yes, or the
+ * command line does.
+ */
 static int confirm_lock(const struct opts *o)
 {
+	const char *what = o->lock && o->random_id ? "--lock and --random-id" :
+			   o->lock ? "--lock" : "--random-id";
 	char line[16];
 
-	if (!o->lock || o->yes)
+	if ((!o->lock && !o->random_id) || o->yes)
 		return 0;
 	if (!isatty(STDIN_FILENO)) {
-		fprintf(stderr, "%s: --lock is irreversible and must be "
-			"confirmed: run on a terminal or add --yes\n", prog);
+		fprintf(stderr, "%s: %s is irreversible and must be "
+			"confirmed: run on a terminal or add --yes\n", prog,
+			what);
 		return EX_USAGE;
 	}
-	fprintf(stderr, "--lock: the settings of file 3 of the next tag "
-		"presented can never change\nagain, not even with the issuer "
-		"key. Type 'yes' to go on: ");
+	if (o->lock)
+		fprintf(stderr, "--lock: the settings of file 3 of the next "
+			"tag presented can never change\nagain, not even with "
+			"the issuer key.\n");
+	if (o->random_id)
+		fprintf(stderr, "--random-id: the next tag presented will show "
+			"a random UID at every tap,\nforever; only holders of "
+			"the issuer's identification key learn its real UID.\n");
+	fprintf(stderr, "Type 'yes' to go on: ");
 	if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n")) {
 		fprintf(stderr, "%s: not confirmed; nothing done\n", prog);
 		return EX_FAIL;
@@ -382,11 +406,13 @@ static void on_progress(void *ctx, const char *step)
 	fprintf(stderr, "%s: %s\n", prog, step);
 }
 
-static int provision_report(const struct tap *tp, int rc, bool lock)
+static int provision_report(const struct tap *tp, int rc, bool lock,
+			    bool random_id)
 {
 	char uid[15];
 
-	hex(tp->target.nfcid1, 7, uid);
+	/* A Random ID tag's anticollision UID is 4 bytes and meaningless. */
+	hex(tp->target.nfcid1, tp->target.nfcid1_len == 7 ? 7 : 4, uid);
 	if (rc == -EEXIST) {
 		fprintf(stderr, "%s: tag %s is already issued with this issuer "
 			"key: nothing to do ('%s verify' checks it)\n", prog,
@@ -403,10 +429,12 @@ static int provision_report(const struct tap *tp, int rc, bool lock)
 		return tag_fail(rc, refused(rc) ? "provisioning refused" :
 				"provisioning failed");
 	if (json)
-		printf("{\"uid\":\"%s\",\"state\":\"issued\",\"locked\":%s}\n",
-		       uid, lock ? "true" : "false");
+		printf("{\"uid\":\"%s\",\"state\":\"issued\",\"locked\":%s,"
+		       "\"random_id\":%s}\n", uid, lock ? "true" : "false",
+		       random_id ? "true" : "false");
 	else
-		printf("issued %s%s\n", uid, lock ? " (file 3 locked)" : "");
+		printf("issued %s%s%s\n", uid, lock ? " (file 3 locked)" : "",
+		       random_id ? " (Random ID from the next tap on)" : "");
 	return 0;
 }
 
@@ -417,14 +445,16 @@ int cmd_provision(int argc, char **argv)
 	struct opts o;
 	int rc;
 
-	rc = opts_done(parse_opts(argc, argv, "rtkLyj", &o), "provision",
+	rc = opts_done(parse_opts(argc, argv, "rtkLRyj", &o), "provision",
 		       provision_usage);
 	if (rc >= 0)
 		return rc;
-	if (optind != argc || (o.yes && !o.lock)) {
+	if (optind != argc || (o.yes && !o.lock && !o.random_id)) {
 		fprintf(stderr, "%s: bad 'provision' usage%s; see '%s "
-			"provision --help'\n", prog, o.yes && !o.lock ?
-			" (--yes only confirms --lock)" : "", prog);
+			"provision --help'\n", prog,
+			o.yes && !o.lock && !o.random_id ?
+			" (--yes only confirms --lock or --random-id)" : "",
+			prog);
 		return EX_USAGE;
 	}
 	rc = load_key(&o, key);
@@ -436,9 +466,12 @@ int cmd_provision(int argc, char **argv)
 		OPENSSL_cleanse(key, sizeof(key));
 		return rc;
 	}
-	rc = sectag_provision(tp.t, key, o.lock, on_progress, NULL);
+	rc = sectag_provision(tp.t, key,
+			      (o.lock ? SECTAG_PROV_LOCK : 0) |
+			      (o.random_id ? SECTAG_PROV_RANDOM_ID : 0),
+			      on_progress, NULL);
 	OPENSSL_cleanse(key, sizeof(key));
-	rc = provision_report(&tp, rc, o.lock);
+	rc = provision_report(&tp, rc, o.lock, o.random_id);
 	tap_end(&tp);
 	return rc;
 }
@@ -520,7 +553,9 @@ int cmd_verify(int argc, char **argv)
 	OPENSSL_cleanse(key, sizeof(key));
 	if (!rc || not_genuine(rc)) {
 		if (rc && !uid[0])
-			memcpy(uid, tp.target.nfcid1, 7);
+			memcpy(uid, tp.target.nfcid1,
+			       tp.target.nfcid1_len < 7 ?
+			       tp.target.nfcid1_len : 7);
 		print_verdict(uid, rc, secret, o.show_secret);
 		rc = rc ? EX_REFUSED : 0;
 	} else {

@@ -17,6 +17,7 @@
 #include <linux/nfc.h>
 
 #include "cli.h"
+#include "holders.h"
 #include "nfc.h"
 #include "ntag424.h"
 
@@ -174,6 +175,22 @@ static int connect_tag(struct tap *tp)
 	return sectag_ntag_new(&tp->t, sectag_nfc_link_xfer, &tp->link);
 }
 
+/* Someone else's AF_NFC raw socket holds the reader: say whose. */
+static void busy_reader(void)
+{
+	struct sectag_nfc_holder h[8];
+	char who[512];
+	size_t n = 0;
+
+	if (sectag_nfc_raw_holders(h, sizeof(h) / sizeof(h[0]), &n))
+		return;
+	sectag_nfc_holders_text(h, n, who, sizeof(who));
+	fprintf(stderr, "%s: the reader is held by another program: AF_NFC "
+		"raw sockets are open in %s%s\n", prog, who,
+		n || !geteuid() ? "" :
+		" (run as root to see other users' processes)");
+}
+
 /* The target index was renumbered or the tag left before we connected. */
 static bool stale(int rc)
 {
@@ -208,6 +225,8 @@ static int get_tag(struct tap *tp, int timeout_ms, const char *prompt)
 			"an NTAG 424 DNA\n", prog);
 		return EX_REFUSED;
 	}
+	if (rc == -EBUSY)
+		busy_reader();
 	return rc ? fail(rc, "cannot connect to the tag") : 0;
 }
 

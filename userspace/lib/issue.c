@@ -23,6 +23,7 @@
 
 #include "fileio.h"
 #include "issue.h"
+#include "ntag424_sm.h"
 
 #define KEY_LEN		SECTAG_NTAG_KEY_LEN
 #define UID_LEN		SECTAG_NTAG_UID_LEN
@@ -223,13 +224,27 @@ int sectag_tag_key(const uint8_t issuer[SECTAG_ISSUER_KEY_LEN],
 	return sectag_ntag_diversify(issuer, m, sizeof(m), out);
 }
 
+int sectag_ident_key(const uint8_t issuer[SECTAG_ISSUER_KEY_LEN],
+		     uint8_t out[SECTAG_NTAG_KEY_LEN])
+{
+	uint8_t m[1 + sizeof(SECTAG_IDENT_LABEL) - 1] = { 0x02 };
+
+	if (!issuer || !out)
+		return -EINVAL;
+	memcpy(m + 1, SECTAG_IDENT_LABEL, sizeof(m) - 1);
+	return sm_cmac(issuer, m, sizeof(m), out);
+}
+
+/* The keys provisioning writes: K0..K3 per tag, K4 the issuer's. */
 static int tag_keys(const uint8_t *issuer, const uint8_t *uid,
 		    uint8_t keys[NKEYS][KEY_LEN])
 {
 	int k, rc = 0;
 
-	for (k = 0; !rc && k < NKEYS; k++)
+	for (k = 0; !rc && k < SECTAG_KEY_IDENT; k++)
 		rc = sectag_tag_key(issuer, uid, (uint8_t)k, keys[k]);
+	if (!rc)
+		rc = sectag_ident_key(issuer, keys[SECTAG_KEY_IDENT]);
 	return rc;
 }
 
@@ -264,11 +279,18 @@ static bool file_is_ours(const struct sectag_ntag_file *f)
 	       f->size >= SECTAG_SECRET_LEN;
 }
 
+/* The highest version key @k has when we set it (K4: 1 in old tags). */
+static uint8_t max_version(int k)
+{
+	return k == SECTAG_KEY_IDENT ? SECTAG_IDENT_KEY_VERSION :
+	       SECTAG_KEY_VERSION;
+}
+
 /*
  * Key 0 changes last, so its version says "issued"; any other key at
- * version 1 with key 0 still factory means an interrupted provisioning.
- * Versions we never set, or file settings the factory and we never
- * give, mean someone else personalised the tag.
+ * version 1 (K4: 1 or 2) with key 0 still factory means an interrupted
+ * provisioning. Versions we never set, or file settings the factory and
+ * we never give, mean someone else personalised the tag.
  */
 static enum sectag_tag_state classify(const struct sectag_tag_info *i)
 {
@@ -280,7 +302,7 @@ static enum sectag_tag_state classify(const struct sectag_tag_info *i)
 	if (i->key_ver[0] != 0)
 		return SECTAG_TAG_FOREIGN;
 	for (k = 1; k < NKEYS; k++) {
-		if (i->key_ver[k] > SECTAG_KEY_VERSION)
+		if (i->key_ver[k] > max_version(k))
 			return SECTAG_TAG_FOREIGN;
 		any |= i->key_ver[k] != 0;
 	}
@@ -301,6 +323,52 @@ static int random_id_uid(struct sectag_ntag *t, struct sectag_tag_info *info)
 	}
 	if (!rc)
 		rc = sectag_ntag_get_card_uid(t, info->uid);
+	return rc;
+}
+
+int sectag_tag_identify(struct sectag_ntag *t,
+			const uint8_t idkey[SECTAG_NTAG_KEY_LEN],
+			uint8_t uid[SECTAG_NTAG_UID_LEN])
+{
+	int rc;
+
+	if (!t || !idkey || !uid)
+		return -EINVAL;
+	rc = sectag_ntag_auth(t, SECTAG_KEY_IDENT, idkey);
+	if (rc == SECTAG_SW_AUTH_ERROR)
+		rc = -EKEYREJECTED;
+	if (!rc)
+		rc = sectag_ntag_get_card_uid(t, uid);
+	/* A real UID is never zero: a tag (or relay) saying so lies. */
+	if (!rc && all_zero(uid, UID_LEN))
+		rc = -EBADMSG;
+	sectag_ntag_logout(t);
+	if (rc)
+		memset(uid, 0, UID_LEN);
+	return rc;
+}
+
+/*
+ * An issued Random ID tag: our identification key tells its UID, or the
+ * tag is not ours (another issuer, or an old-scheme K4: see classify()).
+ */
+static int random_id_issued(struct sectag_ntag *t, const uint8_t *issuer,
+			    struct sectag_tag_info *info)
+{
+	uint8_t idkey[KEY_LEN];
+	int rc;
+
+	if (!info->ident)
+		return 0;	/* the UID stays unknown */
+	rc = sectag_ident_key(issuer, idkey);
+	if (!rc)
+		rc = sectag_tag_identify(t, idkey, info->uid);
+	OPENSSL_cleanse(idkey, sizeof(idkey));
+	if (rc == -EKEYREJECTED) {
+		info->state = SECTAG_TAG_FOREIGN;
+		info->verified = true;
+		rc = 0;
+	}
 	return rc;
 }
 
@@ -355,11 +423,16 @@ int sectag_tag_inspect(struct sectag_ntag *t, const uint8_t *issuer,
 	memcpy(info->uid, info->version.uid, UID_LEN);
 	info->random_id = all_zero(info->uid, UID_LEN);
 	info->locked = info->file.change == SECTAG_NTAG_ACCESS_NEVER;
+	info->ident = info->key_ver[SECTAG_KEY_IDENT] ==
+		      SECTAG_IDENT_KEY_VERSION;
 	info->state = classify(info);
 	open = info->state == SECTAG_TAG_VIRGIN ||
 	       info->state == SECTAG_TAG_PARTIAL;
 	if (info->random_id && open)
 		rc = random_id_uid(t, info);
+	else if (info->random_id && issuer &&
+		 info->state == SECTAG_TAG_ISSUED)
+		rc = random_id_issued(t, issuer, info);
 	if (!rc && issuer && info->state == SECTAG_TAG_ISSUED &&
 	    !all_zero(info->uid, UID_LEN))
 		rc = check_ours(t, issuer, info);
@@ -404,9 +477,10 @@ const char *sectag_tag_state_name(enum sectag_tag_state state)
 
 struct prov {
 	struct sectag_ntag *t;
-	bool lock;
+	bool lock, random_id;
 	sectag_progress_fn progress;
 	void *ctx;
+	const uint8_t *issuer;
 	struct sectag_tag_info info;
 	uint8_t keys[NKEYS][KEY_LEN];
 	uint8_t secret[SECTAG_SECRET_LEN];
@@ -447,14 +521,18 @@ static int prov_admit(struct prov *p)
 	char uid[2 * UID_LEN + 1];
 
 	uid_hex(p->info.uid, uid);
-	if (p->info.random_id)
-		return -EOPNOTSUPP;	/* once issued, its UID is unknowable */
+	/* Random ID and no way to its UID (foreign, or an old-scheme K4) */
+	if (p->info.random_id && all_zero(p->info.uid, UID_LEN))
+		return p->info.state == SECTAG_TAG_FOREIGN ? -EKEYREJECTED :
+		       -EOPNOTSUPP;
 	switch (p->info.state) {
 	case SECTAG_TAG_VIRGIN:
-		step(p, "tag %s: virgin", uid);
+		step(p, "tag %s: virgin%s", uid,
+		     p->info.random_id ? " (Random ID already on)" : "");
 		return 0;
 	case SECTAG_TAG_PARTIAL:
-		step(p, "tag %s: partially provisioned, resuming", uid);
+		step(p, "tag %s: partially provisioned%s, resuming", uid,
+		     p->info.random_id ? " (Random ID already on)" : "");
 		return 0;
 	case SECTAG_TAG_ISSUED:
 		return p->info.verified ? -EEXIST : -EKEYREJECTED;
@@ -506,28 +584,62 @@ static int prov_master_session(struct prov *p)
 }
 
 /*
- * Keys 1..4. One already at version 1 is "changed" again from our key
+ * Keys 1..4. One already at its version is "changed" again from our key
  * to our key: a no-op that the tag accepts only if it really holds our
  * key (the CRC covers the new key recovered with the tag's old one), so
- * a half-provisioned tag of another issuer key is never finished.
+ * a half-provisioned tag of another issuer key is never finished. K4 at
+ * version 1 is the per-tag K4 of an older run: replaced by the
+ * identification key.
  */
 static int prov_keys(struct prov *p)
 {
+	uint8_t legacy[KEY_LEN];
 	const uint8_t *old;
+	uint8_t ver;
 	bool done;
 	int k, rc = 0;
 
 	for (k = 1; !rc && k < NKEYS; k++) {
-		done = p->info.key_ver[k] == SECTAG_KEY_VERSION;
+		ver = max_version(k);
+		done = p->info.key_ver[k] == ver;
 		old = done ? p->keys[k] : factory_key;
-		step(p, done ? "key %d already changed: confirming it" :
-			       "changing key %d", k);
-		rc = sectag_ntag_change_key(p->t, (uint8_t)k, old, p->keys[k],
-					    SECTAG_KEY_VERSION);
+		if (k == SECTAG_KEY_IDENT &&
+		    p->info.key_ver[k] == SECTAG_KEY_VERSION) {
+			rc = sectag_tag_key(p->issuer, p->info.uid, (uint8_t)k,
+					    legacy);
+			old = legacy;
+			step(p, "key 4 is a per-tag key: changing it to the "
+			     "identification key");
+		} else {
+			step(p, done ? "key %d already changed: confirming it" :
+				       "changing key %d", k);
+		}
+		if (!rc)
+			rc = sectag_ntag_change_key(p->t, (uint8_t)k, old,
+						    p->keys[k], ver);
 		if (rc == SECTAG_SW_INTEGRITY_ERROR)
 			rc = -EKEYREJECTED;
 	}
+	OPENSSL_cleanse(legacy, sizeof(legacy));
 	return rc;
+}
+
+/*
+ * Random ID, in the factory key-0 session before key 0 changes: cut
+ * before it, the next run enables it; cut after, the next run finds it
+ * on (GetVersion shows no UID after the power cycle) and the factory
+ * key 0 still tells the UID.
+ */
+static int prov_random_id(struct prov *p)
+{
+	if (!p->random_id)
+		return 0;
+	if (p->info.random_id) {
+		step(p, "Random ID is already on");
+		return 0;
+	}
+	step(p, "enabling Random ID (irreversible; from the next tap on)");
+	return sectag_ntag_enable_random_id(p->t);
 }
 
 /*
@@ -591,6 +703,8 @@ static int prov_run(struct prov *p, const uint8_t *issuer)
 		rc = prov_keys(p);
 	if (!rc)
 		rc = prov_file(p);
+	if (!rc)
+		rc = prov_random_id(p);
 	if (rc)
 		return rc;
 	/* Last: from here on only the issuer can change anything. */
@@ -604,14 +718,17 @@ static int prov_run(struct prov *p, const uint8_t *issuer)
 }
 
 int sectag_provision(struct sectag_ntag *t,
-		     const uint8_t issuer[SECTAG_ISSUER_KEY_LEN], bool lock,
-		     sectag_progress_fn progress, void *ctx)
+		     const uint8_t issuer[SECTAG_ISSUER_KEY_LEN],
+		     unsigned int flags, sectag_progress_fn progress,
+		     void *ctx)
 {
-	struct prov p = { .t = t, .lock = lock, .progress = progress,
-			  .ctx = ctx };
+	struct prov p = { .t = t, .lock = flags & SECTAG_PROV_LOCK,
+			  .random_id = flags & SECTAG_PROV_RANDOM_ID,
+			  .progress = progress, .ctx = ctx, .issuer = issuer };
 	int rc;
 
-	if (!t || !issuer)
+	if (!t || !issuer ||
+	    (flags & ~(SECTAG_PROV_LOCK | SECTAG_PROV_RANDOM_ID)))
 		return -EINVAL;
 	rc = prov_run(&p, issuer);
 	OPENSSL_cleanse(&p, sizeof(p));
@@ -631,13 +748,38 @@ static int refusal(struct sectag_ntag *t)
 	return -EKEYREJECTED;
 }
 
+/* Random ID: the identification key (one authentication) tells the UID. */
+static int verify_identify(struct sectag_ntag *t, const uint8_t *issuer,
+			   uint8_t *uid)
+{
+	uint8_t idkey[KEY_LEN];
+	int rc;
+
+	rc = sectag_ident_key(issuer, idkey);
+	if (!rc)
+		rc = sectag_tag_identify(t, idkey, uid);
+	OPENSSL_cleanse(idkey, sizeof(idkey));
+	if (rc == -EKEYREJECTED)
+		rc = refusal(t);
+	return rc;
+}
+
 int sectag_verify(struct sectag_ntag *t,
 		  const uint8_t issuer[SECTAG_ISSUER_KEY_LEN],
 		  uint8_t secret[SECTAG_SECRET_LEN],
 		  uint8_t uid[SECTAG_NTAG_UID_LEN])
 {
+	return sectag_verify_tag(t, issuer, secret, uid, NULL);
+}
+
+int sectag_verify_tag(struct sectag_ntag *t,
+		      const uint8_t issuer[SECTAG_ISSUER_KEY_LEN],
+		      uint8_t secret[SECTAG_SECRET_LEN],
+		      uint8_t uid[SECTAG_NTAG_UID_LEN], bool *random_id)
+{
 	struct sectag_ntag_version v;
 	uint8_t k2[KEY_LEN];
+	bool rid = false;
 	int rc;
 
 	if (!t || !issuer || !secret)
@@ -645,8 +787,12 @@ int sectag_verify(struct sectag_ntag *t,
 	rc = select_app(t);
 	if (!rc)
 		rc = sectag_ntag_get_version(t, &v);
-	if (!rc && all_zero(v.uid, UID_LEN))
-		rc = -EOPNOTSUPP;
+	if (!rc && all_zero(v.uid, UID_LEN)) {
+		rid = true;
+		rc = verify_identify(t, issuer, v.uid);
+	}
+	if (random_id)
+		*random_id = rid;
 	if (!rc && uid)
 		memcpy(uid, v.uid, UID_LEN);
 	if (!rc)
@@ -679,7 +825,7 @@ const char *sectag_issue_strerror(int rc)
 		return "not an NTAG 424 DNA (no application D2760000850101)";
 	case -EOPNOTSUPP:
 		return "Random ID tag: the UID its keys derive from cannot be "
-		       "read";
+		       "read (issued without the identification key)";
 	case -ENXIO:
 	case -ENOTCONN:
 		return "the tag was lost (moved away from the reader?)";

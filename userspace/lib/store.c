@@ -10,6 +10,12 @@
  *           host-secret=<64 hex>
  *
  * (one line per binding, fields in exactly this order, single spaces).
+ * A store keeping an identification key (Random ID tags) is version 2
+ * and has one more line, right after next-id:
+ *
+ *   ident-key <32 hex>
+ *
+ * Stores without one stay version 1, byte for byte as before.
  * Strings never need escaping: what a field may hold is restricted to
  * characters without whitespace (sectag_binding_invalid()), on save as
  * on load. Anything else is a corrupt store: -EBADMSG.
@@ -33,6 +39,7 @@
 #include "store.h"
 
 #define HEADER		"sectag-store 1"
+#define HEADER_IDENT	"sectag-store 2"	/* with an ident-key line */
 #define MAX_STORE	(1 << 20)	/* far more than any real store */
 #define LINE_MAX_LEN	1024		/* a binding line, with margin */
 #define LUKS_MAX_SLOT	31		/* LUKS2: 32 keyslots, 32 tokens */
@@ -409,6 +416,25 @@ static int parse_next_id(const char *line, size_t len, uint32_t *next)
 	return 0;
 }
 
+static int parse_header(struct sectag_store *s, const char *line, size_t len)
+{
+	if (len == strlen(HEADER) && !memcmp(line, HEADER, len))
+		return 0;
+	if (len == strlen(HEADER_IDENT) && !memcmp(line, HEADER_IDENT, len)) {
+		s->has_ident = true;	/* the ident-key line must follow */
+		return 0;
+	}
+	return -EBADMSG;
+}
+
+static int parse_ident(struct sectag_store *s, const char *line, size_t len)
+{
+	if (len < 10 || memcmp(line, "ident-key ", 10))
+		return -EBADMSG;
+	return parse_hex(line + 10, len - 10, s->ident_key,
+			 sizeof(s->ident_key));
+}
+
 /* Line @no (0-based) of the store. */
 static int parse_line(struct sectag_store *s, size_t no, const char *line,
 		      size_t len)
@@ -417,10 +443,11 @@ static int parse_line(struct sectag_store *s, size_t no, const char *line,
 	int rc;
 
 	if (no == 0)
-		return len == strlen(HEADER) && !memcmp(line, HEADER, len) ?
-		       0 : -EBADMSG;
+		return parse_header(s, line, len);
 	if (no == 1)
 		return parse_next_id(line, len, &s->next_id);
+	if (no == 2 && s->has_ident)
+		return parse_ident(s, line, len);
 	rc = parse_binding(line, len, &b);
 	if (!rc)
 		rc = grow(s);
@@ -444,7 +471,7 @@ static int parse_store(struct sectag_store *s, const char *buf, size_t len)
 		rc = parse_line(s, no++, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
-	if (!rc && no < 2)
+	if (!rc && no < (s->has_ident ? 3u : 2u))
 		rc = -EBADMSG;
 	if (!rc && store_valid(s))
 		rc = -EBADMSG;
@@ -511,6 +538,8 @@ static void store_init(struct sectag_store *s)
 	s->b = NULL;
 	s->n = 0;
 	s->next_id = 1;
+	s->has_ident = false;
+	OPENSSL_cleanse(s->ident_key, sizeof(s->ident_key));
 }
 
 int sectag_store_load(const char *path, struct sectag_store *s)
@@ -588,14 +617,22 @@ static int format_binding(const struct sectag_binding *b, char *out)
 /* The whole store as text into a malloc'd buffer (the caller wipes it). */
 static int format_store(const struct sectag_store *s, char **buf, size_t *len)
 {
-	size_t size = (s->n + 2) * LINE_MAX_LEN, i;
+	size_t size = (s->n + 3) * LINE_MAX_LEN, i;
 	int n;
+	char key[2 * sizeof(s->ident_key) + 1];
 
 	*buf = malloc(size);
 	if (!*buf)
 		return -ENOMEM;
-	*len = (size_t)snprintf(*buf, size, "%s\nnext-id %u\n", HEADER,
+	*len = (size_t)snprintf(*buf, size, "%s\nnext-id %u\n",
+				s->has_ident ? HEADER_IDENT : HEADER,
 				s->next_id);
+	if (s->has_ident) {
+		put_hex(key, s->ident_key, sizeof(s->ident_key));
+		*len += (size_t)snprintf(*buf + *len, size - *len,
+					 "ident-key %s\n", key);
+		OPENSSL_cleanse(key, sizeof(key));
+	}
 	for (i = 0; i < s->n; i++) {
 		n = format_binding(&s->b[i], *buf + *len);
 		if (n < 0)
@@ -745,6 +782,39 @@ int sectag_store_remove(struct sectag_store *s, uint32_t id)
 	memmove(b, b + 1, (s->n - i - 1) * sizeof(*b));
 	s->n--;
 	OPENSSL_cleanse(&s->b[s->n], sizeof(*b));
+	return 0;
+}
+
+int sectag_store_set_ident(struct sectag_store *s, const uint8_t key[16])
+{
+	if (!s || !key)
+		return -EINVAL;
+	if (s->has_ident)
+		return CRYPTO_memcmp(s->ident_key, key, 16) ? -EEXIST : 0;
+	memcpy(s->ident_key, key, 16);
+	s->has_ident = true;
+	return 0;
+}
+
+int sectag_store_find_uid(const struct sectag_store *s, const uint8_t uid[7],
+			  size_t **idx, size_t *n)
+{
+	size_t i, k = 0;
+
+	if (!s || !uid || !idx || !n)
+		return -EINVAL;
+	*idx = NULL;
+	*n = 0;
+	for (i = 0; i < s->n; i++)
+		k += !memcmp(s->b[i].uid, uid, 7);
+	if (!k)
+		return 0;
+	*idx = calloc(k, sizeof(**idx));
+	if (!*idx)
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++)
+		if (!memcmp(s->b[i].uid, uid, 7))
+			(*idx)[(*n)++] = i;
 	return 0;
 }
 

@@ -8,6 +8,11 @@
  * host must not be able to mint tags) and a per-binding host secret;
  * the unlock secret needs both the host secret and the secret share
  * that only the genuine tag hands out after mutual authentication.
+ *
+ * With a Random ID tag enrolled, the store also keeps its issuer's
+ * identification key (issue.h): one authentication with it tells the
+ * real UID of any Random ID tag of that issuer. One per store: the agent
+ * tries at most one identification key per tap.
  */
 #ifndef SECTAG_STORE_H
 #define SECTAG_STORE_H
@@ -40,6 +45,8 @@ struct sectag_store {
 	struct sectag_binding *b;
 	size_t n;
 	uint32_t next_id;
+	bool has_ident;			/* a Random ID tag was enrolled */
+	uint8_t ident_key[16];		/* its issuer's identification key */
 };
 
 /*
@@ -68,6 +75,19 @@ struct sectag_binding *sectag_store_find(const struct sectag_store *s,
 					 uint32_t id);
 /* Remove (and wipe) binding @id; -ENOENT if there is none. */
 int sectag_store_remove(struct sectag_store *s, uint32_t id);
+/*
+ * Keep identification key @key (Random ID tags). 0 if the store had none
+ * or the same one; -EEXIST if it keeps another issuer's: the agent tries
+ * only one identification key per tap, so one issuer per host may use
+ * Random ID tags.
+ */
+int sectag_store_set_ident(struct sectag_store *s, const uint8_t key[16]);
+/*
+ * The binding indexes enrolled for tag @uid, in store order, into
+ * *@idx (malloc'd, free() it): any number of bindings per tag.
+ */
+int sectag_store_find_uid(const struct sectag_store *s, const uint8_t uid[7],
+			  size_t **idx, size_t *n);
 
 /* "luks", "user", "name"; NULL for anything else. */
 const char *sectag_binding_kind_name(enum sectag_binding_kind kind);
