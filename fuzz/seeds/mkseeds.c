@@ -88,6 +88,12 @@ static void store_seeds(void)
 	path_of(path, sizeof(path), "fuzz_store", "three");
 	if (sectag_store_save(path, &s))
 		die("save three");
+	/* Version 2: a Random ID tag's issuer identification key. */
+	s.has_ident = true;
+	memset(s.ident_key, 0x44, sizeof(s.ident_key));
+	path_of(path, sizeof(path), "fuzz_store", "ident");
+	if (sectag_store_save(path, &s))
+		die("save ident");
 	sectag_store_free(&s);
 }
 

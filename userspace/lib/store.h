@@ -17,6 +17,7 @@
 #ifndef SECTAG_STORE_H
 #define SECTAG_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
