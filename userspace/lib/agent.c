@@ -322,7 +322,10 @@ struct key {
 	size_t size;
 };
 
-/* key=value words against a table of known keys, each at most once. */
+/*
+ * key=value words against a table of known keys: each at most once and
+ * in the table's order, so that a request has one spelling only.
+ */
 static int keyvals(char **w, int n, struct key *keys, int nkeys)
 {
 	unsigned int seen = 0;
@@ -337,7 +340,7 @@ static int keyvals(char **w, int n, struct key *keys, int nkeys)
 		for (k = 0; k < nkeys; k++)
 			if (!strcmp(w[i], keys[k].name))
 				break;
-		if (k == nkeys || seen & 1u << k)
+		if (k == nkeys || seen >> k)
 			return -1;
 		seen |= 1u << k;
 		if (unescape(eq + 1, keys[k].dst, keys[k].size))
