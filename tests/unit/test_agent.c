@@ -20,13 +20,7 @@
 
 #include "agent.h"
 #include "store.h"
-
-#define CHECK(c) do {							\
-	if (!(c)) {							\
-		printf("# %s:%d: %s\n", __FILE__, __LINE__, #c);	\
-		return false;						\
-	}								\
-} while (0)
+#include "unit_tap.h"
 
 static int req_parse_s(const char *s, struct sectag_agent_req *r)
 {
@@ -483,14 +477,8 @@ int main(void)
 	int failed = 0;
 
 	printf("1..%zu\n", n);
-	for (i = 0; i < n; i++) {
-		if (tests[i].fn()) {
-			printf("ok %zu %s\n", i + 1, tests[i].name);
-		} else {
-			printf("not ok %zu %s\n", i + 1, tests[i].name);
+	for (i = 0; i < n; i++)
+		if (!tap_run(i + 1, tests[i].name, tests[i].fn))
 			failed++;
-		}
-		fflush(stdout);
-	}
 	return failed ? 1 : 0;
 }

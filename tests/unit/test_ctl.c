@@ -11,13 +11,7 @@
 
 #include "../../userspace/agent/ctl.c"
 #include "../../userspace/agent/config.c"
-
-#define CHECK(c) do {							\
-	if (!(c)) {							\
-		printf("# %s:%d: %s\n", __FILE__, __LINE__, #c);	\
-		return false;						\
-	}								\
-} while (0)
+#include "unit_tap.h"
 
 /* ------------------------------------------------------------- stubs */
 
@@ -404,15 +398,9 @@ int main(void)
 	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++)
 		ag.clients[i].fd = -1;
 	printf("1..%zu\n", n);
-	for (i = 0; i < n; i++) {
-		if (tests[i].fn()) {
-			printf("ok %zu %s\n", i + 1, tests[i].name);
-		} else {
-			printf("not ok %zu %s\n", i + 1, tests[i].name);
+	for (i = 0; i < n; i++)
+		if (!tap_run(i + 1, tests[i].name, tests[i].fn))
 			failed++;
-		}
-		fflush(stdout);
-	}
 	reset();
 	return failed ? 1 : 0;
 }
