@@ -456,10 +456,7 @@ static bool t_client(void)
 	return true;
 }
 
-static const struct {
-	const char *name;
-	bool (*fn)(void);
-} tests[] = {
+static const struct tap_case tests[] = {
 	{ "ping_and_has_round_trip", t_ping_has },
 	{ "auth_round_trip_with_escapes", t_auth_round_trip },
 	{ "malformed_requests_refused", t_req_refused },
@@ -473,12 +470,5 @@ static const struct {
 
 int main(void)
 {
-	size_t n = sizeof(tests) / sizeof(tests[0]), i;
-	int failed = 0;
-
-	printf("1..%zu\n", n);
-	for (i = 0; i < n; i++)
-		if (!tap_run(i + 1, tests[i].name, tests[i].fn))
-			failed++;
-	return failed ? 1 : 0;
+	return tap_run_all(tests, sizeof(tests) / sizeof(tests[0])) ? 1 : 0;
 }

@@ -374,10 +374,7 @@ static bool t_unprivileged_only_self(void)
 	return true;
 }
 
-static const struct {
-	const char *name;
-	bool (*fn)(void);
-} tests[] = {
+static const struct tap_case tests[] = {
 	{ "per_uid_connection_limit", t_per_uid_limit },
 	{ "root_reserve_and_evictions", t_root_reserve },
 	{ "root_evicts_top_uid_when_none_idle", t_root_evicts_waiting_of_top_uid },
@@ -390,17 +387,14 @@ static const struct {
 
 int main(void)
 {
-	size_t n = sizeof(tests) / sizeof(tests[0]), i;
-	int failed = 0;
+	size_t i;
+	int failed;
 
 	openlog("test_ctl", LOG_PERROR, LOG_USER);
 	setlogmask(LOG_UPTO(LOG_WARNING));
 	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++)
 		ag.clients[i].fd = -1;
-	printf("1..%zu\n", n);
-	for (i = 0; i < n; i++)
-		if (!tap_run(i + 1, tests[i].name, tests[i].fn))
-			failed++;
+	failed = tap_run_all(tests, sizeof(tests) / sizeof(tests[0]));
 	reset();
 	return failed ? 1 : 0;
 }
