@@ -125,7 +125,7 @@ FUZZ_INCLUDED := userspace/agent/config.c userspace/lib/agent.c
 
 .SECONDEXPANSION:
 $(B)/fuzz/%: fuzz/%.c $$(or $$(FUZZ_SRC_$$*),$$(FUZZ_SRC)) \
-		$(wildcard userspace/lib/*.h userspace/agent/*.h)
+		$(wildcard userspace/lib/*.h userspace/agent/*.h fuzz/*.h)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-$*
 	clang $(FUZZ_CFLAGS) -o $@ $(filter-out $(FUZZ_INCLUDED),$(filter %.c,$^)) \
 		$(FUZZ_LDLIBS)

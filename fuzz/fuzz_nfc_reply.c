@@ -24,28 +24,14 @@
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
+#include "genl_feed.h"
 #include "nfc.h"
 
 #define FAMILY	0x1d	/* any id: parsers do not look at it */
 
-static bool must_refuse(const struct nlmsghdr *nlh, size_t len)
-{
-	return len < NLMSG_HDRLEN || nlh->nlmsg_len > len ||
-	       nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN;
-}
-
-static struct nl_msg *new_msg(uint8_t cmd)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-
-	if (!msg || !genlmsg_put(msg, 0, 0, FAMILY, 0, 0, cmd, 1))
-		abort();
-	return msg;
-}
-
 static void dev_round_trip(const struct sectag_nfc_dev *d)
 {
-	struct nl_msg *msg = new_msg(NFC_CMD_GET_DEVICE);
+	struct nl_msg *msg = genl_feed_new_msg(FAMILY, NFC_CMD_GET_DEVICE);
 	struct sectag_nfc_dev again;
 	struct nlmsghdr *nlh;
 
@@ -64,7 +50,7 @@ static void dev_round_trip(const struct sectag_nfc_dev *d)
 
 static void target_round_trip(const struct sectag_nfc_target *t)
 {
-	struct nl_msg *msg = new_msg(NFC_CMD_GET_TARGET);
+	struct nl_msg *msg = genl_feed_new_msg(FAMILY, NFC_CMD_GET_TARGET);
 	struct sectag_nfc_target again;
 	struct nlmsghdr *nlh;
 
@@ -90,7 +76,7 @@ static void one(const struct nlmsghdr *nlh, size_t len)
 	struct sectag_nfc_target t;
 	struct sectag_nfc_event ev;
 	struct sectag_nfc_dev d;
-	bool refuse = must_refuse(nlh, len);
+	bool refuse = genl_feed_must_refuse(nlh, len);
 	int rc;
 
 	rc = sectag_nfc_parse_dev(nlh, len, &d);
@@ -128,15 +114,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)data;
-	int rem = (int)size;
-
-	if (size > 65536)
-		return 0;
-	/* All of it as one message: nlmsg_len may claim more or less. */
-	one(nlh, size);
-	/* Message by message, as libnl splits a datagram. */
-	for (; nlmsg_ok(nlh, rem); nlh = nlmsg_next(nlh, &rem))
-		one(nlh, nlh->nlmsg_len);
+	genl_feed(data, size, one);
 	return 0;
 }

@@ -23,28 +23,15 @@
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
+#include "genl_feed.h"
 #include "sim.h"
 
 #define FAMILY	0x1e	/* any id: parsers do not look at it */
 
-static bool must_refuse(const struct nlmsghdr *nlh, size_t len)
-{
-	return len < NLMSG_HDRLEN || nlh->nlmsg_len > len ||
-	       nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN;
-}
-
-static struct nl_msg *new_msg(uint8_t cmd)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-
-	if (!msg || !genlmsg_put(msg, 0, 0, FAMILY, 0, 0, cmd, 1))
-		abort();
-	return msg;
-}
-
 static void reader_round_trip(const struct sectag_sim_reader *r)
 {
-	struct nl_msg *msg = new_msg(NFC_SECTAG_CMD_GET_READER);
+	struct nl_msg *msg =
+		genl_feed_new_msg(FAMILY, NFC_SECTAG_CMD_GET_READER);
 	struct sectag_sim_reader again;
 	struct nlmsghdr *nlh;
 
@@ -66,7 +53,8 @@ static void reader_round_trip(const struct sectag_sim_reader *r)
 
 static void tag_round_trip(const struct sectag_sim_tag *t)
 {
-	struct nl_msg *msg = new_msg(NFC_SECTAG_CMD_GET_TAG);
+	struct nl_msg *msg =
+		genl_feed_new_msg(FAMILY, NFC_SECTAG_CMD_GET_TAG);
 	struct sectag_sim_tag again;
 	struct nlmsghdr *nlh;
 
@@ -92,7 +80,8 @@ static void tag_round_trip(const struct sectag_sim_tag *t)
 
 static void frame_round_trip(const struct sectag_sim_frame *f)
 {
-	struct nl_msg *msg = new_msg(NFC_SECTAG_CMD_RELAY_FRAME);
+	struct nl_msg *msg =
+		genl_feed_new_msg(FAMILY, NFC_SECTAG_CMD_RELAY_FRAME);
 	struct sectag_sim_frame again;
 	struct nlmsghdr *nlh;
 
@@ -113,7 +102,7 @@ static void one(const struct nlmsghdr *nlh, size_t len)
 	struct sectag_sim_reader r;
 	struct sectag_sim_frame f;
 	struct sectag_sim_tag t;
-	bool refuse = must_refuse(nlh, len);
+	bool refuse = genl_feed_must_refuse(nlh, len);
 	int rc;
 
 	rc = sectag_sim_parse_reader(nlh, len, &r);
@@ -146,15 +135,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)data;
-	int rem = (int)size;
-
-	if (size > 65536)
-		return 0;
-	/* All of it as one message: nlmsg_len may claim more or less. */
-	one(nlh, size);
-	/* Message by message, as libnl splits a datagram. */
-	for (; nlmsg_ok(nlh, rem); nlh = nlmsg_next(nlh, &rem))
-		one(nlh, nlh->nlmsg_len);
+	genl_feed(data, size, one);
 	return 0;
 }

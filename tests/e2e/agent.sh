@@ -40,21 +40,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-key_serial() { keyctl search @u "$1" "$2" 2>/dev/null; }
 luks_key() { key_serial user "sectag:luks:$UUID"; }
 no_luks_key() { ! luks_key; }
-drop_keys() {
-	local s
-	for s in $(keyctl rlist @u 2>/dev/null); do
-		keyctl invalidate "$s" 2>/dev/null
-	done
-	return 0
-}
 open_read_close() {
 	cryptsetup open --token-only "$LOOP" "$1" && reads_marker "$1" &&
 		cryptsetup close "$1"
 }
-agent_logged() { grep -q "$1" "$ALOG"; }
 agent_alive() { kill -0 "$AGENT"; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$AGENT/status"; }
 
@@ -88,12 +79,6 @@ setup_all() {
 	socket = $SOCK
 	key_timeout = 5
 	EOC
-}
-
-start_agent() {
-	build/sectagd --foreground --debug --config "$CONF" 2>"$ALOG" &
-	AGENT=$!
-	eventually 10 test -S "$SOCK"
 }
 
 echo "# work directory $W"

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Shared by the end-to-end tests (sourced): TAP output, simulator and
-# LUKS helpers. Each test runs in the VM as root from the repository.
+# Shared by the end-to-end tests (sourced): TAP output, simulator, LUKS,
+# keyring and agent helpers. Each test runs in the VM as root from the
+# repository.
 # shellcheck disable=SC2317 # helpers are called through t/st
 
 S=build/sectag
@@ -100,3 +101,35 @@ setup_volume() {
 
 # The mapping really decrypts: the marker written with the passphrase.
 reads_marker() { [ "$(head -c ${#MARK} "/dev/mapper/$1")" = "$MARK" ]; }
+
+# --- keys and the agent (agent.sh, luks.sh, pam.sh, randomid.sh, udev.sh)
+
+# key_serial TYPE DESC: the serial of that key in root's user keyring.
+key_serial() { keyctl search @u "$1" "$2" 2>/dev/null; }
+# Every key in root's user keyring invalidated; always succeeds.
+drop_keys() {
+	local s
+	for s in $(keyctl rlist @u 2>/dev/null); do
+		keyctl invalidate "$s" 2>/dev/null
+	done
+	return 0
+}
+
+# agent_logged PATTERN: the agent's log $ALOG matches PATTERN.
+agent_logged() { grep -q -- "$1" "$ALOG"; }
+
+# start_agent [CONFIG LINE]: sectagd in the foreground on $CONF (with
+# CONFIG LINE added to it first), $AGENT its pid, until its socket $SOCK
+# is there. Its debug log goes to $ALOG, started afresh each time unless
+# AGENT_LOG_APPEND is set (then the log of every run is kept).
+start_agent() {
+	[ $# = 0 ] || echo "$1" >>"$CONF"
+	if [ -n "${AGENT_LOG_APPEND:-}" ]; then
+		build/sectagd --foreground --debug --config "$CONF" 2>>"$ALOG" &
+	else
+		build/sectagd --foreground --debug --config "$CONF" 2>"$ALOG" &
+	fi
+	# shellcheck disable=SC2034 # the caller's: cleanup, stop_agent
+	AGENT=$!
+	eventually 10 test -S "$SOCK"
+}

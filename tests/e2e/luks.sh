@@ -43,11 +43,11 @@ token_is_ours() {	# token keyslot
 		grep -q "\"keyslots\":\[\"$2\"\]" <<<"$j"
 }
 
-key_serial() { keyctl search @u user "sectag:luks:$UUID" 2>/dev/null; }
-no_key() { ! key_serial; }
+luks_key() { key_serial user "sectag:luks:$UUID"; }
+no_key() { ! luks_key; }
 drop_key() {
 	local s
-	s=$(key_serial) && keyctl invalidate "$s"
+	s=$(luks_key) && keyctl invalidate "$s"
 	return 0
 }
 
@@ -163,7 +163,7 @@ t token_open_fails_without_key not open_token e2e
 
 tap "$TAG_A"
 t tap_releases_key release
-SERIAL=$(key_serial)
+SERIAL=$(luks_key)
 t key_is_user_key_root_only key_described "$SERIAL" "user;0;0;0b0b0000;sectag:luks:$UUID"
 t key_unreadable_by_other_user \
 	not setpriv --reuid=65534 --regid=65534 --clear-groups keyctl print "$SERIAL"
@@ -192,7 +192,7 @@ t clone_opens_nothing not open_token e2e
 
 tap "$TAG_A"
 t short_key_timeout_release release --key-timeout 3
-t key_present_before_timeout key_serial
+t key_present_before_timeout luks_key
 sleep 4
 t key_expired_after_timeout no_key
 

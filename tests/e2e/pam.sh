@@ -136,12 +136,6 @@ setup_all() {
 	chmod 0755 "$W/insession"
 }
 
-start_agent() {
-	build/sectagd --foreground --debug --config "$CONF" 2>"$ALOG" &
-	AGENT=$!
-	eventually 10 test -S "$SOCK"
-}
-
 # The agent's log since line $1, matching $2.
 logged_since() { tail -n "+$(($1 + 1))" "$ALOG" | grep -q -- "$2"; }
 
@@ -193,17 +187,11 @@ BEFORE_TIMEOUT=$((TO * 1000))
 # the tap under emulation included).
 TMAX=$(((STO + 6) * 1000))
 
-key_serial() { keyctl search @u logon "$1" 2>/dev/null; }
 answers() {	# WANT REQUEST: the agent's answers, one a line
 	local out
 	out=$(build/e2e/ctl "$SOCK" "$2")
 	echo "$out"
 	[ "$out" = "$1" ]
-}
-drop_keys() {
-	local s
-	for s in $(keyctl rlist @u 2>/dev/null); do keyctl invalidate "$s"; done
-	return 0
 }
 # The session keyring pamtester left holds exactly KEY (or nothing: -).
 session_holds() {	# KEY
@@ -373,19 +361,19 @@ pam_try keyctl session - "$W/insession" "${PT[@]}" sectag-test alice open_sessio
 t session_without_released_key_links_nothing outcome 0 "successfully opened" 10000
 t session_keyring_empty_without_key session_holds -
 tap "$A"
-t alice_tap_releases_alice_key eventually 10 key_serial sectag:user:alice
+t alice_tap_releases_alice_key eventually 10 key_serial logon sectag:user:alice
 untap
 pam_try keyctl session - "$W/insession" "${PT[@]}" sectag-test alice open_session
 t released_key_not_linked_without_tap_in_transaction session_holds -
 tap "$B"
-t bob_tap_releases_bob_key eventually 10 key_serial sectag:user:bob
+t bob_tap_releases_bob_key eventually 10 key_serial logon sectag:user:bob
 pam_try keyctl session - "$W/insession" "${PT[@]}" sectag-test alice open_session
 t bob_key_not_linked_for_alice session_holds -
 drop_keys
 pam_try --tap "$A" keyctl session - "$W/insession" "${PT[@]}" sectag-test \
 	alice authenticate open_session
 t tap_then_session outcome 0 "successfully opened" $(((TO + 5) * 1000))
-KEY=$(key_serial sectag:user:alice)
+KEY=$(key_serial logon sectag:user:alice)
 echo "# alice's logon key: ${KEY:-none}"
 t session_keyring_holds_alice_key session_holds "${KEY:-none}"
 

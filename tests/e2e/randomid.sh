@@ -28,6 +28,8 @@ NTAGS=20
 XTIMEOUT=500		# exchange_timeout_ms: the budget is 4 x this
 UID_R=04C0FFEE000001
 AGENT=
+# One agent log for all its runs: the storm checks count every tap.
+AGENT_LOG_APPEND=1
 
 cleanup() {
 	[ -z "$AGENT" ] || kill -CONT "$AGENT" 2>/dev/null
@@ -37,15 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-key_serial() { keyctl search @u "$1" "$2" 2>/dev/null; }
-drop_keys() {
-	local s
-	for s in $(keyctl rlist @u 2>/dev/null); do
-		keyctl invalidate "$s" 2>/dev/null
-	done
-	return 0
-}
-agent_logged() { grep -q -- "$1" "$ALOG"; }
 # Failed authentications the simulator counts for tag $1.
 fails() {
 	local j
@@ -56,12 +49,6 @@ fails() {
 last_tap() { grep 'tap: ' "$ALOG" | tail -n 1; }
 tap_lines() { grep -c 'tap: ' "$ALOG"; }
 field() { sed -n "s/.* \([0-9]*\) $1.*/\1/p" <<<"$2"; }
-
-start_agent() {
-	build/sectagd --foreground --debug --config "$CONF" 2>>"$ALOG" &
-	AGENT=$!
-	eventually 10 test -S "$SOCK"
-}
 
 setup_all() {
 	setup_reader || return 1

@@ -131,12 +131,6 @@ setup_all() {
 	install_rules
 }
 
-start_agent() {	# [extra config line]
-	[ $# = 0 ] || echo "$1" >>"$CONF"
-	build/sectagd --foreground --debug --config "$CONF" 2>"$ALOG" &
-	AGENT=$!
-	eventually 10 test -S "$SOCK"
-}
 stop_agent() {	# SIGTERM: a clean exit
 	local rc=0
 	kill "$AGENT" || rc=1
@@ -166,7 +160,6 @@ holds() {	# file lines...
 	diff <(printf '%s\n' "$@") "$f" >/dev/null
 }
 recorded() { grep -qx "$1" "$ALLLOG"; }
-agent_logged() { grep -q "$1" "$ALOG"; }
 
 echo "# work directory $W"
 setup_all >"$LOG" 2>&1 || bail "setup failed"

@@ -20,13 +20,7 @@
 
 #include "agent.h"
 #include "store.h"
-
-#define CHECK(c) do {							\
-	if (!(c)) {							\
-		printf("# %s:%d: %s\n", __FILE__, __LINE__, #c);	\
-		return false;						\
-	}								\
-} while (0)
+#include "unit_tap.h"
 
 static int req_parse_s(const char *s, struct sectag_agent_req *r)
 {
@@ -462,10 +456,7 @@ static bool t_client(void)
 	return true;
 }
 
-static const struct {
-	const char *name;
-	bool (*fn)(void);
-} tests[] = {
+static const struct tap_case tests[] = {
 	{ "ping_and_has_round_trip", t_ping_has },
 	{ "auth_round_trip_with_escapes", t_auth_round_trip },
 	{ "malformed_requests_refused", t_req_refused },
@@ -479,18 +470,5 @@ static const struct {
 
 int main(void)
 {
-	size_t n = sizeof(tests) / sizeof(tests[0]), i;
-	int failed = 0;
-
-	printf("1..%zu\n", n);
-	for (i = 0; i < n; i++) {
-		if (tests[i].fn()) {
-			printf("ok %zu %s\n", i + 1, tests[i].name);
-		} else {
-			printf("not ok %zu %s\n", i + 1, tests[i].name);
-			failed++;
-		}
-		fflush(stdout);
-	}
-	return failed ? 1 : 0;
+	return tap_run_all(tests, sizeof(tests) / sizeof(tests[0])) ? 1 : 0;
 }

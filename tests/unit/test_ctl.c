@@ -11,13 +11,7 @@
 
 #include "../../userspace/agent/ctl.c"
 #include "../../userspace/agent/config.c"
-
-#define CHECK(c) do {							\
-	if (!(c)) {							\
-		printf("# %s:%d: %s\n", __FILE__, __LINE__, #c);	\
-		return false;						\
-	}								\
-} while (0)
+#include "unit_tap.h"
 
 /* ------------------------------------------------------------- stubs */
 
@@ -380,10 +374,7 @@ static bool t_unprivileged_only_self(void)
 	return true;
 }
 
-static const struct {
-	const char *name;
-	bool (*fn)(void);
-} tests[] = {
+static const struct tap_case tests[] = {
 	{ "per_uid_connection_limit", t_per_uid_limit },
 	{ "root_reserve_and_evictions", t_root_reserve },
 	{ "root_evicts_top_uid_when_none_idle", t_root_evicts_waiting_of_top_uid },
@@ -396,23 +387,14 @@ static const struct {
 
 int main(void)
 {
-	size_t n = sizeof(tests) / sizeof(tests[0]), i;
-	int failed = 0;
+	size_t i;
+	int failed;
 
 	openlog("test_ctl", LOG_PERROR, LOG_USER);
 	setlogmask(LOG_UPTO(LOG_WARNING));
 	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++)
 		ag.clients[i].fd = -1;
-	printf("1..%zu\n", n);
-	for (i = 0; i < n; i++) {
-		if (tests[i].fn()) {
-			printf("ok %zu %s\n", i + 1, tests[i].name);
-		} else {
-			printf("not ok %zu %s\n", i + 1, tests[i].name);
-			failed++;
-		}
-		fflush(stdout);
-	}
+	failed = tap_run_all(tests, sizeof(tests) / sizeof(tests[0]));
 	reset();
 	return failed ? 1 : 0;
 }

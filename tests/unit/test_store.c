@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "unit_tap.h"
 
 #define UUID	"8f2d6c1e-3b4a-4c5d-9e6f-0a1b2c3d4e5f"
 
@@ -930,13 +931,8 @@ int main(void)
 			       tests[i].name);
 			continue;
 		}
-		if (tests[i].fn()) {
-			printf("ok %zu %s\n", i + 1, tests[i].name);
-		} else {
-			printf("not ok %zu %s\n", i + 1, tests[i].name);
+		if (!tap_run(i + 1, tests[i].name, tests[i].fn))
 			failed++;
-		}
-		fflush(stdout);
 	}
 	clean_dir();
 	rmdir(dir);
