@@ -77,10 +77,13 @@ static bool t_auth_round_trip(void)
 	CHECK(!strcmp(buf, "AUTH user alice 15000 service=sudo tty=/dev/pts/3 "
 		      "seat=seat0 rhost=host%20with%20space ruser=bob%25x"));
 	CHECK(!req_parse_s(buf, &p) && req_equal(&r, &p));
-	/* Keys in any order; absent ones are "". */
-	CHECK(!req_parse_s("AUTH user bob 1 tty=tty2 service=login", &p));
+	/* Keys in their one order only; absent ones are "". */
+	CHECK(req_parse_s("AUTH user bob 1 tty=tty2 service=login", &p));
+	CHECK(!req_parse_s("AUTH user bob 1 service=login tty=tty2", &p));
 	CHECK(!strcmp(p.o.tty, "tty2") && !strcmp(p.o.service, "login") &&
 	      !*p.o.seat && !*p.o.rhost && !*p.o.ruser && p.ms == 1);
+	CHECK(!req_parse_s("AUTH user bob 1 ruser=carol", &p) &&
+	      !strcmp(p.o.ruser, "carol") && !*p.o.service);
 	CHECK(!req_parse_s("AUTH name door 600000", &p) && p.ms == 600000);
 	/* Only what has a value is written. */
 	memset(&r.o, 0, sizeof(r.o));
