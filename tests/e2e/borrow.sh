@@ -83,6 +83,17 @@ t agent_starts start_agent
 # --- every tag verb with the agent watching the reader (a tag on it)
 tap "$U"
 t agent_holds_the_tag eventually 10 agent_logged "$UID_U"
+# Without borrowing (an agent the CLI does not know of): EBUSY, and who.
+unborrowed_scan() {
+	local rc=0
+	SECTAG_AGENT_SOCKET=$W/nowhere $S scan --reader "$DEV" --timeout 10 \
+		2>"$W/busy.log" || rc=$?
+	cat "$W/busy.log"
+	[ "$rc" = 1 ] && grep -q "Device or resource busy" "$W/busy.log" &&
+		grep -q "(sectagd) uid 0" "$W/busy.log" &&
+		grep -q "sectagd holds it: .*stop sectagd" "$W/busy.log"
+}
+t unborrowed_scan_says_sectagd_holds_it unborrowed_scan
 t scan_borrows_the_reader $S scan --reader "$DEV" --timeout 10
 t scan_was_lent_by_the_agent agent_logged "nfc$IDX: lent to pid"
 t provision_with_agent_running $S provision --issuer-key "$W/issuer.key" \
