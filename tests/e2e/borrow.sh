@@ -30,7 +30,7 @@ NEARD=
 cleanup() {
 	local p
 	for p in "$AGENT" "$BG" "$NEARD"; do
-		[ -z "$p" ] || kill -9 "$p" 2>/dev/null
+		[ -z "$p" ] || { kill "$p" && wait "$p"; } 2>/dev/null
 	done
 	rm -rf "$W" "${SOCK%/*}"
 }
