@@ -149,6 +149,15 @@ status_json() {
 			| length == 1)' <<<"$out"
 }
 t status_json_valid_and_healthy status_json
+# Every control character escaped: the value comes back byte for byte.
+status_escapes() {
+	local odd=$W/$'a\x01b\tc"d\\e\x7f\x1f' out
+	out=$($S --json status --store "$odd") || true
+	echo "$out"
+	grep -q 'a\\u0001b\\u0009c\\"d\\\\e\\u007f\\u001f' <<<"$out" &&
+		[ "$(jq -r .enrolments.store <<<"$out")" = "$odd" ]
+}
+t status_json_escapes_control_characters status_escapes
 st status_usage_error 2 $S status --bogus
 
 # --- a CLI killed in the middle of a borrow gives the reader back
