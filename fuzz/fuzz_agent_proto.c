@@ -5,7 +5,8 @@
  * user; odd, an answer as pam_sectag parses it from whatever listens on
  * the socket. The rest is the message. Whatever a parser accepts must
  * format back and parse again to the same thing (one spelling per
- * value), and a parser that refuses leaves nothing half-filled. Success
+ * value, for requests and answers alike: BORROW, RETURN, STATUS and
+ * STATE included), and a parser that refuses leaves nothing half-filled. Success
  * is: no crash, no sanitizer report, no abort.
  *
  * The production file is compiled in (as with the other harnesses'
@@ -53,6 +54,9 @@ static void check_ans(const uint8_t *p, size_t n)
 	len = sectag_agent_ans_format(&a, buf, sizeof(buf));
 	if (len < 0 || sectag_agent_ans_parse(buf, len, &again) ||
 	    memcmp(&a, &again, sizeof(a)))
+		abort();
+	/* Answers too have one spelling (STATE: readers by index). */
+	if ((size_t)len != n || memcmp(buf, p, n))
 		abort();
 }
 

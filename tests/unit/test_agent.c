@@ -37,6 +37,7 @@ static bool req_equal(const struct sectag_agent_req *a,
 {
 	return a->verb == b->verb && a->kind == b->kind &&
 	       !strcmp(a->target, b->target) && a->ms == b->ms &&
+	       a->reader == b->reader &&
 	       !strcmp(a->o.service, b->o.service) &&
 	       !strcmp(a->o.tty, b->o.tty) && !strcmp(a->o.seat, b->o.seat) &&
 	       !strcmp(a->o.rhost, b->o.rhost) &&
@@ -77,8 +78,9 @@ static bool t_auth_round_trip(void)
 	CHECK(!strcmp(buf, "AUTH user alice 15000 service=sudo tty=/dev/pts/3 "
 		      "seat=seat0 rhost=host%20with%20space ruser=bob%25x"));
 	CHECK(!req_parse_s(buf, &p) && req_equal(&r, &p));
-	/* Keys in their one order only; absent ones are "". */
-	CHECK(req_parse_s("AUTH user bob 1 tty=tty2 service=login", &p));
+	/* Keys in the documented order only; absent ones are "". */
+	CHECK(req_parse_s("AUTH user bob 1 tty=tty2 service=login", &p) ==
+	      -EBADMSG);
 	CHECK(!req_parse_s("AUTH user bob 1 service=login tty=tty2", &p));
 	CHECK(!strcmp(p.o.tty, "tty2") && !strcmp(p.o.service, "login") &&
 	      !*p.o.seat && !*p.o.rhost && !*p.o.ruser && p.ms == 1);
@@ -323,6 +325,134 @@ static bool t_random_round_trip(void)
 	return true;
 }
 
+/* BORROW, RETURN, STATUS and their answers: round trips. */
+static bool t_borrow_status(void)
+{
+	struct sectag_agent_req r = { .verb = SECTAG_AGENT_BORROW }, p;
+	struct sectag_agent_ans a = { .type = SECTAG_AGENT_STATE }, q;
+	char buf[600];
+	size_t i;
+
+	r.reader = 4294967295u;
+	r.ms = SECTAG_AGENT_BORROW_MAX_MS;
+	CHECK(sectag_agent_req_format(&r, buf, sizeof(buf)) > 0);
+	CHECK(!strcmp(buf, "BORROW nfc4294967295 600000"));
+	CHECK(!req_parse_s(buf, &p) && req_equal(&r, &p));
+	CHECK(!req_parse_s("BORROW nfc0 1", &p) &&
+	      p.verb == SECTAG_AGENT_BORROW && p.reader == 0 && p.ms == 1);
+	r.verb = SECTAG_AGENT_RETURN;
+	CHECK(sectag_agent_req_format(&r, buf, sizeof(buf)) == 6);
+	CHECK(!strcmp(buf, "RETURN"));
+	CHECK(!req_parse_s(buf, &p) && p.verb == SECTAG_AGENT_RETURN);
+	r.verb = SECTAG_AGENT_STATUS;
+	CHECK(sectag_agent_req_format(&r, buf, sizeof(buf)) == 6);
+	CHECK(!strcmp(buf, "STATUS"));
+	CHECK(!req_parse_s(buf, &p) && p.verb == SECTAG_AGENT_STATUS);
+	/* STATE: none, one, every state, the most readers */
+	a.n = 3;
+	CHECK(sectag_agent_ans_format(&a, buf, sizeof(buf)) > 0);
+	CHECK(!strcmp(buf, "STATE 3"));
+	CHECK(!ans_parse_s(buf, &q) && q.type == SECTAG_AGENT_STATE &&
+	      q.n == 3 && q.n_readers == 0);
+	a.n_readers = 3;
+	a.readers[0].idx = 0;
+	a.readers[0].state = SECTAG_AGENT_R_WATCH;
+	a.readers[1].idx = 7;
+	a.readers[1].state = SECTAG_AGENT_R_TAG;
+	a.readers[2].idx = 12;
+	a.readers[2].state = SECTAG_AGENT_R_BORROWED;
+	CHECK(sectag_agent_ans_format(&a, buf, sizeof(buf)) > 0);
+	CHECK(!strcmp(buf, "STATE 3 nfc0=watch nfc7=tag nfc12=borrowed"));
+	CHECK(!ans_parse_s(buf, &q) && q.n_readers == 3 &&
+	      q.readers[1].idx == 7 && q.readers[1].state == SECTAG_AGENT_R_TAG &&
+	      q.readers[2].state == SECTAG_AGENT_R_BORROWED);
+	a.n_readers = SECTAG_AGENT_STATE_MAX;
+	for (i = 0; i < SECTAG_AGENT_STATE_MAX; i++) {
+		a.readers[i].idx = 4294967295u - SECTAG_AGENT_STATE_MAX + i;
+		a.readers[i].state = SECTAG_AGENT_R_BORROWED;
+	}
+	a.n = 4294967295u;
+	CHECK(sectag_agent_ans_format(&a, buf, sizeof(buf)) > 0);
+	CHECK(!ans_parse_s(buf, &q) && q.n_readers == SECTAG_AGENT_STATE_MAX &&
+	      q.readers[15].idx == 4294967294u);
+	/* unsendable: too many, out of order, repeated, unknown state */
+	a.n_readers = SECTAG_AGENT_STATE_MAX + 1;
+	CHECK(sectag_agent_ans_format(&a, buf, sizeof(buf)) == -EINVAL);
+	a.n_readers = 2;
+	a.readers[1].idx = a.readers[0].idx;
+	CHECK(sectag_agent_ans_format(&a, buf, sizeof(buf)) == -EINVAL);
+	a.readers[1].idx = a.readers[0].idx - 1;
+	CHECK(sectag_agent_ans_format(&a, buf, sizeof(buf)) == -EINVAL);
+	a.readers[1].idx = a.readers[0].idx + 1;
+	a.readers[1].state = 0;
+	CHECK(sectag_agent_ans_format(&a, buf, sizeof(buf)) == -EINVAL);
+	a.readers[1].state = SECTAG_AGENT_R_MAX + 1;
+	CHECK(sectag_agent_ans_format(&a, buf, sizeof(buf)) == -EINVAL);
+	/* FAIL borrowed: uid only */
+	memset(&a, 0, sizeof(a));
+	a.type = SECTAG_AGENT_FAIL;
+	a.fail = SECTAG_AGENT_E_BORROWED;
+	a.has_uid = true;
+	strcpy(a.service, "dropped");	/* not part of this answer */
+	CHECK(sectag_agent_ans_format(&a, buf, sizeof(buf)) > 0);
+	CHECK(!strcmp(buf, "FAIL borrowed uid=0"));
+	CHECK(!ans_parse_s(buf, &q) && q.fail == SECTAG_AGENT_E_BORROWED &&
+	      q.has_uid && q.uid == 0 && !*q.service);
+	CHECK(!strcmp(sectag_agent_rstate_name(SECTAG_AGENT_R_TAG), "tag"));
+	CHECK(!strcmp(sectag_agent_rstate_name(0), "?"));
+	/* unsendable borrows */
+	r.verb = SECTAG_AGENT_BORROW;
+	r.ms = 0;
+	CHECK(sectag_agent_req_format(&r, buf, sizeof(buf)) == -EINVAL);
+	r.ms = SECTAG_AGENT_BORROW_MAX_MS + 1;
+	CHECK(sectag_agent_req_format(&r, buf, sizeof(buf)) == -EINVAL);
+	return true;
+}
+
+static bool t_borrow_status_refused(void)
+{
+	static const char *const bad_req[] = {
+		"BORROW", "BORROW nfc0", "BORROW nfc0 0", "BORROW nfc0 600001",
+		"BORROW nfc 5", "BORROW 0 5", "BORROW nfc01 5", "BORROW nfc-1 5",
+		"BORROW NFC0 5", "BORROW nfc0 5 x", "BORROW nfc4294967296 5",
+		"BORROW nfc0 05", "borrow nfc0 5", "RETURN nfc0", "RETURN ",
+		"STATUS 1", "STATUS x=y", "BORROW nfc0x 5", "BORROW  nfc0 5",
+		"RETURNS", "STATUSES",
+	};
+	static const char *const bad_ans[] = {
+		"STATE", "STATE x", "STATE 01", "STATE 1 nfc0", "STATE 1 nfc0=",
+		"STATE 1 nfc0=idle", "STATE 1 nfc=tag", "STATE 1 nfc01=tag",
+		"STATE 1 nfc1=tag nfc0=tag", "STATE 1 nfc1=tag nfc1=tag",
+		"STATE 1 nfc1=tag=tag", "STATE 1 foo=tag", "STATE -1",
+		"STATE 1 nfc0=watch nfc1=watch nfc2=watch nfc3=watch "
+		"nfc4=watch nfc5=watch nfc6=watch nfc7=watch nfc8=watch "
+		"nfc9=watch nfc10=watch nfc11=watch nfc12=watch nfc13=watch "
+		"nfc14=watch nfc15=watch nfc16=watch",
+		"FAIL borrowed service=su", "FAIL borrowed uid=1 uid=1",
+		"FAIL borrowed tty=x uid=1", "FAIL borrowed uid=x",
+		"state 1", "STATE 1 NFC0=tag",
+	};
+	struct sectag_agent_req r;
+	struct sectag_agent_ans a;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_req) / sizeof(bad_req[0]); i++) {
+		if (req_parse_s(bad_req[i], &r) != -EBADMSG) {
+			printf("# accepted request '%s'\n", bad_req[i]);
+			return false;
+		}
+		CHECK(r.verb == 0 && r.reader == 0 && r.ms == 0);
+	}
+	for (i = 0; i < sizeof(bad_ans) / sizeof(bad_ans[0]); i++) {
+		if (ans_parse_s(bad_ans[i], &a) != -EBADMSG) {
+			printf("# accepted answer '%s'\n", bad_ans[i]);
+			return false;
+		}
+		CHECK(a.type == 0 && a.n_readers == 0);
+	}
+	return true;
+}
+
 /* ------------------------------------------------------ client calls */
 
 static char sock_path[108];
@@ -469,6 +599,8 @@ static const struct tap_case tests[] = {
 	{ "clean_and_names", t_clean_and_names },
 	{ "random_requests_round_trip", t_random_round_trip },
 	{ "client_calls", t_client },
+	{ "borrow_return_status_round_trip", t_borrow_status },
+	{ "borrow_return_status_near_misses_refused", t_borrow_status_refused },
 };
 
 int main(void)

@@ -54,6 +54,43 @@ void sectag_store_free(struct sectag_store *st)
 	st->n = 0;
 }
 
+/* NFC and tap stubs: what the borrow code asked of the reader. */
+static int polls, stops, ups, losts;
+static int poll_rc;			/* what start_poll answers */
+
+int sectag_nfc_dev_up(struct sectag_nfc *nfc, uint32_t idx)
+{
+	(void)nfc;
+	(void)idx;
+	ups++;
+	return -EALREADY;
+}
+
+int sectag_nfc_start_poll(struct sectag_nfc *nfc, uint32_t idx,
+			  uint32_t protocols)
+{
+	(void)nfc;
+	(void)idx;
+	(void)protocols;
+	polls++;
+	return poll_rc;
+}
+
+int sectag_nfc_stop_poll(struct sectag_nfc *nfc, uint32_t idx)
+{
+	(void)nfc;
+	(void)idx;
+	stops++;
+	return 0;
+}
+
+void tap_lost(struct agent *a, struct reader *r)
+{
+	(void)a;
+	r->tag_fd = -1;
+	losts++;
+}
+
 /* ----------------------------------------------------------- helpers */
 
 static struct agent ag;
@@ -374,6 +411,172 @@ static bool t_unprivileged_only_self(void)
 	return true;
 }
 
+/* A root connection that borrowed nfc3 (known to the agent, holding a tag). */
+static struct client *borrowed3(int *slot)
+{
+	struct client *c;
+
+	ag.readers[0].used = true;
+	ag.readers[0].idx = 3;
+	ag.readers[0].tag_fd = 99;	/* a tag held: let go on BORROW */
+	ag.readers[1].used = true;
+	ag.readers[1].idx = 1;
+	ag.readers[1].tag_fd = -1;
+	polls = stops = ups = losts = poll_rc = 0;
+	c = connect_as(0);
+	if (!c)
+		return NULL;
+	*slot = c - ag.clients;
+	request(c, "BORROW nfc3 60000");
+	return c;
+}
+
+static bool t_borrow_and_return(void)
+{
+	struct client *c, *d, *u;
+	int s, sd, su;
+
+	reset();
+	c = borrowed3(&s);
+	CHECK(c);
+	CHECK(!strcmp(answer(c, s), "OK 3"));
+	CHECK(c->borrowing && ctl_borrowed(&ag, 3) && !ctl_borrowed(&ag, 1));
+	/* the agent let its tag go and stopped polling */
+	CHECK(losts == 1 && stops == 1 && ag.readers[0].tag_fd == -1);
+	/* one borrower per reader: another root command is told whose */
+	d = connect_as(0);
+	CHECK(d);
+	sd = d - ag.clients;
+	request(d, "BORROW nfc3 1000");
+	CHECK(!strcmp(answer(d, sd), "FAIL borrowed uid=0"));
+	/* STATUS: pending requests, each reader's state, by index */
+	ag.readers[1].tag_fd = 7;
+	request(d, "STATUS");
+	CHECK(!strcmp(answer(d, sd), "STATE 0 nfc1=tag nfc3=borrowed"));
+	ag.readers[1].tag_fd = -1;
+	/* not past idle time: a borrow lasts until its own deadline */
+	clock_ms += SECTAGD_IDLE_MS + 1;
+	ctl_expire(&ag);
+	CHECK(c->fd >= 0 && c->borrowing);
+	CHECK(!strcmp(answer(d, sd), "CLOSED"));	/* d was idle */
+	CHECK(ctl_next_deadline(&ag) == c->deadline_ms);
+	CHECK(polls == 0);
+	request(c, "RETURN");
+	CHECK(!strcmp(answer(c, s), "OK 3"));
+	CHECK(!c->borrowing && !ctl_borrowed(&ag, 3) && polls == 1);
+	request(c, "RETURN");		/* nothing borrowed any more */
+	CHECK(!strcmp(answer(c, s), "FAIL bad-request"));
+	/* now another one may */
+	d = connect_as(0);
+	CHECK(d);
+	sd = d - ag.clients;
+	request(d, "BORROW nfc3 1000");
+	CHECK(!strcmp(answer(d, sd), "OK 3"));
+	/* users may neither borrow nor see the state */
+	u = connect_as(1000);
+	CHECK(u);
+	su = u - ag.clients;
+	request(u, "BORROW nfc1 1000");
+	CHECK(!strcmp(answer(u, su), "FAIL denied"));
+	CHECK(!ctl_borrowed(&ag, 1));
+	request(u, "STATUS");
+	CHECK(!strcmp(answer(u, su), "FAIL denied"));
+	request(u, "PING");
+	CHECK(!strcmp(answer(u, su), "OK sectagd 2"));
+	return true;
+}
+
+static bool t_borrow_ends_with_connection(void)
+{
+	struct client *c;
+	int s;
+
+	/* closed (a killed CLI): the agent polls again */
+	reset();
+	c = borrowed3(&s);
+	CHECK(c && !strcmp(answer(c, s), "OK 3"));
+	close(peer[s]);
+	peer[s] = -1;
+	ctl_input(&ag, c);
+	CHECK(c->fd == -1 && !ctl_borrowed(&ag, 3) && polls == 1);
+	/* anything but RETURN ends the borrow and the connection */
+	reset();
+	c = borrowed3(&s);
+	CHECK(c && !strcmp(answer(c, s), "OK 3"));
+	request(c, "PING");
+	CHECK(!strcmp(answer(c, s), "CLOSED"));
+	CHECK(!ctl_borrowed(&ag, 3) && polls == 1);
+	reset();
+	c = borrowed3(&s);
+	CHECK(c && !strcmp(answer(c, s), "OK 3"));
+	request(c, "garbage");
+	CHECK(!strcmp(answer(c, s), "CLOSED"));
+	CHECK(!ctl_borrowed(&ag, 3) && polls == 1);
+	/* its time is up */
+	reset();
+	c = borrowed3(&s);
+	CHECK(c && !strcmp(answer(c, s), "OK 3"));
+	CHECK(ctl_next_deadline(&ag) == clock_ms + 60000);
+	clock_ms += 59999;
+	ctl_expire(&ag);
+	CHECK(ctl_borrowed(&ag, 3) && polls == 0);
+	clock_ms += 1;
+	ctl_expire(&ag);
+	CHECK(!strcmp(answer(c, s), "CLOSED"));
+	CHECK(!ctl_borrowed(&ag, 3) && polls == 1);
+	return true;
+}
+
+/* The borrower's poll still runs: the agent tries again, bounded. */
+static bool t_borrow_repoll(void)
+{
+	struct client *c;
+	int s, i;
+
+	reset();
+	c = borrowed3(&s);
+	CHECK(c && !strcmp(answer(c, s), "OK 3"));
+	poll_rc = -EBUSY;
+	request(c, "RETURN");
+	CHECK(!strcmp(answer(c, s), "OK 3"));
+	CHECK(polls == 1 && ag.readers[0].repoll_ms == clock_ms + 100);
+	CHECK(ctl_next_deadline(&ag) == clock_ms + 100);
+	clock_ms += 99;
+	ctl_expire(&ag);
+	CHECK(polls == 1);
+	clock_ms += 1;
+	ctl_expire(&ag);
+	CHECK(polls == 2 && ag.readers[0].repoll_ms == clock_ms + 100);
+	poll_rc = 0;
+	clock_ms += 100;
+	ctl_expire(&ag);
+	CHECK(polls == 3 && !ag.readers[0].repoll_ms);
+	/* forever busy (another program polls it): given up */
+	reset();
+	c = borrowed3(&s);
+	CHECK(c && !strcmp(answer(c, s), "OK 3"));
+	poll_rc = -EBUSY;
+	request(c, "RETURN");
+	for (i = 0; i < 200 && ag.readers[0].repoll_ms; i++) {
+		clock_ms = ag.readers[0].repoll_ms;
+		ctl_expire(&ag);
+	}
+	CHECK(!ag.readers[0].repoll_ms && polls == 1 + REPOLL_TRIES);
+	/* a borrow meanwhile cancels the retries */
+	reset();
+	c = borrowed3(&s);
+	CHECK(c && !strcmp(answer(c, s), "OK 3"));
+	poll_rc = -EBUSY;
+	request(c, "RETURN");
+	CHECK(!strcmp(answer(c, s), "OK 3") && ag.readers[0].repoll_ms);
+	request(c, "BORROW nfc3 1000");
+	CHECK(!strcmp(answer(c, s), "OK 3") && !ag.readers[0].repoll_ms);
+	clock_ms += 500;
+	ctl_expire(&ag);
+	CHECK(polls == 1 && ctl_borrowed(&ag, 3));
+	return true;
+}
+
 static const struct tap_case tests[] = {
 	{ "per_uid_connection_limit", t_per_uid_limit },
 	{ "root_reserve_and_evictions", t_root_reserve },
@@ -383,6 +586,9 @@ static const struct tap_case tests[] = {
 	{ "second_request_refused_busy", t_busy },
 	{ "seats_and_remote_requests", t_seats_and_remote },
 	{ "unprivileged_only_about_themselves", t_unprivileged_only_self },
+	{ "borrow_and_return_root_only", t_borrow_and_return },
+	{ "borrow_ends_with_connection_garbage_or_time", t_borrow_ends_with_connection },
+	{ "after_borrow_poll_retried_while_busy", t_borrow_repoll },
 };
 
 int main(void)

@@ -55,6 +55,8 @@ struct client {
 	uint64_t conn_seq;		/* accept order */
 	int64_t idle_deadline_ms;	/* closed then, unless waiting */
 	bool waiting;			/* an AUTH request is pending */
+	bool borrowing;			/* holds reader nfc<borrow_idx> */
+	uint32_t borrow_idx;		/* (until deadline_ms, or closed) */
 	uint64_t req_seq;		/* request order: oldest first */
 	int kind;			/* enum sectag_binding_kind */
 	char target[128];
@@ -72,6 +74,8 @@ struct reader {
 	uint32_t target_idx;
 	uint32_t *released;		/* binding ids released by the tag */
 	size_t n_released;		/* (malloc'd, freed by tap_lost) */
+	int64_t repoll_ms;		/* after a borrow: poll again then */
+	unsigned int repolls;		/* (the borrower's poll still ran) */
 };
 
 /* Failed taps per UID, to rate-limit log lines and work. */
@@ -122,6 +126,8 @@ void ctl_tap_result(struct agent *a, const struct reader *r,
 		    const struct released *rel, size_t n);
 void ctl_expire(struct agent *a);
 void ctl_close(struct agent *a, struct client *c);
+/* Is reader nfc@idx lent to a client (BORROW)? Then leave it alone. */
+bool ctl_borrowed(const struct agent *a, uint32_t idx);
 /* The next request or idle deadline, 0 if none. */
 int64_t ctl_next_deadline(const struct agent *a);
 

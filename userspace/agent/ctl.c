@@ -20,6 +20,12 @@
  * holding most, and for another UID with fewer connections than the UID
  * holding most, by evicting one of the latter's. The listening socket is drained on
  * every wakeup, so a flood never fills its backlog.
+ *
+ * Root may borrow a reader (BORROW nfcN MS): the agent drops any tag it
+ * holds there, stops polling it and ignores its events until RETURN, the
+ * end of the connection or MS milliseconds, whichever comes first; then
+ * it polls again (retrying for a while if the borrower's own poll has
+ * not been torn down yet). The CLI borrows the reader it talks to.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -33,8 +39,15 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <linux/nfc.h>
+
 #include "agent.h"
 #include "store.h"
+
+/* After a borrow, the borrower's poll may still run (a killed process's
+ * is stopped by the NFC core a moment later): retry polling so long. */
+#define REPOLL_EVERY_MS		100
+#define REPOLL_TRIES		50
 
 int ctl_listen(struct agent *a)
 {
@@ -95,8 +108,82 @@ static void fail(struct client *c, enum sectag_agent_fail f)
 	send_ans(c, &ans);
 }
 
+static struct reader *known_reader(struct agent *a, uint32_t idx)
+{
+	int i;
+
+	for (i = 0; i < SECTAGD_MAX_READERS; i++)
+		if (a->readers[i].used && a->readers[i].idx == idx)
+			return &a->readers[i];
+	return NULL;
+}
+
+static struct client *borrower(const struct agent *a, uint32_t idx)
+{
+	int i;
+
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
+		const struct client *c = &a->clients[i];
+
+		if (c->fd >= 0 && c->borrowing && c->borrow_idx == idx)
+			return (struct client *)c;
+	}
+	return NULL;
+}
+
+bool ctl_borrowed(const struct agent *a, uint32_t idx)
+{
+	return borrower(a, idx) != NULL;
+}
+
+/* Poll @r again after a borrow; EBUSY (the borrower's poll): later. */
+static void resume(struct agent *a, struct reader *r)
+{
+	int rc;
+
+	r->repoll_ms = 0;
+	if (ctl_borrowed(a, r->idx))
+		return;
+	rc = sectag_nfc_dev_up(a->nfc, r->idx);
+	if (!rc || rc == -EALREADY)
+		rc = sectag_nfc_start_poll(a->nfc, r->idx,
+					   NFC_PROTO_ISO14443_MASK);
+	if (rc == -EBUSY && r->tag_fd < 0 && r->repolls < REPOLL_TRIES) {
+		r->repolls++;
+		r->repoll_ms = agent_now_ms() + REPOLL_EVERY_MS;
+		return;
+	}
+	if (rc && rc != -EBUSY)
+		syslog(LOG_WARNING, "nfc%u: cannot poll after a borrow: %s",
+		       r->idx, strerror(-rc));
+	else if (rc)
+		syslog(LOG_WARNING, "nfc%u: another program polls it", r->idx);
+	else
+		syslog(LOG_INFO, "nfc%u: polling again", r->idx);
+	r->repolls = 0;
+}
+
+/* @c's borrow ends (returned, closed, expired): the agent polls again. */
+static void borrow_end(struct agent *a, struct client *c, const char *why)
+{
+	struct reader *r;
+
+	if (!c->borrowing)
+		return;
+	c->borrowing = false;
+	syslog(LOG_INFO, "nfc%u: borrow by pid %d ended (%s)", c->borrow_idx,
+	       (int)c->pid, why);
+	r = known_reader(a, c->borrow_idx);
+	if (r) {
+		r->repolls = 0;
+		resume(a, r);
+	}
+	agent_arm_timer(a);
+}
+
 void ctl_close(struct agent *a, struct client *c)
 {
+	borrow_end(a, c, "connection closed");
 	epoll_ctl(a->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	memset(c, 0, sizeof(*c));
@@ -411,6 +498,88 @@ static void auth_request(struct agent *a, struct client *c,
 	agent_arm_timer(a);
 }
 
+static void borrow_request(struct agent *a, struct client *c,
+			   const struct sectag_agent_req *rq)
+{
+	struct sectag_agent_ans ans = { .type = SECTAG_AGENT_FAIL,
+					.fail = SECTAG_AGENT_E_BORROWED };
+	struct client *holder = borrower(a, rq->reader);
+	struct reader *r;
+	int rc;
+
+	if (c->uid) {
+		syslog(LOG_NOTICE, "uid %u may not borrow nfc%u", c->uid,
+		       rq->reader);
+		fail(c, SECTAG_AGENT_E_DENIED);
+		return;
+	}
+	if (holder) {
+		ans.has_uid = true;
+		ans.uid = holder->uid;
+		send_ans(c, &ans);
+		return;
+	}
+	r = known_reader(a, rq->reader);
+	if (r) {
+		/* Let the tag go (no key is revoked unless configured to). */
+		if (r->tag_fd >= 0)
+			tap_lost(a, r);
+		r->repoll_ms = 0;
+		r->repolls = 0;
+		rc = sectag_nfc_stop_poll(a->nfc, r->idx);
+		if (rc && rc != -EINVAL)
+			syslog(LOG_DEBUG, "nfc%u: stop poll: %d", r->idx, rc);
+	}
+	c->borrowing = true;
+	c->borrow_idx = rq->reader;
+	c->deadline_ms = agent_now_ms() + rq->ms;
+	syslog(LOG_INFO, "nfc%u: lent to pid %d for at most %u ms", rq->reader,
+	       (int)c->pid, rq->ms);
+	reply(c, SECTAG_AGENT_OK, rq->reader);
+	agent_arm_timer(a);
+}
+
+static int by_idx(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* STATE: pending requests and the readers, by index (root only). */
+static void status_request(struct agent *a, struct client *c)
+{
+	struct sectag_agent_ans ans = { .type = SECTAG_AGENT_STATE };
+	uint32_t idx[SECTAGD_MAX_READERS + SECTAGD_MAX_CLIENTS];
+	size_t n = 0, i;
+	struct reader *r;
+
+	if (c->uid) {
+		fail(c, SECTAG_AGENT_E_DENIED);
+		return;
+	}
+	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++) {
+		ans.n += a->clients[i].fd >= 0 && a->clients[i].waiting;
+		if (a->clients[i].fd >= 0 && a->clients[i].borrowing)
+			idx[n++] = a->clients[i].borrow_idx;
+	}
+	for (i = 0; i < SECTAGD_MAX_READERS; i++)
+		if (a->readers[i].used && !ctl_borrowed(a, a->readers[i].idx))
+			idx[n++] = a->readers[i].idx;
+	qsort(idx, n, sizeof(idx[0]), by_idx);
+	for (i = 0; i < n && ans.n_readers < SECTAG_AGENT_STATE_MAX; i++) {
+		if (i && idx[i] == idx[i - 1])
+			continue;
+		r = known_reader(a, idx[i]);
+		ans.readers[ans.n_readers].idx = idx[i];
+		ans.readers[ans.n_readers++].state =
+			ctl_borrowed(a, idx[i]) ? SECTAG_AGENT_R_BORROWED :
+			r && r->tag_fd >= 0 ? SECTAG_AGENT_R_TAG :
+			SECTAG_AGENT_R_WATCH;
+	}
+	send_ans(c, &ans);
+}
+
 void ctl_input(struct agent *a, struct client *c)
 {
 	char buf[SECTAG_AGENT_MSG_MAX + 1];
@@ -435,12 +604,39 @@ void ctl_input(struct agent *a, struct client *c)
 	}
 	if ((mh.msg_flags & MSG_TRUNC) ||
 	    sectag_agent_req_parse(buf, n, &r)) {
-		fail(c, SECTAG_AGENT_E_REQUEST);
+		/* a borrower's garbage ends its borrow, as anything but RETURN */
+		if (c->borrowing)
+			ctl_close(a, c);
+		else
+			fail(c, SECTAG_AGENT_E_REQUEST);
 		return;
 	}
-	if (r.verb == SECTAG_AGENT_PING) {
+	if (c->borrowing) {
+		if (r.verb != SECTAG_AGENT_RETURN) {
+			ctl_close(a, c);
+			return;
+		}
+		borrow_end(a, c, "returned");
+		reply(c, SECTAG_AGENT_OK, c->borrow_idx);
+		c->idle_deadline_ms = agent_now_ms() + SECTAGD_IDLE_MS;
+		agent_arm_timer(a);
+		return;
+	}
+	switch (r.verb) {
+	case SECTAG_AGENT_PING:
 		reply(c, SECTAG_AGENT_HELLO, SECTAG_AGENT_VERSION);
 		return;
+	case SECTAG_AGENT_STATUS:
+		status_request(a, c);
+		return;
+	case SECTAG_AGENT_BORROW:
+		borrow_request(a, c, &r);
+		return;
+	case SECTAG_AGENT_RETURN:	/* nothing borrowed */
+		fail(c, SECTAG_AGENT_E_REQUEST);
+		return;
+	default:
+		break;
 	}
 	if (!allowed(c, r.kind, r.target)) {
 		syslog(LOG_NOTICE, "uid %u may not ask about %s %s", c->uid,
@@ -513,6 +709,13 @@ void ctl_expire(struct agent *a)
 
 		if (c->fd < 0)
 			continue;
+		if (c->borrowing) {
+			if (c->deadline_ms <= now) {
+				borrow_end(a, c, "time limit");
+				ctl_close(a, c);
+			}
+			continue;
+		}
 		if (c->waiting && c->deadline_ms <= now) {
 			syslog(LOG_INFO, "request %llu: timed out",
 			       (unsigned long long)c->req_seq);
@@ -524,6 +727,12 @@ void ctl_expire(struct agent *a)
 			       c->uid);
 			ctl_close(a, c);
 		}
+	}
+	for (i = 0; i < SECTAGD_MAX_READERS; i++) {
+		struct reader *r = &a->readers[i];
+
+		if (r->used && r->repoll_ms && r->repoll_ms <= now)
+			resume(a, r);
 	}
 }
 
@@ -537,8 +746,14 @@ int64_t ctl_next_deadline(const struct agent *a)
 
 		if (c->fd < 0)
 			continue;
-		d = c->waiting ? c->deadline_ms : c->idle_deadline_ms;
+		d = c->waiting || c->borrowing ? c->deadline_ms :
+		    c->idle_deadline_ms;
 		if (!first || d < first)
+			first = d;
+	}
+	for (i = 0; i < SECTAGD_MAX_READERS; i++) {
+		d = a->readers[i].repoll_ms;
+		if (a->readers[i].used && d && (!first || d < first))
 			first = d;
 	}
 	return first;

@@ -89,6 +89,8 @@ static void reader_poll(struct agent *a, struct reader *r)
 {
 	int rc;
 
+	if (ctl_borrowed(a, r->idx))	/* lent to a client: ctl.c resumes */
+		return;
 	rc = sectag_nfc_dev_up(a->nfc, r->idx);
 	if (rc && rc != -EALREADY) {
 		syslog(LOG_WARNING, "nfc%u: cannot power up: %s", r->idx,
@@ -146,6 +148,11 @@ static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
 	struct reader *r;
 
 	syslog(LOG_DEBUG, "nfc%u: event %d", ev->dev_idx, ev->type);
+	/* A borrowed reader's events are its borrower's (ctl.c). */
+	if ((ev->type == SECTAG_NFC_EV_TARGETS_FOUND ||
+	     ev->type == SECTAG_NFC_EV_TARGET_LOST) &&
+	    ctl_borrowed(a, ev->dev_idx))
+		return;
 	switch (ev->type) {
 	case SECTAG_NFC_EV_DEVICE_ADDED:
 		r = reader_find(a, ev->dev_idx, true);

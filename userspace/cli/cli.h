@@ -42,7 +42,15 @@ struct tap {
 	struct sectag_nfc_link link;
 	struct sectag_ntag *t;
 	bool polling;			/* we started it and it still runs */
+	int agent_fd;			/* borrowed from sectagd, or -1 */
 };
+
+/*
+ * The agent's socket: $SECTAG_AGENT_SOCKET, else the default. While
+ * sectagd runs, tap_begin() borrows the reader from it (BORROW) and
+ * tap_end() gives it back; closing the connection would too.
+ */
+const char *agent_socket(void);
 
 /*
  * Reader @reader (name or index; NULL: the first ISO 14443 one) powered,
@@ -66,5 +74,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+/* status.c */
+int cmd_status(int argc, char **argv);
 
 #endif

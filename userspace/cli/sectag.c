@@ -355,6 +355,7 @@ static const struct verb verbs[] = {
 	{ "list", cmd_list, "list enrolled bindings (no secrets)" },
 	{ "revoke", cmd_revoke, "remove a binding, its keyslot and token" },
 	{ "sim", cmd_sim, "simulator: virtual readers and tags" },
+	{ "status", cmd_status, "readers, agent, enrolments, conflicts" },
 };
 
 static void usage(FILE *f)

@@ -16,6 +16,7 @@
 
 #include <linux/nfc.h>
 
+#include "agent.h"
 #include "cli.h"
 #include "holders.h"
 #include "nfc.h"
@@ -23,6 +24,17 @@
 
 /* Per APDU: the tag answers in milliseconds; readers may retry. */
 #define XFER_TIMEOUT_MS		2000
+/* Talking to sectagd: connecting, and each answer. */
+#define AGENT_TIMEOUT_MS	5000
+/* A borrow lasts the tap's wait plus this, for the work on the tag. */
+#define BORROW_MARGIN_MS	120000
+
+const char *agent_socket(void)
+{
+	const char *p = getenv("SECTAG_AGENT_SOCKET");
+
+	return p && *p ? p : SECTAG_AGENT_SOCKET;
+}
 
 void hex(const uint8_t *p, size_t n, char *out)
 {
@@ -175,12 +187,25 @@ static int connect_tag(struct tap *tp)
 	return sectag_ntag_new(&tp->t, sectag_nfc_link_xfer, &tp->link);
 }
 
+/* What to do about a program holding the reader, by its name. */
+static const char *holder_hint(const char *comm)
+{
+	if (!strcmp(comm, "sectagd"))
+		return "run this as root, so that it borrows the reader from "
+		       "sectagd, or stop sectagd (systemctl stop sectagd)";
+	if (!strcmp(comm, "neard"))
+		return "stop neard (systemctl disable --now neard): it takes "
+		       "every NFC reader";
+	return NULL;
+}
+
 /* Someone else's AF_NFC raw socket holds the reader: say whose. */
 static void busy_reader(void)
 {
 	struct sectag_nfc_holder h[8];
+	const char *hint;
 	char who[512];
-	size_t n = 0;
+	size_t n = 0, i;
 
 	if (sectag_nfc_raw_holders(h, sizeof(h) / sizeof(h[0]), &n))
 		return;
@@ -189,6 +214,89 @@ static void busy_reader(void)
 		"raw sockets are open in %s%s\n", prog, who,
 		n || !geteuid() ? "" :
 		" (run as root to see other users' processes)");
+	for (i = 0; i < n; i++) {
+		hint = holder_hint(h[i].comm);
+		if (hint)
+			fprintf(stderr, "%s: %s holds it: %s\n", prog, h[i].comm,
+				hint);
+	}
+	if (!n)
+		fprintf(stderr, "%s: '%s status' names other programs that "
+			"take readers (neard, pcscd)\n", prog, prog);
+}
+
+/*
+ * Borrow the reader from sectagd, if it runs: it stops polling it and
+ * leaves its tags to us until we give it back (or exit: the connection
+ * closes). No agent: nothing to do. 0, or an exit code.
+ */
+static int borrow_reader(struct tap *tp, int timeout_ms)
+{
+	struct sectag_agent_req rq = { .verb = SECTAG_AGENT_BORROW };
+	struct sectag_agent_ans ans;
+	int64_t ms = timeout_ms < 0 ? SECTAG_AGENT_BORROW_MAX_MS :
+		     (int64_t)timeout_ms + BORROW_MARGIN_MS;
+	int fd, rc;
+
+	fd = sectag_agent_connect(agent_socket(), AGENT_TIMEOUT_MS, 0, NULL);
+	if (fd == -ENOENT || fd == -ECONNREFUSED)
+		return 0;		/* no agent */
+	if (fd < 0) {
+		fprintf(stderr, "%s: warning: cannot reach sectagd at %s (%s); "
+			"going on without borrowing %s from it\n", prog,
+			agent_socket(), strerror(-fd), tp->dev.name);
+		return 0;
+	}
+	rq.reader = tp->dev.idx;
+	rq.ms = ms > SECTAG_AGENT_BORROW_MAX_MS ? SECTAG_AGENT_BORROW_MAX_MS :
+		(uint32_t)ms;
+	rc = sectag_agent_send(fd, &rq);
+	if (!rc)
+		rc = sectag_agent_recv(fd, &ans, sectag_agent_now_ms() +
+				       AGENT_TIMEOUT_MS);
+	if (!rc && ans.type == SECTAG_AGENT_OK && ans.n == tp->dev.idx) {
+		tp->agent_fd = fd;
+		return 0;
+	}
+	close(fd);
+	if (rc) {
+		fprintf(stderr, "%s: warning: sectagd did not lend %s (%s)\n",
+			prog, tp->dev.name, strerror(-rc));
+		return 0;
+	}
+	if (ans.type == SECTAG_AGENT_FAIL &&
+	    ans.fail == SECTAG_AGENT_E_BORROWED) {
+		fprintf(stderr, "%s: %s is in use by another sectag command "
+			"(uid %u); try again when it is done\n", prog,
+			tp->dev.name, ans.uid);
+		return EX_UNAVAIL;
+	}
+	if (ans.type == SECTAG_AGENT_FAIL &&
+	    ans.fail == SECTAG_AGENT_E_DENIED) {
+		fprintf(stderr, "%s: warning: sectagd watches %s and lends it "
+			"to root only: run this as root\n", prog, tp->dev.name);
+		return 0;
+	}
+	fprintf(stderr, "%s: warning: unexpected answer from sectagd to "
+		"BORROW\n", prog);
+	return 0;
+}
+
+/* Give the reader back to sectagd: it polls it again. */
+static void return_reader(struct tap *tp)
+{
+	struct sectag_agent_req rq = { .verb = SECTAG_AGENT_RETURN };
+	struct sectag_agent_ans ans;
+
+	if (tp->agent_fd < 0)
+		return;
+	/* The answer only says it is done; closing would do it too. */
+	if (!sectag_agent_send(tp->agent_fd, &rq))
+		(void)sectag_agent_recv(tp->agent_fd, &ans,
+					sectag_agent_now_ms() +
+					AGENT_TIMEOUT_MS);
+	close(tp->agent_fd);
+	tp->agent_fd = -1;
 }
 
 /* The target index was renumbered or the tag left before we connected. */
@@ -239,8 +347,10 @@ void tap_end(struct tap *tp)
 	if (tp->polling)
 		sectag_nfc_stop_poll(tp->nfc, tp->dev.idx);
 	sectag_nfc_close(tp->nfc);
+	return_reader(tp);
 	memset(tp, 0, sizeof(*tp));
 	tp->link.fd = -1;
+	tp->agent_fd = -1;
 }
 
 int tap_begin(struct tap *tp, const char *reader, int timeout_ms,
@@ -250,9 +360,12 @@ int tap_begin(struct tap *tp, const char *reader, int timeout_ms,
 
 	memset(tp, 0, sizeof(*tp));
 	tp->link.fd = -1;
+	tp->agent_fd = -1;
 	rc = open_nfc(&tp->nfc);
 	if (!rc)
 		rc = pick_reader(tp, reader);
+	if (!rc)
+		rc = borrow_reader(tp, timeout_ms);
 	if (!rc && !tp->dev.powered) {
 		rc = sectag_nfc_dev_up(tp->nfc, tp->dev.idx);
 		rc = rc && rc != -EALREADY ?

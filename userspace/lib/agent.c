@@ -30,6 +30,13 @@ static const char *const fail_names[] = {
 	[SECTAG_AGENT_E_BUSY] = "busy",
 	[SECTAG_AGENT_E_STORE] = "store",
 	[SECTAG_AGENT_E_NOSEAT] = "noseat",
+	[SECTAG_AGENT_E_BORROWED] = "borrowed",
+};
+
+static const char *const rstate_names[] = {
+	[SECTAG_AGENT_R_WATCH] = "watch",
+	[SECTAG_AGENT_R_TAG] = "tag",
+	[SECTAG_AGENT_R_BORROWED] = "borrowed",
 };
 
 int sectag_agent_kind(const char *word)
@@ -52,6 +59,13 @@ const char *sectag_agent_fail_name(enum sectag_agent_fail f)
 	if ((int)f < 1 || f > SECTAG_AGENT_E_MAX)
 		return "?";
 	return fail_names[f];
+}
+
+const char *sectag_agent_rstate_name(enum sectag_agent_rstate st)
+{
+	if ((int)st < 1 || st > SECTAG_AGENT_R_MAX)
+		return "?";
+	return rstate_names[st];
 }
 
 static bool graphic(unsigned char c)
@@ -145,7 +159,7 @@ int sectag_agent_req_format(const struct sectag_agent_req *r, char *buf,
 {
 	struct out o = { buf, size, 0, !size };
 	const char *kind = sectag_agent_kind_name(r->kind);
-	char num[16];
+	char num[40];
 	int rc = 0;
 
 	if (size)
@@ -153,6 +167,18 @@ int sectag_agent_req_format(const struct sectag_agent_req *r, char *buf,
 	switch (r->verb) {
 	case SECTAG_AGENT_PING:
 		puts_(&o, "PING");
+		return finish(&o);
+	case SECTAG_AGENT_STATUS:
+		puts_(&o, "STATUS");
+		return finish(&o);
+	case SECTAG_AGENT_RETURN:
+		puts_(&o, "RETURN");
+		return finish(&o);
+	case SECTAG_AGENT_BORROW:
+		if (!r->ms || r->ms > SECTAG_AGENT_BORROW_MAX_MS)
+			return -EINVAL;
+		snprintf(num, sizeof(num), "BORROW nfc%u %u", r->reader, r->ms);
+		puts_(&o, num);
 		return finish(&o);
 	case SECTAG_AGENT_HAS:
 	case SECTAG_AGENT_AUTH:
@@ -184,7 +210,8 @@ int sectag_agent_ans_format(const struct sectag_agent_ans *a, char *buf,
 			    size_t size)
 {
 	struct out o = { buf, size, 0, !size };
-	char num[24];
+	char num[40];
+	size_t i;
 	int rc = 0;
 
 	if (size)
@@ -204,15 +231,34 @@ int sectag_agent_ans_format(const struct sectag_agent_ans *a, char *buf,
 	case SECTAG_AGENT_TIMEOUT:
 		puts_(&o, "TIMEOUT");
 		break;
+	case SECTAG_AGENT_STATE:
+		if (a->n_readers > SECTAG_AGENT_STATE_MAX)
+			return -EINVAL;
+		snprintf(num, sizeof(num), "STATE %u", a->n);
+		puts_(&o, num);
+		for (i = 0; i < a->n_readers; i++) {
+			/* one spelling: by strictly increasing index */
+			if ((i && a->readers[i].idx <= a->readers[i - 1].idx) ||
+			    (int)a->readers[i].state < 1 ||
+			    a->readers[i].state > SECTAG_AGENT_R_MAX)
+				return -EINVAL;
+			snprintf(num, sizeof(num), " nfc%u=%s", a->readers[i].idx,
+				 rstate_names[a->readers[i].state]);
+			puts_(&o, num);
+		}
+		break;
 	case SECTAG_AGENT_FAIL:
 		if ((int)a->fail < 1 || a->fail > SECTAG_AGENT_E_MAX)
 			return -EINVAL;
 		puts_(&o, "FAIL ");
 		puts_(&o, fail_names[a->fail]);
-		if (a->fail != SECTAG_AGENT_E_BUSY)
+		if (a->fail != SECTAG_AGENT_E_BUSY &&
+		    a->fail != SECTAG_AGENT_E_BORROWED)
 			break;
-		rc |= put_kv(&o, "service", a->service);
-		rc |= put_kv(&o, "tty", a->tty);
+		if (a->fail == SECTAG_AGENT_E_BUSY) {
+			rc |= put_kv(&o, "service", a->service);
+			rc |= put_kv(&o, "tty", a->tty);
+		}
 		if (a->has_uid) {
 			snprintf(num, sizeof(num), " uid=%u", a->uid);
 			puts_(&o, num);
@@ -370,6 +416,22 @@ int sectag_agent_req_parse(const char *msg, size_t len,
 		r->verb = SECTAG_AGENT_PING;
 		return 0;
 	}
+	if (!strcmp(w[0], "STATUS") && n == 1) {
+		r->verb = SECTAG_AGENT_STATUS;
+		return 0;
+	}
+	if (!strcmp(w[0], "RETURN") && n == 1) {
+		r->verb = SECTAG_AGENT_RETURN;
+		return 0;
+	}
+	if (!strcmp(w[0], "BORROW") && n == 3) {
+		r->verb = SECTAG_AGENT_BORROW;
+		if (strncmp(w[1], "nfc", 3) ||
+		    number(w[1] + 3, UINT32_MAX, &r->reader) ||
+		    number(w[2], SECTAG_AGENT_BORROW_MAX_MS, &r->ms) || !r->ms)
+			goto bad;
+		return 0;
+	}
 	if (!strcmp(w[0], "HAS") && n == 3)
 		r->verb = SECTAG_AGENT_HAS;
 	else if (!strcmp(w[0], "AUTH") && n >= 4)
@@ -394,18 +456,42 @@ bad:
 int sectag_agent_ans_parse(const char *msg, size_t len,
 			   struct sectag_agent_ans *a)
 {
-	char buf[SECTAG_AGENT_MSG_MAX + 1], *w[6], uid[16] = "";
+	char buf[SECTAG_AGENT_MSG_MAX + 1], *w[2 + SECTAG_AGENT_STATE_MAX];
+	char uid[16] = "";
 	struct key keys[] = {
 		{ "service", a->service, sizeof(a->service) },
 		{ "tty", a->tty, sizeof(a->tty) },
 		{ "uid", uid, sizeof(uid) },
 	};
-	int n, f;
+	int n, f, i;
 
 	memset(a, 0, sizeof(*a));
-	n = split(msg, len, buf, w, 6);
+	n = split(msg, len, buf, w, 2 + SECTAG_AGENT_STATE_MAX);
 	if (n < 1)
 		goto bad;
+	if (!strcmp(w[0], "STATE") && n >= 2) {
+		a->type = SECTAG_AGENT_STATE;
+		if (number(w[1], UINT32_MAX, &a->n))
+			goto bad;
+		for (i = 2; i < n; i++) {
+			char *eq = strchr(w[i], '=');
+			size_t k = a->n_readers++;
+
+			if (strncmp(w[i], "nfc", 3) || !eq)
+				goto bad;
+			*eq = 0;
+			if (number(w[i] + 3, UINT32_MAX, &a->readers[k].idx) ||
+			    (k && a->readers[k].idx <= a->readers[k - 1].idx))
+				goto bad;
+			for (f = 1; f <= SECTAG_AGENT_R_MAX; f++)
+				if (!strcmp(eq + 1, rstate_names[f]))
+					break;
+			if (f > SECTAG_AGENT_R_MAX)
+				goto bad;
+			a->readers[k].state = f;
+		}
+		return 0;
+	}
 	if (!strcmp(w[0], "OK") && n == 2) {
 		a->type = SECTAG_AGENT_OK;
 		if (number(w[1], UINT32_MAX, &a->n))
@@ -432,7 +518,11 @@ int sectag_agent_ans_parse(const char *msg, size_t len,
 	if (f > SECTAG_AGENT_E_MAX)
 		goto bad;
 	a->fail = f;
-	if (n > 2 && (f != SECTAG_AGENT_E_BUSY || keyvals(w + 2, n - 2, keys, 3)))
+	/* busy: service, tty, uid; borrowed: uid only */
+	if (n > 2 && (f == SECTAG_AGENT_E_BUSY ?
+		      keyvals(w + 2, n - 2, keys, 3) :
+		      f != SECTAG_AGENT_E_BORROWED ||
+		      keyvals(w + 2, n - 2, keys + 2, 1)))
 		goto bad;
 	if (*uid) {
 		if (number(uid, UINT32_MAX, &a->uid))

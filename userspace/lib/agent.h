@@ -24,7 +24,13 @@ enum sectag_agent_verb {
 	SECTAG_AGENT_PING = 1,
 	SECTAG_AGENT_HAS,		/* how many bindings for KIND TARGET */
 	SECTAG_AGENT_AUTH,		/* wait for one tap of KIND TARGET */
+	SECTAG_AGENT_BORROW,		/* root: the agent leaves reader nfcN */
+	SECTAG_AGENT_RETURN,		/* root: ... and takes it back */
+	SECTAG_AGENT_STATUS,		/* root: pending requests, readers */
 };
+
+#define SECTAG_AGENT_BORROW_MAX_MS 600000	/* longest BORROW */
+#define SECTAG_AGENT_STATE_MAX	16	/* readers in one STATE answer */
 
 /* Who asks, and from where: the PAM items of the transaction. */
 struct sectag_agent_origin {
@@ -39,7 +45,8 @@ struct sectag_agent_req {
 	enum sectag_agent_verb verb;
 	int kind;			/* SECTAG_BIND_USER or SECTAG_BIND_NAME */
 	char target[128];		/* user name or label */
-	uint32_t ms;			/* AUTH: 1..SECTAG_AGENT_WAIT_MAX_MS */
+	uint32_t ms;			/* AUTH, BORROW: 1..*_MAX_MS */
+	uint32_t reader;		/* BORROW: the N of nfcN */
 	struct sectag_agent_origin o;	/* AUTH only; "" when not given */
 };
 
@@ -49,6 +56,15 @@ enum sectag_agent_ans_type {
 	SECTAG_AGENT_WAITING,		/* AUTH queued: the tap may come */
 	SECTAG_AGENT_TIMEOUT,		/* AUTH: no tap of that tag in time */
 	SECTAG_AGENT_FAIL,
+	SECTAG_AGENT_STATE,		/* answer to STATUS */
+};
+
+/* A reader as the agent sees it (STATE answer). */
+enum sectag_agent_rstate {
+	SECTAG_AGENT_R_WATCH = 1,	/* polling, or waiting for its events */
+	SECTAG_AGENT_R_TAG,		/* a tag is connected */
+	SECTAG_AGENT_R_BORROWED,	/* lent to a client (BORROW) */
+	SECTAG_AGENT_R_MAX = SECTAG_AGENT_R_BORROWED,
 };
 
 enum sectag_agent_fail {
@@ -58,7 +74,8 @@ enum sectag_agent_fail {
 	SECTAG_AGENT_E_BUSY,		/* busy: a request for it is pending */
 	SECTAG_AGENT_E_STORE,		/* store: the store is unreadable */
 	SECTAG_AGENT_E_NOSEAT,		/* noseat: no reader on the seat */
-	SECTAG_AGENT_E_MAX = SECTAG_AGENT_E_NOSEAT,
+	SECTAG_AGENT_E_BORROWED,	/* borrowed: reader lent to another */
+	SECTAG_AGENT_E_MAX = SECTAG_AGENT_E_BORROWED,
 };
 
 struct sectag_agent_ans {
@@ -70,6 +87,12 @@ struct sectag_agent_ans {
 	char tty[64];
 	bool has_uid;
 	uint32_t uid;
+	/* STATE: n = pending requests; the readers, by increasing index */
+	size_t n_readers;
+	struct {
+		uint32_t idx;
+		enum sectag_agent_rstate state;
+	} readers[SECTAG_AGENT_STATE_MAX];
 };
 
 /* "user", "name" -> SECTAG_BIND_*, or 0; and back (NULL if none). */
@@ -77,6 +100,8 @@ int sectag_agent_kind(const char *word);
 const char *sectag_agent_kind_name(int kind);
 /* "bad-request", ... for a FAIL code; "?" if unknown. */
 const char *sectag_agent_fail_name(enum sectag_agent_fail f);
+/* "watch", "tag", "borrowed"; "?" if unknown. */
+const char *sectag_agent_rstate_name(enum sectag_agent_rstate s);
 
 /*
  * Text form of a request or an answer into @buf: its length (no NUL
