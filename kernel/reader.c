@@ -108,7 +108,7 @@ static struct sectag_tag *reader_find_target(struct sectag_reader *reader,
  *
  * A pn533 reader does not look for the tag, as pn533_activate_target()
  * does not: -EBUSY while polling, -EINVAL when no poll reported a target
- * since the last activation. It sends nothing to an ISO 14443-A tag
+ * since the last activation or for another protocol. It sends nothing to an ISO 14443-A tag
  * there (InListPassiveTarget selected it during the poll), so a tag
  * lifted meanwhile is not noticed: the activation succeeds and every
  * exchange fails.
@@ -121,7 +121,7 @@ static int sectag_activate_target(struct nfc_dev *nfc,
 	bool present;
 	int rc = 0;
 
-	if (protocol != NFC_PROTO_ISO14443)
+	if (protocol != NFC_PROTO_ISO14443 && !is_pn533(reader))
 		return -EPROTONOSUPPORT;
 	if (READ_ONCE(sectag_restrict_connect) && !capable(CAP_NET_ADMIN))
 		return -EPERM;
@@ -135,6 +135,8 @@ static int sectag_activate_target(struct nfc_dev *nfc,
 	else if (reader->polling)
 		rc = -EBUSY;
 	else if (is_pn533(reader) && !reader->available)
+		rc = -EINVAL;
+	else if (protocol != NFC_PROTO_ISO14443)	/* pn533 */
 		rc = -EINVAL;
 	else if (!tag && !is_pn533(reader))
 		rc = -ENODEV;
