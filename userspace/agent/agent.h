@@ -72,10 +72,11 @@ struct reader {
 	int tag_fd;			/* connected target, -1 if none */
 	uint32_t target_idx;
 	/*
-	 * The driver reported a lost target, so the NFC core checks presence
-	 * for it (only its check_presence does that in 6.1): the agent
-	 * leaves held tags to it. Otherwise (pn533, port100, NCI) the agent
-	 * checks every presence_interval_ms itself.
+	 * The reader reported a lost target once, so it watches presence
+	 * (in 6.1 only the NFC core's check, for drivers that have
+	 * check_presence, and nfc_sectag's readers send TARGET_LOST): the
+	 * agent leaves held tags to it. Otherwise (pn533, port100, NCI)
+	 * the agent checks them every presence_interval_ms itself.
 	 */
 	bool core_presence;
 	bool repoll;			/* a poll to restart, refused so far */

@@ -252,7 +252,11 @@ static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
 		r = reader_find(a, ev->dev_idx, false);
 		if (!r)
 			break;
-		/* Only the core's presence check sends this in 6.1. */
+		/*
+		 * Only readers that watch presence send this (the core's
+		 * check for drivers that have one, nfc_sectag's own): from
+		 * now on their held tags are left to them.
+		 */
 		r->core_presence = true;
 		/*
 		 * The loss of a target we do not hold is old news: our own
