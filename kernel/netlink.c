@@ -19,7 +19,8 @@ static const struct nla_policy sectag_policy[NFC_SECTAG_ATTR_MAX + 1] = {
 	[NFC_SECTAG_ATTR_NFC_INDEX]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_NAME]		= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_FLAGS]		= NLA_POLICY_MASK(NLA_U32,
-							  NFC_SECTAG_F_OWNED),
+						NFC_SECTAG_READER_FLAGS |
+						NFC_SECTAG_TAG_FLAGS),
 	[NFC_SECTAG_ATTR_POWERED]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_POLLING]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_TAG_ID]	= { .type = NLA_U32 },
@@ -252,10 +253,17 @@ static int sectag_new_tag(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *uid = info->attrs[NFC_SECTAG_ATTR_UID];
 	struct sectag_tag *tag;
 	const char *why;
+	u32 flags = attr_u32(info, NFC_SECTAG_ATTR_FLAGS);
 	u32 profile;
 
 	if (GENL_REQ_ATTR_CHECK(info, NFC_SECTAG_ATTR_PROFILE))
 		return -EINVAL;
+	if (flags & ~NFC_SECTAG_TAG_FLAGS) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[NFC_SECTAG_ATTR_FLAGS],
+				    "flag not valid for a tag");
+		return -EINVAL;
+	}
 	profile = attr_u32(info, NFC_SECTAG_ATTR_PROFILE);
 	if (uid && !sectag_uid_valid(profile, nla_data(uid), &why)) {
 		/* @why is a string literal: what NL_SET_ERR_MSG keeps */
@@ -265,8 +273,7 @@ static int sectag_new_tag(struct sk_buff *skb, struct genl_info *info)
 		}
 		return -EINVAL;
 	}
-	tag = sectag_tag_create(profile, uid ? nla_data(uid) : NULL,
-				attr_u32(info, NFC_SECTAG_ATTR_FLAGS),
+	tag = sectag_tag_create(profile, uid ? nla_data(uid) : NULL, flags,
 				info->snd_portid, NETLINK_CB(skb).sk);
 	if (IS_ERR(tag))
 		return PTR_ERR(tag);

@@ -21,6 +21,12 @@ static struct sectag_reader *to_reader(struct nfc_dev *nfc)
 	return nfc_get_drvdata(nfc);
 }
 
+/* The reader follows Debian 6.1's pn533 driver (Documentation/uapi.md). */
+static bool is_pn533(const struct sectag_reader *reader)
+{
+	return reader->flags & NFC_SECTAG_F_PN533;
+}
+
 struct sectag_reader *sectag_reader_find(u32 id)
 {
 	struct sectag_reader *reader;
@@ -61,9 +67,11 @@ static int sectag_start_poll(struct nfc_dev *nfc, u32 im_protocols,
 	/*
 	 * The core does not refuse a poll while a target is active, yet a
 	 * poll report frees the target array its active_target points into.
+	 * pn533 refuses it as long as the core has a target active, the tag
+	 * being there or not (pn533_start_poll(), tgt_active_prot).
 	 */
 	mutex_lock(&sectag_lock);
-	if (reader->active)
+	if (reader->active || reader->engaged)
 		rc = -EBUSY;
 	else
 		reader->polling = true;
@@ -97,15 +105,23 @@ static struct sectag_tag *reader_find_target(struct sectag_reader *reader,
  * (which the core already restricts to CAP_NET_ADMIN): the capability
  * check below is the connecting task's. Errors follow the core: -ENODEV
  * for a device that is down or going away, as nfc_start_poll() does.
+ *
+ * A pn533 reader does not look for the tag, as pn533_activate_target()
+ * does not: -EBUSY while polling, -EINVAL when no poll reported a target
+ * since the last activation or for another protocol. It sends nothing to an ISO 14443-A tag
+ * there (InListPassiveTarget selected it during the poll), so a tag
+ * lifted meanwhile is not noticed: the activation succeeds and every
+ * exchange fails.
  */
 static int sectag_activate_target(struct nfc_dev *nfc,
 				  struct nfc_target *target, u32 protocol)
 {
 	struct sectag_reader *reader = to_reader(nfc);
 	struct sectag_tag *tag, *stale;
+	bool present;
 	int rc = 0;
 
-	if (protocol != NFC_PROTO_ISO14443)
+	if (protocol != NFC_PROTO_ISO14443 && !is_pn533(reader))
 		return -EPROTONOSUPPORT;
 	if (READ_ONCE(sectag_restrict_connect) && !capable(CAP_NET_ADMIN))
 		return -EPERM;
@@ -118,7 +134,11 @@ static int sectag_activate_target(struct nfc_dev *nfc,
 		rc = -ENODEV;
 	else if (reader->polling)
 		rc = -EBUSY;
-	else if (!tag)
+	else if (is_pn533(reader) && !reader->available)
+		rc = -EINVAL;
+	else if (protocol != NFC_PROTO_ISO14443)	/* pn533 */
+		rc = -EINVAL;
+	else if (!tag && !is_pn533(reader))
 		rc = -ENODEV;
 	if (!rc) {
 		/*
@@ -127,9 +147,14 @@ static int sectag_activate_target(struct nfc_dev *nfc,
 		 * session ends here rather than carrying over.
 		 */
 		reader->active = NULL;
-		kref_get(&tag->ref);
+		if (tag)
+			kref_get(&tag->ref);
 		if (stale)
 			kref_get(&stale->ref);
+		if (is_pn533(reader)) {
+			reader->engaged = true;
+			reader->available = false;
+		}
 	}
 	mutex_unlock(&sectag_lock);
 	if (rc)
@@ -142,15 +167,21 @@ static int sectag_activate_target(struct nfc_dev *nfc,
 		}
 		sectag_tag_put(stale);
 	}
+	/* pn533: the tag left after the poll; its exchanges will fail. */
+	if (!tag)
+		return 0;
 	/* A new RATS: whatever session the tag had is gone. */
 	sectag_tag_deselect(tag);
 
 	mutex_lock(&sectag_lock);
+	present = reader_find_target(reader, target->idx) == tag;
 	if (reader->dead || !reader->powered ||
-	    reader_find_target(reader, target->idx) != tag)
+	    (!present && !is_pn533(reader)))
 		rc = -ENODEV;
-	else
+	else if (present)
 		reader->active = tag;
+	if (rc)
+		reader->engaged = false;
 	mutex_unlock(&sectag_lock);
 	sectag_tag_put(tag);
 	return rc;
@@ -165,6 +196,7 @@ static void sectag_deactivate_target(struct nfc_dev *nfc,
 	mutex_lock(&sectag_lock);
 	tag = reader->active;
 	reader->active = NULL;
+	reader->engaged = false;
 	if (tag)
 		kref_get(&tag->ref);
 	mutex_unlock(&sectag_lock);
@@ -227,6 +259,21 @@ static const struct nfc_ops sectag_nfc_ops = {
 };
 
 /*
+ * pn533_nfc_ops (drivers/nfc/pn533/pn533.c, 6.1) has no check_presence:
+ * the core never arms its presence timer (nfc_activate_target()) and
+ * never reports a lost target for this reader.
+ */
+static const struct nfc_ops sectag_pn533_ops = {
+	.dev_up = sectag_dev_up,
+	.dev_down = sectag_dev_down,
+	.start_poll = sectag_start_poll,
+	.stop_poll = sectag_stop_poll,
+	.activate_target = sectag_activate_target,
+	.deactivate_target = sectag_deactivate_target,
+	.im_transceive = sectag_im_transceive,
+};
+
+/*
  * The tag answering an exchange is looked up again here rather than
  * remembered at activation: it may have been lifted off in between, and
  * then the reader sees what it would see with a real card: silence.
@@ -245,6 +292,16 @@ static struct sectag_tag *xfer_get_tag(struct sectag_reader *reader, u32 idx)
 	return tag;
 }
 
+/*
+ * What the reader reports when the tag does not answer. The PN533 answers
+ * InDataExchange with a timeout status, which pn533_data_exchange_complete()
+ * turns into -EIO like any other error status.
+ */
+static int xfer_silence(const struct sectag_reader *reader)
+{
+	return is_pn533(reader) ? -EIO : -ETIMEDOUT;
+}
+
 static struct sk_buff *xfer_run(struct sectag_reader *reader,
 				struct sk_buff *cmd, u32 idx, int *err)
 {
@@ -255,7 +312,7 @@ static struct sk_buff *xfer_run(struct sectag_reader *reader,
 
 	tag = xfer_get_tag(reader, idx);
 	if (!tag) {
-		*err = -ETIMEDOUT;
+		*err = xfer_silence(reader);
 		return NULL;
 	}
 
@@ -268,6 +325,8 @@ static struct sk_buff *xfer_run(struct sectag_reader *reader,
 
 	*err = sectag_tag_transceive(tag, cmd->data, cmd->len, rbuf, &rlen);
 	sectag_tag_put(tag);
+	if (*err && is_pn533(reader))
+		*err = xfer_silence(reader);
 	resp = NULL;
 	if (!*err) {
 		resp = nfc_alloc_recv_skb(rlen, GFP_KERNEL);
@@ -363,6 +422,8 @@ static void sectag_poll_work(struct work_struct *work)
 		tag->target_idx = reader->nfc->target_next_idx;
 		tag->reported = true;
 		reader->polling = false;
+		/* pn533_target_found() */
+		reader->available = true;
 	}
 	mutex_unlock(&sectag_lock);
 
@@ -399,7 +460,8 @@ struct sectag_reader *sectag_reader_create(u32 flags, u32 owner,
 	reader->flags = flags;
 	reader->owner = owner;
 
-	reader->nfc = nfc_allocate_device(&sectag_nfc_ops,
+	reader->nfc = nfc_allocate_device(flags & NFC_SECTAG_F_PN533 ?
+					  &sectag_pn533_ops : &sectag_nfc_ops,
 					  NFC_PROTO_ISO14443_MASK, 0, 0);
 	if (!reader->nfc) {
 		kfree(reader);

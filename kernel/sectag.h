@@ -75,6 +75,14 @@ struct sectag_reader {
 	bool dead;
 	bool powered;
 	bool polling;
+	/*
+	 * NFC_SECTAG_F_PN533 readers only, as pn533.c keeps them: a target
+	 * is activated in the core (tgt_active_prot), whether or not the tag
+	 * is still there; a poll reported a target that was not activated
+	 * since (tgt_available_prots).
+	 */
+	bool engaged;
+	bool available;
 
 	struct work_struct poll_work;	/* reports targets to the core */
 

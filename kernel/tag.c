@@ -229,6 +229,8 @@ void sectag_tag_lift(struct sectag_tag *tag)
 /*
  * Lift @tag and tell the NFC core its target is gone. Called with
  * sectag_rf_lock held, which keeps the reader registered meanwhile.
+ * A pn533 reader tells nothing: no driver in 6.1 calls nfc_target_lost(),
+ * the core's list keeps the target until the next poll report.
  */
 static void tag_lift_and_report(struct sectag_tag *tag)
 {
@@ -237,7 +239,8 @@ static void tag_lift_and_report(struct sectag_tag *tag)
 
 	lockdep_assert_held(&sectag_rf_lock);
 	mutex_lock(&sectag_lock);
-	if (tag->reader && tag->reported) {
+	if (tag->reader && tag->reported &&
+	    !(tag->reader->flags & NFC_SECTAG_F_PN533)) {
 		nfc = tag->reader->nfc;
 		idx = tag->target_idx;
 	}

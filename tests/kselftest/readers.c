@@ -3,6 +3,7 @@
  * Virtual readers: lifecycle through both generic netlink families,
  * permissions, socket ownership, polling, and module unload under load.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -219,6 +220,221 @@ TEST_F(readers, power_and_poll)
 					   NFC_PROTO_ISO14443_MASK));
 	EXPECT_EQ(0, sectag_sim_reader_del(self->sim, r.id));
 	EXPECT_FALSE(nfc_has_dev(self->nfc, r.nfc_index));
+}
+
+/*
+ * The pn533 personality (NFC_SECTAG_F_PN533): what Debian 6.1's pn533
+ * driver does when a tag leaves, against our usual reader as a control.
+ */
+static const uint8_t select_app[] = { 0x00, 0xA4, 0x04, 0x0C, 0x07, 0xD2,
+				      0x76, 0x00, 0x00, 0x85, 0x01, 0x01 };
+
+struct lost_count {
+	uint32_t dev;
+	int n;
+};
+
+static void count_lost(const struct sectag_nfc_event *ev, void *arg)
+{
+	struct lost_count *c = arg;
+
+	if (ev->type == SECTAG_NFC_EV_TARGET_LOST && ev->dev_idx == c->dev)
+		c->n++;
+}
+
+/*
+ * TARGET_LOST events of @dev within @ms, returning at the first one when
+ * @until_one is set. Events that came before are counted too.
+ */
+static int lost_events(struct sectag_nfc *nfc, uint32_t dev, int ms,
+		       bool until_one)
+{
+	struct pollfd pfd = { .fd = sectag_nfc_event_fd(nfc),
+			      .events = POLLIN };
+	struct lost_count c = { .dev = dev };
+	struct timespec t0, t;
+	int left = ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (sectag_nfc_read_events(nfc, count_lost, &c))
+			return -1;
+		if ((until_one && c.n) || left <= 0)
+			return c.n;
+		poll(&pfd, 1, left);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+				  (t.tv_nsec - t0.tv_nsec) / 1000000);
+	}
+}
+
+static bool core_lists(struct sectag_nfc *nfc, uint32_t dev, uint32_t idx)
+{
+	struct sectag_nfc_target *v;
+	bool found = false;
+	size_t i, n;
+
+	if (sectag_nfc_targets(nfc, dev, &v, &n))
+		return false;
+	for (i = 0; i < n; i++)
+		found |= v[i].idx == idx;
+	free(v);
+	return found;
+}
+
+/* Poll @r and wait for a target newer than @after with @tag_id placed. */
+static int place_and_find(struct sectag_sim *sim, struct sectag_nfc *nfc,
+			  const struct sectag_sim_reader *r, uint32_t tag_id,
+			  int64_t after, struct sectag_nfc_target *tg)
+{
+	int rc = sectag_nfc_start_poll(nfc, r->nfc_index,
+				       NFC_PROTO_ISO14443_MASK);
+
+	if (rc)
+		return rc;
+	rc = sectag_sim_tag_place(sim, tag_id, r->id);
+	if (rc)
+		return rc;
+	return wait_for(sectag_nfc_wait_target(nfc, r->nfc_index, 100,
+					       tg) == 0 &&
+			(int64_t)tg->idx > after, 5000) ? 0 : -ETIMEDOUT;
+}
+
+/* Control: our reader reports a lifted tag at once. */
+TEST_F(readers, lifted_tag_is_reported_lost)
+{
+	struct sectag_nfc_target tg;
+	struct sectag_sim_reader r;
+	struct sectag_sim_tag t;
+	uint8_t resp[64];
+	size_t rlen;
+	int fd;
+
+	ASSERT_EQ(0, sectag_sim_reader_add(self->sim, NFC_SECTAG_F_OWNED, &r));
+	EXPECT_FALSE(!!(r.flags & NFC_SECTAG_F_PN533));
+	ASSERT_EQ(0, sectag_sim_tag_add(self->sim, NFC_SECTAG_PROFILE_NTAG424,
+					NULL, NFC_SECTAG_F_OWNED, &t));
+	ASSERT_EQ(0, sectag_nfc_dev_up(self->nfc, r.nfc_index));
+	ASSERT_EQ(0, place_and_find(self->sim, self->nfc, &r, t.id, -1, &tg));
+	fd = sectag_nfc_connect(r.nfc_index, tg.idx);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, sectag_nfc_transceive(fd, select_app, sizeof(select_app),
+					   resp, sizeof(resp), &rlen, 2000));
+	EXPECT_EQ(0, lost_events(self->nfc, r.nfc_index, 0, false));
+
+	ASSERT_EQ(0, sectag_sim_tag_remove(self->sim, t.id));
+	EXPECT_EQ(1, lost_events(self->nfc, r.nfc_index, 3000, true));
+	EXPECT_FALSE(core_lists(self->nfc, r.nfc_index, tg.idx));
+	close(fd);
+}
+
+/*
+ * pn533: no TARGET_LOST, neither when the tag is lifted nor from the
+ * core's presence check (every NFC_CHECK_PRES_FREQ_MS, 2 s, for drivers
+ * that have one: the wait below is longer). The core keeps listing the
+ * target; exchanges fail with EIO; the socket is shut down after that;
+ * the old target cannot be activated again (EINVAL), nor anything while
+ * polling (EBUSY); a new poll finds the tag under a new index.
+ */
+TEST_F(readers, pn533_lifted_tag_is_never_lost)
+{
+	struct sectag_nfc_target tg, tg2;
+	struct sectag_sim_reader r, got;
+	struct sectag_sim_tag t;
+	uint8_t resp[64];
+	size_t rlen;
+	int fd;
+
+	ASSERT_EQ(0, sectag_sim_reader_add(self->sim, NFC_SECTAG_F_OWNED |
+					   NFC_SECTAG_F_PN533, &r));
+	EXPECT_TRUE(!!(r.flags & NFC_SECTAG_F_PN533));
+	ASSERT_EQ(0, sectag_sim_reader_get(self->sim, r.id, &got));
+	EXPECT_EQ(r.flags, got.flags);
+	ASSERT_EQ(0, sectag_sim_tag_add(self->sim, NFC_SECTAG_PROFILE_NTAG424,
+					NULL, NFC_SECTAG_F_OWNED, &t));
+	ASSERT_EQ(0, sectag_nfc_dev_up(self->nfc, r.nfc_index));
+	ASSERT_EQ(0, place_and_find(self->sim, self->nfc, &r, t.id, -1, &tg));
+	fd = sectag_nfc_connect(r.nfc_index, tg.idx);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, sectag_nfc_transceive(fd, select_app, sizeof(select_app),
+					   resp, sizeof(resp), &rlen, 2000));
+	ASSERT_EQ(2U, rlen);
+	EXPECT_EQ(0x90, resp[0]);
+	/* A poll while a target is active is refused, as pn533 does. */
+	EXPECT_EQ(-EBUSY, sectag_nfc_start_poll(self->nfc, r.nfc_index,
+						NFC_PROTO_ISO14443_MASK));
+
+	ASSERT_EQ(0, sectag_sim_tag_remove(self->sim, t.id));
+	EXPECT_EQ(-EIO, sectag_nfc_transceive(fd, select_app,
+					      sizeof(select_app), resp,
+					      sizeof(resp), &rlen, 2000));
+	/* rawsock shut the socket down on that error. */
+	EXPECT_EQ(-EPIPE, sectag_nfc_transceive(fd, select_app,
+						sizeof(select_app), resp,
+						sizeof(resp), &rlen, 2000));
+	EXPECT_EQ(0, lost_events(self->nfc, r.nfc_index, 2500, false));
+	EXPECT_TRUE(core_lists(self->nfc, r.nfc_index, tg.idx));
+	/* Still active in the core and the driver until the socket goes. */
+	EXPECT_EQ(-EBUSY, sectag_nfc_start_poll(self->nfc, r.nfc_index,
+						NFC_PROTO_ISO14443_MASK));
+	close(fd);
+
+	/* "There is no available target to activate" */
+	EXPECT_TRUE(wait_for((fd = sectag_nfc_connect(r.nfc_index, tg.idx)) ==
+			     -EINVAL, 3000));
+	if (fd >= 0)
+		close(fd);
+	/* A new poll, and "Cannot activate while polling" meanwhile. */
+	ASSERT_EQ(0, sectag_nfc_start_poll(self->nfc, r.nfc_index,
+					   NFC_PROTO_ISO14443_MASK));
+	EXPECT_EQ(-EBUSY, sectag_nfc_connect(r.nfc_index, tg.idx));
+	ASSERT_EQ(0, sectag_nfc_stop_poll(self->nfc, r.nfc_index));
+	ASSERT_EQ(0, place_and_find(self->sim, self->nfc, &r, t.id, tg.idx,
+				    &tg2));
+	fd = sectag_nfc_connect(r.nfc_index, tg2.idx);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, sectag_nfc_transceive(fd, select_app, sizeof(select_app),
+					   resp, sizeof(resp), &rlen, 2000));
+	close(fd);
+}
+
+/*
+ * pn533: a tag reported by a poll, lifted and put back before anyone
+ * connects. The activation succeeds (pn533 sends nothing to the tag
+ * then), yet the tag came back unselected: every exchange fails.
+ */
+TEST_F(readers, pn533_activation_does_not_see_the_tag)
+{
+	struct sectag_nfc_target tg;
+	struct sectag_sim_reader r;
+	struct sectag_sim_tag t;
+	uint8_t resp[64];
+	size_t rlen;
+	int fd;
+
+	ASSERT_EQ(0, sectag_sim_reader_add(self->sim, NFC_SECTAG_F_OWNED |
+					   NFC_SECTAG_F_PN533, &r));
+	ASSERT_EQ(0, sectag_sim_tag_add(self->sim, NFC_SECTAG_PROFILE_NTAG424,
+					NULL, NFC_SECTAG_F_OWNED, &t));
+	ASSERT_EQ(0, sectag_nfc_dev_up(self->nfc, r.nfc_index));
+	ASSERT_EQ(0, place_and_find(self->sim, self->nfc, &r, t.id, -1, &tg));
+	ASSERT_EQ(0, sectag_sim_tag_remove(self->sim, t.id));
+	ASSERT_EQ(0, sectag_sim_tag_place(self->sim, t.id, r.id));
+
+	fd = sectag_nfc_connect(r.nfc_index, tg.idx);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EIO, sectag_nfc_transceive(fd, select_app,
+					      sizeof(select_app), resp,
+					      sizeof(resp), &rlen, 2000));
+	close(fd);
+	EXPECT_EQ(0, lost_events(self->nfc, r.nfc_index, 0, false));
+}
+
+TEST_F(readers, pn533_flag_is_for_readers_only)
+{
+	EXPECT_EQ(-EINVAL, sectag_sim_tag_add(self->sim,
+					      NFC_SECTAG_PROFILE_NTAG424, NULL,
+					      NFC_SECTAG_F_PN533, NULL));
 }
 
 /* Hammer the module from several threads while it is unloaded. */

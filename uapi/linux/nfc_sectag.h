@@ -31,14 +31,16 @@
  * enum nfc_sectag_cmd - commands and events
  *
  * @NFC_SECTAG_CMD_NEW_READER: create a reader (needs CAP_NET_ADMIN).
- *	Optional %NFC_SECTAG_ATTR_FLAGS. Replies with the reader's
- *	attributes. Also multicast as an event.
+ *	Optional %NFC_SECTAG_ATTR_FLAGS (%NFC_SECTAG_F_OWNED,
+ *	%NFC_SECTAG_F_PN533). Replies with the reader's attributes. Also
+ *	multicast as an event.
  * @NFC_SECTAG_CMD_DEL_READER: delete %NFC_SECTAG_ATTR_READER_ID (needs
  *	CAP_NET_ADMIN); tags lying on it are lifted off. Also an event.
  * @NFC_SECTAG_CMD_GET_READER: get one reader by id, or dump all.
  * @NFC_SECTAG_CMD_NEW_TAG: create a tag (needs CAP_NET_ADMIN).
  *	%NFC_SECTAG_ATTR_PROFILE required, %NFC_SECTAG_ATTR_UID optional
- *	(random, starting 04h, when absent). Refused with -EINVAL and an
+ *	(random, starting 04h, when absent); of the flags only
+ *	%NFC_SECTAG_F_OWNED applies to tags (-EINVAL otherwise). Refused with -EINVAL and an
  *	extended ack message: an all-zero UID, 88h (the ISO 14443-3
  *	cascade tag) as byte 0 or 3, and for %NFC_SECTAG_PROFILE_NTAG424 a
  *	UID whose byte 0 is not 04h (NXP).
@@ -133,10 +135,22 @@ enum nfc_sectag_attr {
  *	mac80211_hwsim radios). Ownership belongs to that socket, not to its
  *	portid: another socket binding the portid later owns nothing of it.
  *	Relay tags are always owned.
+ * @NFC_SECTAG_F_PN533: readers only: the reader behaves as Debian 6.1's
+ *	pn533 driver does towards the NFC core and userspace. It has no
+ *	presence check, so %NFC_EVENT_TARGET_LOST never comes: a lifted
+ *	tag stays listed and exchanges with it fail with EIO, even when it
+ *	comes back. Activating a target needs a poll report since the last
+ *	activation (EINVAL otherwise), a poll is refused while a target is
+ *	active (EBUSY), and so is an activation during a poll. See
+ *	Documentation/uapi.md for the pn533.c lines each rule follows.
  */
 enum nfc_sectag_flags {
 	NFC_SECTAG_F_OWNED	= 1 << 0,
+	NFC_SECTAG_F_PN533	= 1 << 1,
 };
+
+#define NFC_SECTAG_READER_FLAGS	(NFC_SECTAG_F_OWNED | NFC_SECTAG_F_PN533)
+#define NFC_SECTAG_TAG_FLAGS	NFC_SECTAG_F_OWNED
 
 /**
  * enum nfc_sectag_profile - what a tag emulates

@@ -32,6 +32,7 @@ struct config {
 	char socket[108];
 	unsigned int key_timeout_s;	/* keyring timeout of released keys */
 	unsigned int exchange_timeout_ms;
+	unsigned int presence_interval_ms; /* presence checks of a held tag */
 	unsigned int max_failures;	/* per UID per minute, then ignored */
 	bool revoke_on_removal;
 	bool uevents;			/* synthetic change uevents on taps */
@@ -72,6 +73,15 @@ struct reader {
 	bool used;
 	int tag_fd;			/* connected target, -1 if none */
 	uint32_t target_idx;
+	/*
+	 * The reader reported a lost target once, so it watches presence
+	 * (in 6.1 only the NFC core's check, for drivers that have
+	 * check_presence, and nfc_sectag's readers send TARGET_LOST): the
+	 * agent leaves held tags to it. Otherwise (pn533, port100, NCI)
+	 * the agent checks them every presence_interval_ms itself.
+	 */
+	bool core_presence;
+	bool repoll;			/* a poll to restart, refused so far */
 	uint32_t *released;		/* binding ids released by the tag */
 	size_t n_released;		/* (malloc'd, freed by tap_lost) */
 	int64_t repoll_ms;		/* after a borrow: poll again then */
@@ -89,6 +99,8 @@ struct agent {
 	struct config cfg;
 	struct sectag_nfc *nfc;
 	int epfd, sigfd, listen_fd, timer_fd;
+	int presence_fd;		/* timerfd, armed while it has work */
+	bool presence_armed;
 	bool stop;
 	struct client clients[SECTAGD_MAX_CLIENTS];
 	uint64_t conn_seq, req_seq;
@@ -107,6 +119,8 @@ bool config_remote_ok(const struct config *c, const char *service);
 /* tap.c */
 void tap_handle(struct agent *a, struct reader *r);
 void tap_lost(struct agent *a, struct reader *r);
+/* Is the tag held on @r still there? 0, or the failed exchange's -errno. */
+int tap_probe(struct agent *a, struct reader *r);
 
 /* ctl.c */
 int ctl_listen(struct agent *a);

@@ -22,6 +22,7 @@ void config_defaults(struct config *c)
 	snprintf(c->socket, sizeof(c->socket), "%s", SECTAGD_SOCKET);
 	c->key_timeout_s = 60;
 	c->exchange_timeout_ms = 1000;
+	c->presence_interval_ms = 300;
 	c->max_failures = 5;
 	c->uevents = true;
 	c->max_conn_per_uid = 4;
@@ -161,6 +162,8 @@ static int set_key(struct config *c, const char *k, const char *v)
 		return parse_uint(v, 0, 86400, &c->key_timeout_s);
 	if (!strcmp(k, "exchange_timeout_ms"))
 		return parse_uint(v, 50, 10000, &c->exchange_timeout_ms);
+	if (!strcmp(k, "presence_interval_ms"))
+		return parse_uint(v, 100, 5000, &c->presence_interval_ms);
 	if (!strcmp(k, "max_failures_per_minute"))
 		return parse_uint(v, 1, 1000, &c->max_failures);
 	if (!strcmp(k, "revoke_on_removal"))

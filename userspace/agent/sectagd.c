@@ -3,10 +3,12 @@
  * sectagd: tap an enrolled tag, and what it is enrolled for is released
  * into the kernel keyring (and a volume opened, if asked).
  *
- * One epoll loop and no periodic timer: NFC events (devices coming and
- * going, targets found and lost), the control socket, signals, and a
- * timerfd armed only while a control connection is open (a request's
- * deadline, an idle connection's).
+ * One epoll loop and no periodic timer while idle: NFC events (devices
+ * coming and going, targets found and lost), the control socket,
+ * signals, a timerfd armed only while a control connection is open (a
+ * request's deadline, an idle connection's), and one armed only while a
+ * tag is held on a reader whose driver does not check presence (the
+ * agent checks it: a failed check is a removal, and the poll restarts).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +31,7 @@
 #include "agent.h"
 
 /* epoll tags for the fixed descriptors; clients use their struct. */
-static char tag_nfc, tag_sig, tag_listen, tag_timer;
+static char tag_nfc, tag_sig, tag_listen, tag_timer, tag_presence;
 
 int64_t agent_now_ms(void)
 {
@@ -84,8 +86,12 @@ static struct reader *reader_find(struct agent *a, uint32_t idx, bool add)
 	return free_slot;
 }
 
-/* Power a reader up and listen for ISO-DEP tags on it. */
-static void reader_poll(struct agent *a, struct reader *r)
+/*
+ * Power a reader up and listen for ISO-DEP tags on it. -EBUSY: the core
+ * polls already, or a target is still active (for us, a socket that its
+ * last exchange still pins: its close() deactivates it a bit later).
+ */
+static int reader_poll(struct agent *a, struct reader *r)
 {
 	int rc;
 
@@ -95,13 +101,84 @@ static void reader_poll(struct agent *a, struct reader *r)
 	if (rc && rc != -EALREADY) {
 		syslog(LOG_WARNING, "nfc%u: cannot power up: %s", r->idx,
 		       strerror(-rc));
-		return;
+		return rc;
 	}
 	rc = sectag_nfc_start_poll(a->nfc, r->idx, NFC_PROTO_ISO14443_MASK);
 	syslog(LOG_DEBUG, "nfc%u: poll: %d", r->idx, rc);
 	if (rc && rc != -EBUSY)
 		syslog(LOG_WARNING, "nfc%u: cannot poll: %s", r->idx,
 		       strerror(-rc));
+	return rc;
+}
+
+/* A held tag that nobody but the agent watches. */
+static bool needs_probe(const struct reader *r)
+{
+	return r->used && r->tag_fd >= 0 && !r->core_presence;
+}
+
+/*
+ * The presence timer ticks every presence_interval_ms while some reader
+ * holds a tag the agent checks, or has a poll to restart; otherwise it
+ * is disarmed, so an idle agent never wakes up.
+ */
+static void presence_update(struct agent *a)
+{
+	unsigned int ms = a->cfg.presence_interval_ms;
+	struct itimerspec its = { 0 };
+	bool want = false;
+	int i;
+
+	for (i = 0; i < SECTAGD_MAX_READERS; i++)
+		want |= needs_probe(&a->readers[i]) ||
+			(a->readers[i].used && a->readers[i].repoll);
+	if (want == a->presence_armed)
+		return;
+	if (want) {
+		its.it_value.tv_sec = ms / 1000;
+		its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+		its.it_interval = its.it_value;
+	}
+	if (timerfd_settime(a->presence_fd, 0, &its, NULL))
+		syslog(LOG_ERR, "presence timer: %m");
+	else
+		a->presence_armed = want;
+}
+
+/*
+ * The tag left: as for TARGET_LOST, then poll again. Closing the socket
+ * deactivates the target, unless the kworker completing the failed
+ * exchange still holds the socket for a moment: then the poll is refused
+ * (-EBUSY) and retried on the next ticks.
+ */
+static void presence_lost(struct agent *a, struct reader *r, int err)
+{
+	syslog(LOG_DEBUG, "nfc%u: presence check: %s", r->idx,
+	       strerror(-err));
+	tap_lost(a, r);
+	r->repoll = reader_poll(a, r) == -EBUSY;
+}
+
+static void on_presence(struct agent *a)
+{
+	struct reader *r;
+	uint64_t n;
+	int i, rc;
+
+	if (read(a->presence_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	for (i = 0; i < SECTAGD_MAX_READERS; i++) {
+		r = &a->readers[i];
+		if (needs_probe(r)) {
+			rc = tap_probe(a, r);
+			if (rc)
+				presence_lost(a, r, rc);
+		} else if (r->used && r->repoll && r->tag_fd < 0) {
+			r->repoll = reader_poll(a, r) == -EBUSY;
+		} else {
+			r->repoll = false;
+		}
+	}
 }
 
 /* Is the target we hold on @r still in the core's list? */
@@ -173,15 +250,29 @@ static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
 		/* A new poll found something: whatever we held is gone. */
 		if (r && r->tag_fd >= 0)
 			tap_lost(a, r);
-		if (r)
+		if (r) {
+			r->repoll = false;
 			tap_handle(a, r);
+		}
 		break;
 	case SECTAG_NFC_EV_TARGET_LOST:
 		r = reader_find(a, ev->dev_idx, false);
-		if (r) {
-			tap_lost(a, r);
-			reader_poll(a, r);
-		}
+		if (!r)
+			break;
+		/*
+		 * Only readers that watch presence send this (the core's
+		 * check for drivers that have one, nfc_sectag's own): from
+		 * now on their held tags are left to them.
+		 */
+		r->core_presence = true;
+		/*
+		 * The loss of a target we do not hold is old news: our own
+		 * check saw it first, and we may hold the next tag by now.
+		 */
+		if (r->tag_fd >= 0 && ev->target_idx != r->target_idx)
+			break;
+		tap_lost(a, r);
+		reader_poll(a, r);
 		break;
 	case SECTAG_NFC_EV_OVERRUN:
 		syslog(LOG_WARNING, "NFC events were lost; resynchronising");
@@ -251,7 +342,10 @@ static int setup(struct agent *a)
 	a->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	a->timer_fd = timerfd_create(CLOCK_MONOTONIC,
 				     TFD_NONBLOCK | TFD_CLOEXEC);
-	if (a->epfd < 0 || a->sigfd < 0 || a->timer_fd < 0) {
+	a->presence_fd = timerfd_create(CLOCK_MONOTONIC,
+					TFD_NONBLOCK | TFD_CLOEXEC);
+	if (a->epfd < 0 || a->sigfd < 0 || a->timer_fd < 0 ||
+	    a->presence_fd < 0) {
 		syslog(LOG_ERR, "setup: %m");
 		return -1;
 	}
@@ -266,11 +360,13 @@ static int setup(struct agent *a)
 	if (agent_watch(a, sectag_nfc_event_fd(a->nfc), &tag_nfc) ||
 	    agent_watch(a, a->sigfd, &tag_sig) ||
 	    agent_watch(a, a->listen_fd, &tag_listen) ||
-	    agent_watch(a, a->timer_fd, &tag_timer)) {
+	    agent_watch(a, a->timer_fd, &tag_timer) ||
+	    agent_watch(a, a->presence_fd, &tag_presence)) {
 		syslog(LOG_ERR, "epoll: %m");
 		return -1;
 	}
 	readers_sync(a);
+	presence_update(a);
 	return 0;
 }
 
@@ -286,6 +382,8 @@ static void dispatch(struct agent *a, void *ptr)
 	}
 	else if (ptr == &tag_timer)
 		on_timer(a);
+	else if (ptr == &tag_presence)
+		on_presence(a);
 	else
 		ctl_input(a, ptr);
 }
@@ -306,6 +404,8 @@ static int run(struct agent *a)
 		}
 		for (i = 0; i < n && !a->stop; i++)
 			dispatch(a, evs[i].data.ptr);
+		/* Whatever ran may have taken or dropped a tag. */
+		presence_update(a);
 	}
 	syslog(LOG_INFO, "stopping");
 	return 0;

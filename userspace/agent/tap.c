@@ -6,7 +6,9 @@
  * authentications and a time budget per tap (libsectag's tap.h), so no
  * device in the field stalls the event loop or burns other tags'
  * failed-authentication counters. The connection stays open until the
- * tag leaves, so that a tag lying on the reader is one tap, not a stream.
+ * tag leaves, so that a tag lying on the reader is one tap, not a stream:
+ * the NFC core says so (TARGET_LOST) on readers whose driver checks
+ * presence, and tap_probe() finds out on the others.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -327,6 +329,39 @@ void tap_handle(struct agent *a, struct reader *r)
 	converse(a, r, &tg);
 }
 
+/*
+ * The presence check: one exchange that changes nothing a later user of
+ * the tag could notice. It is the ISO SELECT of the NTAG 424 DNA
+ * application by name, without FCI (what sectag_ntag_select_app()
+ * sends): 12 bytes out, a status word back. The tap selected that
+ * application already, so it stays selected. Selecting a DF ends the
+ * authenticated session the tap left on the tag (as kernel/ntag424.c
+ * models it), which costs nothing: the agent forgot that session's keys
+ * when the tap ended, so nobody could continue it, and whoever talks to
+ * the tag next selects and authenticates first anyway. The alternatives
+ * disturb more: GetVersion part 1 leaves a 91 AF chain pending, so the
+ * next command gets it aborted, and a command answered with an error
+ * ends the session as well (any error does, DS 9.1.9) while proving no
+ * more. Any ISO-DEP card answers the SELECT (90 00, or 6A 82 without
+ * that application), so foreign and refused tags are checked alike: an
+ * answer of any kind is presence; only the exchange failing (EIO from
+ * pn533, a timeout, a socket shut down) is removal.
+ */
+int tap_probe(struct agent *a, struct reader *r)
+{
+	static const uint8_t select_app[] = { 0x00, 0xA4, 0x04, 0x0C, 0x07,
+					      0xD2, 0x76, 0x00, 0x00, 0x85,
+					      0x01, 0x01 };
+	uint8_t resp[258];
+	size_t rlen;
+
+	if (r->tag_fd < 0)
+		return -ENOTCONN;
+	return sectag_nfc_transceive(r->tag_fd, select_app, sizeof(select_app),
+				     resp, sizeof(resp), &rlen,
+				     (int)a->cfg.exchange_timeout_ms);
+}
+
 static void forget_released(struct reader *r)
 {
 	free(r->released);
@@ -346,6 +381,7 @@ void tap_lost(struct agent *a, struct reader *r)
 	}
 	close(r->tag_fd);
 	r->tag_fd = -1;
+	syslog(LOG_INFO, "nfc%u: tag removed", r->idx);
 	if (!r->n_released || sectag_store_load(a->cfg.store, &st)) {
 		forget_released(r);
 		return;
