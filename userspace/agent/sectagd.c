@@ -96,7 +96,7 @@ static int reader_poll(struct agent *a, struct reader *r)
 	int rc;
 
 	if (ctl_borrowed(a, r->idx))	/* lent to a client: ctl.c resumes */
-		return;
+		return 0;
 	rc = sectag_nfc_dev_up(a->nfc, r->idx);
 	if (rc && rc != -EALREADY) {
 		syslog(LOG_WARNING, "nfc%u: cannot power up: %s", r->idx,
