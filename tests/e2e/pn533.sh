@@ -24,7 +24,7 @@ cleanup() {
 	if [ -n "$EPID" ]; then
 		kill "$EPID" 2>/dev/null
 		wait "$EPID" 2>/dev/null
-		sed 's/^/# emulator: /' "$W/emu.log"
+		tail -n "${SECTAG_PN533EMU_LOG:-5}" "$W/emu.log" | sed 's/^/# /'
 	fi
 	rm -rf "$W"
 }
@@ -47,25 +47,28 @@ scan_json() { $S --json scan --reader "$DEV" --timeout "$1" >"$W/scan" 2>>"$LOG"
 scanned() { # FIELD VALUE: the last scan printed "FIELD":"VALUE"
 	[ "$(json_str "$1" "$(cat "$W/scan")")" = "$2" ]
 }
+scan_virgin() { scan_json 60 && scanned uid "$UID_T" && scanned state virgin; }
+fw_logged() { dmesg | grep -q "NXP PN533 firmware ver 2.7"; }
+listed() { $S readers | grep -q "^$DEV "; }
 
 echo "1..10"
 for m in dummy_hcd libcomposite usb_f_fs pn533_usb; do
 	modprobe "$m" || bail "cannot load $m"
 done
-$EMU --uid $UID_T >"$W/emu.out" 2>"$W/emu.log" &
+# SECTAG_PN533EMU_VERBOSE=1: every frame in the emulator's log, whose
+# last SECTAG_PN533EMU_LOG lines (5) are shown at the end.
+$EMU --uid $UID_T ${SECTAG_PN533EMU_VERBOSE:+--verbose} >"$W/emu.out" 2>"$W/emu.log" &
 EPID=$!
 t "emulator bound to dummy_udc.0" eventually 30 emu_ready
 t "pn533_usb probed it and registered an NFC device" eventually 60 pn533_dev
 [ -n "$DEV" ] || bail "no pn533 device"
-t "the driver read the firmware version" \
-	eval 'dmesg | grep -q "NXP PN533 firmware ver 2.7"'
-t "sectag readers lists $DEV" eval "$S readers | grep -q '^$DEV '"
+t "the driver read the firmware version" fw_logged
+t "sectag readers lists $DEV" listed
 st "no tag on the reader: scan times out" 5 \
 	$S scan --reader "$DEV" --timeout 2
 
 kill -USR1 "$EPID"
-t "scan through pn533: a virgin NTAG 424 with its UID" eval \
-	'scan_json 60 && scanned uid $UID_T && scanned state virgin'
+t "scan through pn533: a virgin NTAG 424 with its UID" scan_virgin
 t "keygen" $S keygen "$W/issuer.key"
 t "provision through pn533" $S provision --issuer-key "$W/issuer.key" \
 	--reader "$DEV" --timeout 60

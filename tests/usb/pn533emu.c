@@ -488,7 +488,7 @@ static int submit(const uint8_t *frame, size_t len, bool pad)
 	}
 	slot[k].busy = true;
 	inflight++;
-	dbg_hex("<-", frame, len);
+	dbg_hex("<-", slot[k].buf, len);
 	return 0;
 }
 
