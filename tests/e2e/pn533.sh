@@ -5,7 +5,8 @@
 # root: tests/usb/pn533emu is a PN533 on dummy_hcd (USB gadget configfs +
 # FunctionFS) with an NTAG 424 DNA engine behind it. The driver probes it
 # and registers an nfcN; sectag scans the virgin tag through it, provisions
-# and verifies it; a lifted tag is not found, a tag placed again is.
+# and verifies it; a tag lifted mid-session fails the next exchange; a
+# lifted tag is not found.
 #
 #   flock /tmp/sectag-vm.lock tests/vm/run --timeout 400 -- tests/e2e/pn533.sh
 #
@@ -50,8 +51,25 @@ scanned() { # FIELD VALUE: the last scan printed "FIELD":"VALUE"
 scan_virgin() { scan_json 60 && scanned uid "$UID_T" && scanned state virgin; }
 fw_logged() { dmesg | grep -q "NXP PN533 firmware ver 2.7"; }
 listed() { $S readers | grep -q "^$DEV "; }
+# A session on a new target; the tag lifted before its second exchange,
+# which must fail (InDataExchange answers status 01h, timeout).
+lift_mid_session() {
+	local lm rc=0
+	mkfifo "$W/in" || return 1
+	build/e2e/liftmid "${DEV#nfc}" <"$W/in" >"$W/lm.out" &
+	lm=$!
+	exec 3>"$W/in"
+	if eventually 60 grep -qx selected "$W/lm.out"; then
+		kill -USR2 "$EPID"
+		echo go >&3
+	fi
+	exec 3>&-
+	wait "$lm" || rc=$?
+	cat "$W/lm.out"
+	return "$rc"
+}
 
-echo "1..10"
+echo "1..11"
 for m in dummy_hcd libcomposite usb_f_fs pn533_usb; do
 	modprobe "$m" || bail "cannot load $m"
 done
@@ -75,6 +93,6 @@ t "provision through pn533" $S provision --issuer-key "$W/issuer.key" \
 t "verify through pn533: genuine" $S verify --issuer-key "$W/issuer.key" \
 	--reader "$DEV" --timeout 60
 
-kill -USR2 "$EPID"
+t "tag lifted mid-session: the next exchange fails" lift_mid_session
 st "tag lifted: scan times out" 5 $S scan --reader "$DEV" --timeout 3
 exit "$failed"
