@@ -102,6 +102,7 @@ static const uint8_t ack_frame[6] = { 0x00, 0x00, 0xFF, 0x00, 0xFF, 0x00 };
 static const uint8_t syntax_error[8] = {
 	0x00, 0x00, 0xFF, 0x01, 0xFF, 0x7F, 0x81, 0x00
 };
+
 /* ATS of an NTAG 424 DNA: TL, T0, TA(1), TB(1), TC(1), one historical. */
 static const uint8_t ntag_ats[6] = { 0x06, 0x77, 0x77, 0x71, 0x02, 0x80 };
 
@@ -232,7 +233,7 @@ static int gadget_create(void)
 	}
 	if (mount(G.name, G.mnt, "functionfs", 0, NULL)) {
 		emu_log("cannot mount functionfs %s: %s (usb_f_fs loaded?)",
-		     G.name, strerror(errno));
+			G.name, strerror(errno));
 		return -1;
 	}
 	G.mounted_ffs = true;
@@ -417,7 +418,7 @@ static void reap(long min_nr)
 			inflight--;
 			if (ev[i].res < 0 && verbose)
 				emu_log("IN write ended: %s",
-				     strerror((int)-ev[i].res));
+					strerror((int)-ev[i].res));
 		}
 		min_nr -= n;
 	}
@@ -445,8 +446,10 @@ static void cancel_inflight(void)
 	for (unsigned int k = 0; k < MAX_INFLIGHT; k++) {
 		if (!slot[k].busy)
 			continue;
-		/* 6.1 answers EINPROGRESS and delivers the event as usual;
-		 * EINVAL: it completed meanwhile */
+		/*
+		 * 6.1 answers EINPROGRESS and delivers the event as usual;
+		 * EINVAL: it completed meanwhile.
+		 */
 		if (syscall(SYS_io_cancel, aio, &slot[k].cb, &ev) == 0) {
 			slot[k].busy = false;
 			inflight--;
@@ -534,8 +537,10 @@ static int answer(uint8_t cmd, const uint8_t *data, size_t n, bool pad)
 	return submit(f, h + len + 2, pad);
 }
 
-/* Parses a host frame: returns the length of TFI..data at *body, 0 for
- * an ACK, -1 when malformed. */
+/*
+ * Parses a host frame: returns the length of TFI..data at *body, 0 for
+ * an ACK, -1 when malformed.
+ */
 static int parse(const uint8_t *f, size_t n, const uint8_t **body)
 {
 	size_t len, h;
