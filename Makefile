@@ -81,13 +81,41 @@ $(B)/e2e/%: tests/e2e/%.c $(B)/libsectag.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
 
+# The PN533 emulator (tests/usb/pn533emu.c), run in the VM: the NTAG 424
+# engine (kernel/ntag424.c) built for userspace against tests/unit/kshim
+# as in the unit tests, in its own include world, without sanitizers.
+USB_OBJ	:= $(B)/usb-obj
+USB_KHDR := kernel/ntag424.h tests/usb/pn533emu_engine.h \
+	$(wildcard tests/unit/kshim/*.h tests/unit/kshim/*/*.h)
+USB_KCC	= $(CC) -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) \
+	-Itests/unit/kshim -Ikernel -Itests/usb -c -o $@ $<
+
+$(USB_OBJ)/ntag424.o: kernel/ntag424.c $(USB_KHDR)
+	@mkdir -p $(@D)
+	$(USB_KCC)
+
+$(USB_OBJ)/kshim.o: tests/unit/kshim/kshim.c $(USB_KHDR)
+	@mkdir -p $(@D)
+	$(USB_KCC)
+
+$(USB_OBJ)/engine_rf.o: tests/usb/engine_rf.c $(USB_KHDR)
+	@mkdir -p $(@D)
+	$(USB_KCC)
+
+$(B)/usb/pn533emu: tests/usb/pn533emu.c tests/usb/pn533emu_engine.h \
+		tests/unit/engine_api.h $(USB_OBJ)/ntag424.o $(USB_OBJ)/kshim.o \
+		$(USB_OBJ)/engine_rf.o
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \
+		$(filter %.c %.o,$^) -lcrypto -lpthread
+
 BENCH_BIN := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
 
 $(B)/bench/%: tests/bench/%.c $(B)/libsectag.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
 
-tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN)
+tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN) $(B)/usb/pn533emu
 
 # Benchmarks print figures; they are not pass/fail tests.
 bench: deps

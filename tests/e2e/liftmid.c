@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test helper: a tag lifted in the middle of a session (tests/e2e/pn533.sh).
+ * Polls device NFC_INDEX, waits for a target the core did not list before
+ * (old ones may be stale: pn533 never reports a loss), connects, selects
+ * the NTAG 424 application (expects 90 00), prints "selected", waits for
+ * a line on stdin (the test lifts the tag meanwhile), then selects again.
+ *
+ *   liftmid NFC_INDEX
+ *
+ * Exit: 0 the second exchange failed as a lost tag's must (prints the
+ * error), 1 it succeeded or the setup failed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/nfc.h>
+
+#include "nfc.h"
+
+static const uint8_t select_app[] = {
+	0x00, 0xA4, 0x04, 0x0C, 0x07, 0xD2, 0x76, 0x00, 0x00, 0x85, 0x01, 0x01,
+	0x00
+};
+
+static bool listed(const struct sectag_nfc_target *v, size_t n, uint32_t idx)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].idx == idx)
+			return true;
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	struct sectag_nfc_target *old = NULL, *v = NULL;
+	struct timespec ts = { 0, 50000000L };
+	struct sectag_nfc *nfc;
+	size_t n_old = 0, n = 0, rlen;
+	uint8_t r[64];
+	uint32_t idx, tg = 0;
+	bool found = false;
+	char line[16];
+	int fd, rc, i;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: liftmid NFC_INDEX\n");
+		return 2;
+	}
+	idx = (uint32_t)strtoul(argv[1], NULL, 0);
+	if (sectag_nfc_open(&nfc))
+		return 1;
+	if (sectag_nfc_targets(nfc, idx, &old, &n_old))
+		n_old = 0;
+	rc = sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
+	if (rc) {
+		fprintf(stderr, "liftmid: poll: %s\n", strerror(-rc));
+		return 1;
+	}
+	for (i = 0; i < 600 && !found; i++) {
+		free(v);
+		v = NULL;
+		if (sectag_nfc_targets(nfc, idx, &v, &n))
+			n = 0;
+		for (size_t k = 0; k < n && !found; k++) {
+			if (!listed(old, n_old, v[k].idx)) {
+				tg = v[k].idx;
+				found = true;
+			}
+		}
+		if (!found)
+			nanosleep(&ts, NULL);
+	}
+	free(v);
+	free(old);
+	if (!found) {
+		fprintf(stderr, "liftmid: no new target on nfc%u\n", idx);
+		return 1;
+	}
+	fd = sectag_nfc_connect(idx, tg);
+	if (fd < 0) {
+		fprintf(stderr, "liftmid: connect: %s\n", strerror(-fd));
+		return 1;
+	}
+	rc = sectag_nfc_transceive(fd, select_app, sizeof(select_app), r,
+				   sizeof(r), &rlen, 10000);
+	if (rc || rlen != 2 || r[0] != 0x90 || r[1] != 0x00) {
+		fprintf(stderr, "liftmid: first select failed: %s\n",
+			rc ? strerror(-rc) : "bad status");
+		return 1;
+	}
+	printf("selected\n");
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	rc = sectag_nfc_transceive(fd, select_app, sizeof(select_app), r,
+				   sizeof(r), &rlen, 10000);
+	close(fd);
+	sectag_nfc_close(nfc);
+	if (!rc) {
+		fprintf(stderr, "liftmid: the lifted tag still answered\n");
+		return 1;
+	}
+	printf("lost: %s\n", strerror(-rc));
+	return 0;
+}
