@@ -144,15 +144,17 @@ static int first_listed(struct tap *tp)
 	return n ? 0 : -ENOENT;
 }
 
-static int wait_tag(struct tap *tp, int timeout_ms, const char *prompt)
+/* Wait for a target numbered @min_target or later (older ones are stale). */
+static int wait_tag(struct tap *tp, uint32_t min_target, int timeout_ms,
+		    const char *prompt)
 {
 	int rc;
 
 	if (prompt || isatty(STDERR_FILENO))
 		fprintf(stderr, "%s: %s on %s...\n", prog,
 			prompt ? prompt : "waiting for a tag", tp->dev.name);
-	rc = sectag_nfc_wait_target(tp->nfc, tp->dev.idx, timeout_ms,
-				    &tp->target);
+	rc = sectag_nfc_wait_new_target(tp->nfc, tp->dev.idx, min_target,
+					timeout_ms, &tp->target);
 	if (rc == -ETIMEDOUT) {
 		fprintf(stderr, "%s: no tag on %s within %d s\n", prog,
 			tp->dev.name, timeout_ms / 1000);
@@ -314,20 +316,35 @@ static bool stale(int rc)
  */
 static int get_tag(struct tap *tp, int timeout_ms, const char *prompt)
 {
+	uint32_t min_target = 0;
 	int tries, rc;
 
-	if (!first_listed(tp) && !connect_tag(tp))
-		return 0;
+	rc = first_listed(tp);
+	if (!rc) {
+		rc = connect_tag(tp);
+		if (!rc)
+			return 0;
+		if (!stale(rc))
+			goto out;
+		/*
+		 * Stale: a driver without presence checks (pn533) still
+		 * lists a tag that left, or the index was renumbered; the
+		 * new poll's report comes under a later number.
+		 */
+		min_target = tp->target.idx + 1;
+	}
 	for (tries = 0; tries < 3; tries++) {
 		rc = start_polling(tp);
 		if (!rc)
-			rc = wait_tag(tp, timeout_ms, prompt);
+			rc = wait_tag(tp, min_target, timeout_ms, prompt);
 		if (rc)
 			return rc;
 		rc = connect_tag(tp);
 		if (!rc || !stale(rc))
 			break;
+		min_target = tp->target.idx + 1;
 	}
+out:
 	if (rc == -EPROTONOSUPPORT) {
 		fprintf(stderr, "%s: the tag does not speak ISO 14443-4: not "
 			"an NTAG 424 DNA\n", prog);

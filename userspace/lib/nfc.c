@@ -378,11 +378,18 @@ static int read_events(struct sectag_nfc *nfc, struct wait *w)
 int sectag_nfc_wait_target(struct sectag_nfc *nfc, uint32_t idx,
 			   int timeout_ms, struct sectag_nfc_target *target)
 {
+	return sectag_nfc_wait_new_target(nfc, idx, 0, timeout_ms, target);
+}
+
+int sectag_nfc_wait_new_target(struct sectag_nfc *nfc, uint32_t idx,
+			       uint32_t min_target, int timeout_ms,
+			       struct sectag_nfc_target *target)
+{
 	struct pollfd pfd = { .fd = sectag_nfc_event_fd(nfc), .events = POLLIN };
 	int64_t deadline = now_ms() + timeout_ms;
 	struct sectag_nfc_target *v;
 	struct wait w = { .idx = idx };
-	size_t n;
+	size_t i, n;
 	int rc, left;
 
 	for (;;) {
@@ -390,10 +397,12 @@ int sectag_nfc_wait_target(struct sectag_nfc *nfc, uint32_t idx,
 		rc = sectag_nfc_targets(nfc, idx, &v, &n);
 		if (rc == -ENODEV)
 			return rc;
-		if (!rc && n) {
-			*target = v[0];
-			free(v);
-			return 0;
+		for (i = 0; !rc && i < n; i++) {
+			if (v[i].idx >= min_target) {
+				*target = v[i];
+				free(v);
+				return 0;
+			}
 		}
 		if (!rc)
 			free(v);

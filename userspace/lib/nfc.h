@@ -56,6 +56,16 @@ int sectag_nfc_targets(struct sectag_nfc *nfc, uint32_t idx,
  */
 int sectag_nfc_wait_target(struct sectag_nfc *nfc, uint32_t idx,
 			   int timeout_ms, struct sectag_nfc_target *target);
+/*
+ * The same, for a target numbered @min_target or later. The core numbers
+ * targets in the order it learns of them and drops a poll's old list only
+ * when the next poll reports: drivers that never report a lost tag
+ * (pn533) keep listing one that left, and a caller that polls again
+ * skips it by asking for a later number.
+ */
+int sectag_nfc_wait_new_target(struct sectag_nfc *nfc, uint32_t idx,
+			       uint32_t min_target, int timeout_ms,
+			       struct sectag_nfc_target *target);
 
 enum sectag_nfc_event_type {
 	SECTAG_NFC_EV_DEVICE_ADDED = 1,
