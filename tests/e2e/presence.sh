@@ -1,6 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
+# NOT in make check yet: one fresh-clone run in two failed second_removal
+# (the agent logged the second removal on the pn533-like reader only after
+# the 30 s wait; the first removal took 361 ms). Run it by hand with
+#   flock /tmp/sectag-vm.lock tests/vm/run -- tests/e2e/presence.sh
+# until the cause is found and fixed.
+#
 # sectagd's own presence checks, in the VM, as root, on a reader with the
 # pn533 personality (no presence check in the driver, so no TARGET_LOST
 # ever: Documentation/uapi.md): a tag held on it for 10 s is one tap;
