@@ -203,49 +203,37 @@ static int sectag_get_reader(struct sk_buff *skb, struct genl_info *info)
 			    attr_u32(info, NFC_SECTAG_ATTR_READER_ID));
 }
 
+/* Starts one object's message in a dump part; NULL once @skb is full. */
+static void *dump_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd)
+{
+	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			   &sectag_genl_family, NLM_F_MULTI, cmd);
+}
+
 /*
  * Dumps resume after the last id sent (cb->args[0]): ids only grow and
  * the lists are in creation order, so objects created or destroyed
  * between two parts of a dump never make it skip or repeat another.
  */
-static int dump_list(struct sk_buff *skb, struct netlink_callback *cb,
-		     struct list_head *head, size_t list_off, size_t id_off,
-		     u8 cmd, fill_fn fill)
+static int sectag_dump_readers(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	bool priv = netlink_capable(cb->skb, CAP_NET_ADMIN);
-	struct list_head *pos;
+	struct sectag_reader *reader = NULL;
 	void *hdr;
-	u32 id;
 
 	mutex_lock(&sectag_lock);
-	list_for_each(pos, head) {
-		void *obj = (char *)pos - list_off;
-
-		id = *(u32 *)((char *)obj + id_off);
-		if (id <= cb->args[0])
-			continue;
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-				  cb->nlh->nlmsg_seq, &sectag_genl_family,
-				  NLM_F_MULTI, cmd);
+	while ((reader = sectag_reader_next(reader, cb->args[0]))) {
+		hdr = dump_put(skb, cb, NFC_SECTAG_CMD_GET_READER);
 		if (!hdr)
 			break;
-		if (fill(skb, obj, priv)) {
+		if (fill_reader(skb, reader, false)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		cb->args[0] = id;
+		cb->args[0] = reader->id;
 	}
 	mutex_unlock(&sectag_lock);
 	return skb->len;
-}
-
-static int sectag_dump_readers(struct sk_buff *skb, struct netlink_callback *cb)
-{
-	return dump_list(skb, cb, &sectag_readers,
-			 offsetof(struct sectag_reader, list),
-			 offsetof(struct sectag_reader, id),
-			 NFC_SECTAG_CMD_GET_READER, fill_reader);
 }
 
 static int sectag_new_tag(struct sk_buff *skb, struct genl_info *info)
@@ -297,10 +285,24 @@ static int sectag_get_tag(struct sk_buff *skb, struct genl_info *info)
 
 static int sectag_dump_tags(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	return dump_list(skb, cb, &sectag_tags,
-			 offsetof(struct sectag_tag, list),
-			 offsetof(struct sectag_tag, id),
-			 NFC_SECTAG_CMD_GET_TAG, fill_tag);
+	bool priv = netlink_capable(cb->skb, CAP_NET_ADMIN);
+	struct sectag_tag *tag = NULL;
+	void *hdr;
+
+	mutex_lock(&sectag_lock);
+	while ((tag = sectag_tag_next(tag, cb->args[0]))) {
+		hdr = dump_put(skb, cb, NFC_SECTAG_CMD_GET_TAG);
+		if (!hdr)
+			break;
+		if (fill_tag(skb, tag, priv)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = tag->id;
+	}
+	mutex_unlock(&sectag_lock);
+	return skb->len;
 }
 
 static int sectag_place_tag(struct sk_buff *skb, struct genl_info *info)

@@ -13,7 +13,7 @@
 
 #include "sectag.h"
 
-LIST_HEAD(sectag_readers);
+static LIST_HEAD(sectag_readers);
 static u32 sectag_next_reader_id = 1;
 
 static struct sectag_reader *to_reader(struct nfc_dev *nfc)
@@ -34,6 +34,23 @@ struct sectag_reader *sectag_reader_find(u32 id)
 	lockdep_assert_held(&sectag_lock);
 	list_for_each_entry(reader, &sectag_readers, list)
 		if (reader->id == id)
+			return reader;
+	return NULL;
+}
+
+/*
+ * Dumps: the reader after @prev, or when @prev is NULL the first one whose
+ * id is above @after; sectag_lock held. The list is in creation order, so
+ * in id order.
+ */
+struct sectag_reader *sectag_reader_next(struct sectag_reader *prev, u32 after)
+{
+	struct sectag_reader *reader = prev;
+
+	lockdep_assert_held(&sectag_lock);
+	reader = list_prepare_entry(reader, &sectag_readers, list);
+	list_for_each_entry_continue(reader, &sectag_readers, list)
+		if (prev || reader->id > after)
 			return reader;
 	return NULL;
 }
@@ -563,27 +580,6 @@ static void destroy_matching(bool all, u32 portid)
 		reader_teardown(reader);
 }
 
-/* Tags are destroyed one at a time by id: each takes the locks itself. */
-static void destroy_tags(bool all, u32 portid)
-{
-	struct sectag_tag *tag;
-	u32 id;
-
-	do {
-		id = 0;
-		mutex_lock(&sectag_lock);
-		list_for_each_entry(tag, &sectag_tags, list) {
-			if (all || ((tag->flags & NFC_SECTAG_F_OWNED) &&
-				    tag->owner == portid &&
-				    sectag_owner_gone(tag->owner_sk))) {
-				id = tag->id;
-				break;
-			}
-		}
-		mutex_unlock(&sectag_lock);
-	} while (id && !sectag_tag_destroy(id));
-}
-
 /*
  * Has the socket that owns an object been released? Its portid alone does
  * not say: netlink frees the portid before NETLINK_URELEASE is sent, and a
@@ -602,16 +598,13 @@ bool sectag_owner_gone(struct sock *owner_sk)
 static bool owns_anything(u32 portid)
 {
 	struct sectag_reader *reader;
-	struct sectag_tag *tag;
 	bool found = false;
 
 	mutex_lock(&sectag_lock);
 	list_for_each_entry(reader, &sectag_readers, list)
 		found |= (reader->flags & NFC_SECTAG_F_OWNED) &&
 			 reader->owner == portid;
-	list_for_each_entry(tag, &sectag_tags, list)
-		found |= (tag->flags & NFC_SECTAG_F_OWNED) &&
-			 tag->owner == portid;
+	found |= sectag_tags_owned_by(portid);
 	mutex_unlock(&sectag_lock);
 	return found;
 }
@@ -621,11 +614,11 @@ void sectag_destroy_owned(u32 portid)
 	if (!owns_anything(portid))
 		return;
 	destroy_matching(false, portid);
-	destroy_tags(false, portid);
+	sectag_tags_destroy(false, portid);
 }
 
 void sectag_destroy_all(void)
 {
 	destroy_matching(true, 0);
-	destroy_tags(true, 0);
+	sectag_tags_destroy(true, 0);
 }

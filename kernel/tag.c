@@ -15,7 +15,7 @@
 #define SECTAG_SENS_RES		0x0344
 #define SECTAG_SEL_RES		0x20
 
-LIST_HEAD(sectag_tags);
+static LIST_HEAD(sectag_tags);
 static u32 sectag_next_tag_id = 1;
 
 static void tag_pull_work(struct work_struct *work);
@@ -27,6 +27,19 @@ struct sectag_tag *sectag_tag_find(u32 id)
 	lockdep_assert_held(&sectag_lock);
 	list_for_each_entry(tag, &sectag_tags, list)
 		if (tag->id == id)
+			return tag;
+	return NULL;
+}
+
+/* As sectag_reader_next(), for tags. */
+struct sectag_tag *sectag_tag_next(struct sectag_tag *prev, u32 after)
+{
+	struct sectag_tag *tag = prev;
+
+	lockdep_assert_held(&sectag_lock);
+	tag = list_prepare_entry(tag, &sectag_tags, list);
+	list_for_each_entry_continue(tag, &sectag_tags, list)
+		if (prev || tag->id > after)
 			return tag;
 	return NULL;
 }
@@ -284,6 +297,42 @@ int sectag_tag_destroy(u32 id)
 	sectag_tag_put(tag);		/* tag_get() */
 	sectag_tag_put(tag);		/* the list's reference */
 	return 0;
+}
+
+/* Owned by @portid, whether or not its socket is gone; sectag_lock held. */
+bool sectag_tags_owned_by(u32 portid)
+{
+	struct sectag_tag *tag;
+
+	lockdep_assert_held(&sectag_lock);
+	list_for_each_entry(tag, &sectag_tags, list)
+		if ((tag->flags & NFC_SECTAG_F_OWNED) && tag->owner == portid)
+			return true;
+	return false;
+}
+
+/*
+ * Every tag (@all), or those of @portid's released socket. One at a time
+ * by id: sectag_tag_destroy() takes the locks itself.
+ */
+void sectag_tags_destroy(bool all, u32 portid)
+{
+	struct sectag_tag *tag;
+	u32 id;
+
+	do {
+		id = 0;
+		mutex_lock(&sectag_lock);
+		list_for_each_entry(tag, &sectag_tags, list) {
+			if (all || ((tag->flags & NFC_SECTAG_F_OWNED) &&
+				    tag->owner == portid &&
+				    sectag_owner_gone(tag->owner_sk))) {
+				id = tag->id;
+				break;
+			}
+		}
+		mutex_unlock(&sectag_lock);
+	} while (id && !sectag_tag_destroy(id));
 }
 
 static bool tag_is_pulled(struct sectag_tag *tag)
