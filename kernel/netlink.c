@@ -19,19 +19,18 @@ static const struct nla_policy sectag_policy[NFC_SECTAG_ATTR_MAX + 1] = {
 	[NFC_SECTAG_ATTR_NFC_INDEX]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_NAME]		= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_FLAGS]		= NLA_POLICY_MASK(NLA_U32,
-						NFC_SECTAG_READER_FLAGS |
-						NFC_SECTAG_TAG_FLAGS),
+							  __NFC_SECTAG_F_ALL),
 	[NFC_SECTAG_ATTR_POWERED]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_POLLING]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_TAG_ID]	= { .type = NLA_U32 },
 	[NFC_SECTAG_ATTR_PROFILE]	= NLA_POLICY_RANGE(NLA_U32, 1,
 						NFC_SECTAG_PROFILE_MAX),
-	[NFC_SECTAG_ATTR_UID]		= NLA_POLICY_EXACT_LEN(NTAG424_UID_LEN),
+	[NFC_SECTAG_ATTR_UID]		= NLA_POLICY_EXACT_LEN(NFC_SECTAG_UID_LEN),
 	[NFC_SECTAG_ATTR_PERSONALISED]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_RANDOM_ID]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_FAIL_CTR]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_FRAME]		= { .type = NLA_BINARY,
-					    .len = NTAG424_MAX_RAPDU },
+					    .len = NFC_SECTAG_RAPDU_MAX },
 	[NFC_SECTAG_ATTR_COOKIE]	= { .type = NLA_U64 },
 	[NFC_SECTAG_ATTR_ERRNO]		= NLA_POLICY_RANGE(NLA_U32, 1, 4095),
 	[NFC_SECTAG_ATTR_PAD]		= { .type = NLA_REJECT },
@@ -79,7 +78,7 @@ static int fill_tag(struct sk_buff *msg, void *obj, bool priv)
 	    nla_put_u32(msg, NFC_SECTAG_ATTR_FLAGS, tag->flags))
 		return -EMSGSIZE;
 	if ((priv || !tag->info.random_id) &&
-	    nla_put(msg, NFC_SECTAG_ATTR_UID, NTAG424_UID_LEN, tag->uid))
+	    nla_put(msg, NFC_SECTAG_ATTR_UID, NFC_SECTAG_UID_LEN, tag->uid))
 		return -EMSGSIZE;
 	if (nla_put_u8(msg, NFC_SECTAG_ATTR_PERSONALISED,
 		       tag->info.personalised) ||

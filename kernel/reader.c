@@ -333,7 +333,7 @@ static struct sk_buff *xfer_run(struct sectag_reader *reader,
 		return NULL;
 	}
 
-	rbuf = kmalloc(NTAG424_MAX_RAPDU, GFP_KERNEL);
+	rbuf = kmalloc(NFC_SECTAG_RAPDU_MAX, GFP_KERNEL);
 	if (!rbuf) {
 		sectag_tag_put(tag);
 		*err = -ENOMEM;

@@ -45,8 +45,14 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/nfc/nfc.h>
+#include <linux/nfc_sectag.h>
 
 #include "ntag424.h"
+
+/* The engine's limits are the uapi's: frames pass between them as is. */
+static_assert(NTAG424_UID_LEN == NFC_SECTAG_UID_LEN);
+static_assert(NTAG424_MAX_CAPDU == NFC_SECTAG_CAPDU_MAX);
+static_assert(NTAG424_MAX_RAPDU == NFC_SECTAG_RAPDU_MAX);
 
 extern struct mutex sectag_lock;
 extern struct mutex sectag_rf_lock;
@@ -104,7 +110,7 @@ struct sectag_tag {
 	u32 flags;
 	u32 owner;
 	struct sock *owner_sk;		/* held; NULL if not owned */
-	u8 uid[NTAG424_UID_LEN];
+	u8 uid[NFC_SECTAG_UID_LEN];
 
 	/* sectag_lock */
 	struct sectag_reader *reader;

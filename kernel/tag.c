@@ -128,7 +128,7 @@ void sectag_tag_get_rf(struct sectag_tag *tag, struct nfc_target *target)
  */
 bool sectag_uid_valid(u32 profile, const u8 *uid, const char **why)
 {
-	if (!memchr_inv(uid, 0, NTAG424_UID_LEN)) {
+	if (!memchr_inv(uid, 0, NFC_SECTAG_UID_LEN)) {
 		*why = "all-zero UID";
 		return false;
 	}
@@ -145,7 +145,7 @@ bool sectag_uid_valid(u32 profile, const u8 *uid, const char **why)
 
 static void random_uid(u8 *uid)
 {
-	get_random_bytes(uid, NTAG424_UID_LEN);
+	get_random_bytes(uid, NFC_SECTAG_UID_LEN);
 	uid[0] = SECTAG_UID_NXP;
 	if (uid[3] == SECTAG_UID_CT)
 		uid[3] = 0;
@@ -182,7 +182,7 @@ struct sectag_tag *sectag_tag_create(u32 profile, const u8 *uid, u32 flags,
 	tag->flags = flags;
 	tag->owner = owner;
 	if (uid)
-		memcpy(tag->uid, uid, NTAG424_UID_LEN);
+		memcpy(tag->uid, uid, NFC_SECTAG_UID_LEN);
 	else
 		random_uid(tag->uid);
 	if ((flags & NFC_SECTAG_F_OWNED) && owner_sk) {
@@ -479,7 +479,7 @@ int sectag_relay_answer(u32 tag_id, u32 portid, struct sock *sk, u64 cookie,
 	struct sectag_tag *tag;
 	int rc = -ESTALE;
 
-	if (len > NTAG424_MAX_RAPDU)
+	if (len > NFC_SECTAG_RAPDU_MAX)
 		return -EMSGSIZE;
 
 	tag = tag_get(tag_id);
@@ -554,7 +554,7 @@ int sectag_tag_transceive(struct sectag_tag *tag, const u8 *capdu,
 	mutex_lock(&tag->lock);
 	if (tag->pulled || !tag_in_field(tag)) {
 		rc = -ETIMEDOUT;
-	} else if (len > NTAG424_MAX_CAPDU) {
+	} else if (len > NFC_SECTAG_CAPDU_MAX) {
 		/*
 		 * Longer than any short APDU: an NTAG 424 rejects it; a
 		 * relay's card emulator is never handed one.

@@ -27,6 +27,12 @@
 #define NFC_SECTAG_GENL_VERSION		1
 #define NFC_SECTAG_GENL_MCGRP_EVENTS	"events"
 
+/* A tag's UID: double size, ISO 14443-3 (%NFC_SECTAG_ATTR_UID) */
+#define NFC_SECTAG_UID_LEN		7
+/* Longest frames (%NFC_SECTAG_ATTR_FRAME): short APDUs, ISO 7816-4 */
+#define NFC_SECTAG_CAPDU_MAX		261	/* header, Lc, 255 bytes, Le */
+#define NFC_SECTAG_RAPDU_MAX		258	/* 256 bytes, SW1 SW2 */
+
 /**
  * enum nfc_sectag_cmd - commands and events
  *
@@ -90,13 +96,15 @@ enum nfc_sectag_cmd {
  * @NFC_SECTAG_ATTR_POLLING: u8, device is polling
  * @NFC_SECTAG_ATTR_TAG_ID: u32, tag id
  * @NFC_SECTAG_ATTR_PROFILE: u32, enum nfc_sectag_profile
- * @NFC_SECTAG_ATTR_UID: binary, the tag's real 7-byte UID; left out for
- *	a Random-ID tag unless the requester has CAP_NET_ADMIN, and always
- *	left out of events for such a tag
+ * @NFC_SECTAG_ATTR_UID: binary, the tag's real UID (%NFC_SECTAG_UID_LEN
+ *	bytes); left out for a Random-ID tag unless the requester has
+ *	CAP_NET_ADMIN, and always left out of events for such a tag
  * @NFC_SECTAG_ATTR_PERSONALISED: u8, a key or key version was changed
  * @NFC_SECTAG_ATTR_RANDOM_ID: u8, Random ID is enabled
  * @NFC_SECTAG_ATTR_FAIL_CTR: u32, failed authentications (TotFailCtr)
- * @NFC_SECTAG_ATTR_FRAME: binary, an APDU (relay tags)
+ * @NFC_SECTAG_ATTR_FRAME: binary, an APDU (relay tags): a C-APDU of at
+ *	most %NFC_SECTAG_CAPDU_MAX bytes from the kernel, an R-APDU of at
+ *	most %NFC_SECTAG_RAPDU_MAX bytes in an answer
  * @NFC_SECTAG_ATTR_COOKIE: u64, matches a relay answer to its frame
  * @NFC_SECTAG_ATTR_ERRNO: u32, positive errno a relay owner answers
  *	instead of a frame; the reader sees a silent card
@@ -147,9 +155,12 @@ enum nfc_sectag_attr {
 enum nfc_sectag_flags {
 	NFC_SECTAG_F_OWNED	= 1 << 0,
 	NFC_SECTAG_F_PN533	= 1 << 1,
+
+	/* private: every valid flag; a new flag is added here too */
+	__NFC_SECTAG_F_ALL	= NFC_SECTAG_F_OWNED | NFC_SECTAG_F_PN533,
 };
 
-#define NFC_SECTAG_READER_FLAGS	(NFC_SECTAG_F_OWNED | NFC_SECTAG_F_PN533)
+#define NFC_SECTAG_READER_FLAGS	__NFC_SECTAG_F_ALL
 #define NFC_SECTAG_TAG_FLAGS	NFC_SECTAG_F_OWNED
 
 /**
