@@ -8,8 +8,12 @@
  *
  * See Documentation/uapi.md for the message flow.
  *
- * Privileges. Commands that change anything need CAP_NET_ADMIN; so does
- * joining the %NFC_SECTAG_GENL_MCGRP_EVENTS group (GENL_MCAST_CAP_NET_ADMIN).
+ * Privileges. Every command that changes anything needs CAP_NET_ADMIN
+ * (the genetlink core answers -EPERM without it): NEW_READER, DEL_READER,
+ * NEW_TAG, DEL_TAG, PLACE_TAG, REMOVE_TAG and RELAY_FRAME; so does joining
+ * the %NFC_SECTAG_GENL_MCGRP_EVENTS group (GENL_MCAST_CAP_NET_ADMIN). The
+ * family exists in the initial network namespace only, so the capability
+ * is that of the initial user namespace.
  * GET and dumps are open to everyone, except that the real UID of a tag
  * with Random ID enabled is only sent to a CAP_NET_ADMIN requester, and
  * events never carry it. Connecting an AF_NFC raw socket to a target of
@@ -42,25 +46,30 @@
  *	multicast as an event.
  * @NFC_SECTAG_CMD_DEL_READER: delete %NFC_SECTAG_ATTR_READER_ID (needs
  *	CAP_NET_ADMIN); tags lying on it are lifted off. Also an event.
- * @NFC_SECTAG_CMD_GET_READER: get one reader by id, or dump all.
+ * @NFC_SECTAG_CMD_GET_READER: get one reader by id, or dump all (open to
+ *	everyone).
  * @NFC_SECTAG_CMD_NEW_TAG: create a tag (needs CAP_NET_ADMIN).
  *	%NFC_SECTAG_ATTR_PROFILE required, %NFC_SECTAG_ATTR_UID optional
  *	(random, starting 04h, when absent); of the flags only
- *	%NFC_SECTAG_F_OWNED applies to tags (-EINVAL otherwise). Refused with -EINVAL and an
- *	extended ack message: an all-zero UID, 88h (the ISO 14443-3
- *	cascade tag) as byte 0 or 3, and for %NFC_SECTAG_PROFILE_NTAG424 a
- *	UID whose byte 0 is not 04h (NXP).
- * @NFC_SECTAG_CMD_DEL_TAG: delete %NFC_SECTAG_ATTR_TAG_ID.
- * @NFC_SECTAG_CMD_GET_TAG: get one tag by id, or dump all. Without
- *	CAP_NET_ADMIN, a tag with %NFC_SECTAG_ATTR_RANDOM_ID set has no
- *	%NFC_SECTAG_ATTR_UID in the reply.
+ *	%NFC_SECTAG_F_OWNED applies to tags (-EINVAL otherwise). Refused
+ *	with -EINVAL and an extended ack message: an all-zero UID, 88h (the
+ *	ISO 14443-3 cascade tag) as byte 0 or 3, and for
+ *	%NFC_SECTAG_PROFILE_NTAG424 a UID whose byte 0 is not 04h (NXP).
+ * @NFC_SECTAG_CMD_DEL_TAG: delete %NFC_SECTAG_ATTR_TAG_ID (needs
+ *	CAP_NET_ADMIN).
+ * @NFC_SECTAG_CMD_GET_TAG: get one tag by id, or dump all (open to
+ *	everyone). Without CAP_NET_ADMIN, a tag with
+ *	%NFC_SECTAG_ATTR_RANDOM_ID set has no %NFC_SECTAG_ATTR_UID in the
+ *	reply.
  * @NFC_SECTAG_CMD_PLACE_TAG: put %NFC_SECTAG_ATTR_TAG_ID on
  *	%NFC_SECTAG_ATTR_READER_ID (needs CAP_NET_ADMIN). With
  *	%NFC_SECTAG_ATTR_FRAMES_LEFT the tag leaves the field by itself
  *	after answering that many frames (fault injection: a tag pulled
  *	away in the middle of a transaction, at an exact point).
- * @NFC_SECTAG_CMD_REMOVE_TAG: lift %NFC_SECTAG_ATTR_TAG_ID off its reader.
- * @NFC_SECTAG_CMD_RELAY_FRAME: relay tags only. Kernel to owner: a C-APDU
+ * @NFC_SECTAG_CMD_REMOVE_TAG: lift %NFC_SECTAG_ATTR_TAG_ID off its reader
+ *	(needs CAP_NET_ADMIN).
+ * @NFC_SECTAG_CMD_RELAY_FRAME: relay tags only (answering needs
+ *	CAP_NET_ADMIN, as creating the tag did). Kernel to owner: a C-APDU
  *	(%NFC_SECTAG_ATTR_FRAME) with a %NFC_SECTAG_ATTR_COOKIE. Owner to
  *	kernel: the R-APDU for that cookie, or %NFC_SECTAG_ATTR_ERRNO. Only
  *	the owning socket itself may answer (-EPERM otherwise), not another
