@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make          module (against the VM's kernel headers) and userspace
+# make module DEBUG=1   the module with pr_debug()/dev_dbg() printing
 # make check    every test: static checks, unit tests, kernel tests in a VM
 # make demo     the whole story, in a VM
 # make install  DESTDIR/PREFIX aware

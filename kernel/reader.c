@@ -200,6 +200,8 @@ static int sectag_activate_target(struct nfc_dev *nfc,
 	if (rc)
 		reader->engaged = false;
 	mutex_unlock(&sectag_lock);
+	dev_dbg(&nfc->dev, "activate target %u (tag %u): %d\n", target->idx,
+		tag->id, rc);
 	sectag_tag_put(tag);
 	return rc;
 }
@@ -220,6 +222,7 @@ static void sectag_deactivate_target(struct nfc_dev *nfc,
 
 	/* Deselect ends the ISO-DEP session: nothing survives it on a card. */
 	if (tag) {
+		dev_dbg(&nfc->dev, "deactivate tag %u\n", tag->id);
 		sectag_relay_abort(tag);
 		sectag_tag_power_cycle(tag);
 		sectag_tag_put(tag);
@@ -450,8 +453,11 @@ static void sectag_poll_work(struct work_struct *work)
 		tag->reported = false;
 		mutex_unlock(&sectag_lock);
 	}
-	if (tag)
+	if (tag) {
 		WARN_ON_ONCE(target.idx != tag->target_idx);
+		dev_dbg(&reader->nfc->dev, "poll: tag %u is target %u\n",
+			tag->id, target.idx);
+	}
 	mutex_unlock(&sectag_rf_lock);
 }
 
