@@ -86,11 +86,13 @@ place() {
 	n=$(taps)
 	tag_place && eventually "$WAIT" taps_are $((n + 1))
 }
-# lift: the tag out of the field, then its removal seen by the agent.
+# lift: the tag out of the field, then its removal seen by the agent;
+# how long that took (ms, to 100 ms) is echoed as a TAP comment.
 lift() {
-	local n
+	local n t0=${EPOCHREALTIME//[!0-9]/}
 	n=$(removals)
-	tag_lift && eventually "$WAIT" removals_are $((n + 1))
+	tag_lift && eventually "$WAIT" removals_are $((n + 1)) || return 1
+	echo "# removal noticed $(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000)) ms after the lift" >&3
 }
 
 listed() { $S readers | tee /dev/stderr | grep -q "^$DEV "; }
@@ -179,6 +181,7 @@ setup_host() {
 
 # ----------------------------------------------------------------- story
 
+exec 3>&1		# lift's figures, past t's redirection
 echo "# work directory $W"
 echo "# backend $BACKEND: $BACKEND_DESC"
 setup_host >"$LOG" 2>&1 || bail "host setup failed"
