@@ -63,6 +63,12 @@ int main(int argc, char **argv)
 	ms = atoi(argv[2]);
 	if (sectag_nfc_open(&nfc))
 		return 1;
+	/* A reader nobody used yet is down. */
+	rc = sectag_nfc_dev_up(nfc, idx);
+	if (rc && rc != -EALREADY) {
+		fprintf(stderr, "longread: dev_up: %s\n", strerror(-rc));
+		return 1;
+	}
 	rc = sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
 	if (!rc)
 		rc = sectag_nfc_wait_target(nfc, idx, 30000, &tg);

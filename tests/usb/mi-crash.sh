@@ -104,6 +104,7 @@ RPID=$!
 # Either the answer comes (fixed) or the oops does (not fixed).
 ended() { ! kill -0 "$RPID" 2>/dev/null || oopsed; }
 eventually 90 ended
+echo "# longread: $(tr '\n' ' ' <"$W/read.out")"
 cat "$W/read.out" >"$LOG"
 if [ -n "$PATCHED" ]; then
 	wait "$RPID"
@@ -113,7 +114,7 @@ if [ -n "$PATCHED" ]; then
 else
 	t "the application and NDEF file selected" grep -qx selected "$W/read.out"
 	oopsed && CRASHED=1
-	dmesg | grep -m1 -A2 "skb_under_panic" >"$LOG"
+	{ cat "$W/read.out"; dmesg | grep -m1 -A2 "skb_under_panic"; } >"$LOG"
 	t "reading the chained answer oopses: skb_under_panic (unpatched)" oopsed
 	[ -z "$CRASHED" ] || sed 's/^/# /' "$LOG"
 fi
