@@ -153,9 +153,10 @@ FUZZ_MAX_SECONDS ?= 7200
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Iuserspace/lib -Iuapi $(NL_CFLAGS)
-FUZZ_LDLIBS := $(NL_LIBS) -lcrypto
+FUZZ_LDLIBS := $(NL_LIBS) -ljson-c -lcrypto
 FUZZ_SRC := userspace/lib/ntag424.c userspace/lib/ntag424_sm.c
 FUZZ_SRC_fuzz_agent_proto := userspace/lib/agent.c
+FUZZ_SRC_fuzz_token := userspace/lib/token.c
 FUZZ_SRC_fuzz_store := userspace/lib/store.c userspace/lib/fileio.c
 FUZZ_SRC_fuzz_config := userspace/agent/config.c
 FUZZ_SRC_fuzz_nfc_reply := userspace/lib/nfc.c userspace/lib/genl.c

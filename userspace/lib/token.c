@@ -342,9 +342,10 @@ int sectag_token_parse(const char *json, struct sectag_token *tok,
 /* ---------------------------------------------------------------------- */
 /* Formatting                                                             */
 
-static void put_hex(char *out, const uint8_t *p, size_t n)
+/* Lower case in the JSON; upper case for people, as `sectag list`. */
+static void put_hex_case(char *out, const uint8_t *p, size_t n, bool upper)
 {
-	static const char digits[] = "0123456789abcdef";
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -352,6 +353,11 @@ static void put_hex(char *out, const uint8_t *p, size_t n)
 		out[2 * i + 1] = digits[p[i] & 15];
 	}
 	out[2 * n] = 0;
+}
+
+static void put_hex(char *out, const uint8_t *p, size_t n)
+{
+	put_hex_case(out, p, n, false);
 }
 
 static int valid(const struct sectag_token *t)
@@ -398,7 +404,7 @@ int sectag_token_describe(const struct sectag_token *tok, char *buf,
 
 	if (!valid(tok) || !buf)
 		return -EINVAL;
-	put_hex(uid, tok->uid, sizeof(tok->uid));
+	put_hex_case(uid, tok->uid, sizeof(tok->uid), true);
 	n = snprintf(buf, size, "\tbind:       %s (%s)\n\ttag UID:    %s%s\n"
 		     "\tread key:   key %u%s\n\tkdf:        %s\n",
 		     sectag_bind_mode_name(tok->mode),

@@ -190,131 +190,197 @@ static int via_agent(const char *uuid, const struct token_open_opts *o,
 /* ---------------------------------------------------------------------- */
 /* On our own                                                             */
 
-/* The host binding of this keyslot and tag in the store, into @st1. */
-static int host_binding(const char *uuid, const struct sectag_token *tok,
-			const struct token_open_opts *o,
-			struct sectag_store *st1)
+/* Host token @tok stands for store binding @b. */
+static bool host_match(const struct sectag_binding *b, const char *uuid,
+		       const struct sectag_token *tok)
 {
-	struct sectag_store st;
-	const struct sectag_binding *b;
-	size_t i;
-	int rc;
-
-	rc = sectag_store_load(o->store, &st);
-	if (rc) {
-		fprintf(stderr, "%s: %s: cannot read the store: %s\n", prog,
-			o->store, strerror(-rc));
-		return EX_FAIL;
-	}
-	rc = EX_FAIL;
-	for (i = 0; i < st.n && rc; i++) {
-		b = &st.b[i];
-		if (b->kind != SECTAG_BIND_LUKS || strcmp(b->target, uuid) ||
-		    b->keyslot != tok->keyslot ||
-		    memcmp(b->uid, tok->uid, sizeof(b->uid)))
-			continue;
-		st1->b = calloc(1, sizeof(*st1->b));
-		if (!st1->b)
-			break;
-		st1->b[0] = *b;
-		st1->n = 1;
-		st1->next_id = b->id + 1;
-		st1->has_ident = st.has_ident;
-		memcpy(st1->ident_key, st.ident_key, sizeof(st.ident_key));
-		rc = 0;
-	}
-	sectag_store_free(&st);
-	if (rc)
-		fprintf(stderr, "%s: keyslot %d is bound to the host that "
-			"enrolled it (bind host), and %s has no binding for "
-			"it: use that host, or a passphrase\n", prog,
-			tok->keyslot, o->store);
-	return rc;
+	return tok->mode == SECTAG_MODE_HOST && b->kind == SECTAG_BIND_LUKS &&
+	       !strcmp(b->target, uuid) && b->keyslot == tok->keyslot &&
+	       !memcmp(b->uid, tok->uid, sizeof(b->uid));
 }
 
-/* The tag of a host binding: the agent's own tap (tap.h). */
+static int keep_binding(struct sectag_store *st1,
+			const struct sectag_binding *b)
+{
+	struct sectag_binding *nb = calloc(st1->n + 1, sizeof(*nb));
+
+	if (!nb)
+		return -ENOMEM;
+	if (st1->n)
+		memcpy(nb, st1->b, st1->n * sizeof(*nb));
+	if (st1->b)
+		OPENSSL_clear_free(st1->b, st1->n * sizeof(*nb));
+	nb[st1->n++] = *b;
+	st1->b = nb;
+	if (b->id + 1 > st1->next_id)
+		st1->next_id = b->id + 1;
+	return 0;
+}
+
+/*
+ * The store's bindings for the host tokens among @tok, into @st1 (with
+ * the store's identification key). 0 (maybe none), or an exit code when
+ * host tokens are all there is and the store cannot serve them.
+ */
+static int host_bindings(const char *uuid, const struct sectag_token *tok,
+			 size_t n, const struct token_open_opts *o,
+			 struct sectag_store *st1)
+{
+	struct sectag_store st;
+	size_t i, j, hosts = 0;
+	int rc;
+
+	for (j = 0; j < n; j++)
+		hosts += tok[j].mode == SECTAG_MODE_HOST;
+	if (!hosts)
+		return 0;
+	rc = sectag_store_load(o->store, &st);
+	for (i = 0; !rc && i < st.n; i++)
+		for (j = 0; !rc && j < n; j++)
+			if (host_match(&st.b[i], uuid, &tok[j]))
+				rc = keep_binding(st1, &st.b[i]);
+	st1->has_ident = st.has_ident;
+	memcpy(st1->ident_key, st.ident_key, sizeof(st.ident_key));
+	sectag_store_free(&st);
+	if (st1->n || hosts < n)
+		return 0;
+	fprintf(stderr, "%s: %s: %s\n", prog, o->store,
+		rc ? strerror(-rc) : "no binding for this volume");
+	fprintf(stderr, "%s: the volume's sectag keyslots are bound to the "
+		"host that enrolled them (bind host), whose store keeps their "
+		"host secrets: open it there, or with a passphrase\n", prog);
+	return EX_FAIL;
+}
+
+/* The tag of a host binding: authenticated as the agent does (tap.h). */
 static int host_share(struct sectag_ntag *t, const struct sectag_store *st1,
-		      uint8_t share[32])
+		      uint8_t share[32], const struct sectag_binding **b)
 {
 	struct sectag_tap_result res;
 	int rc = sectag_tap_authenticate(t, st1, share, &res);
 
-	if (rc)
+	if (rc) {
 		fprintf(stderr, "%s: the tag was refused: %s\n", prog,
 			res.why ? res.why : sectag_issue_strerror(rc));
-	return rc ? EX_REFUSED : 0;
+		return EX_REFUSED;
+	}
+	*b = &st1->b[res.binding];
+	return 0;
+}
+
+/* The portable token for a tag showing @uid (or hiding it). */
+static const struct sectag_token *portable_for(const struct sectag_token *tok,
+					       size_t n, const uint8_t *uid,
+					       bool random_id)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		if (tok[j].mode == SECTAG_MODE_PORTABLE &&
+		    (random_id ? tok[j].random_id :
+		     !memcmp(tok[j].uid, uid, sizeof(tok[j].uid))))
+			return &tok[j];
+	return NULL;
+}
+
+/* A host binding for the tag showing @uid (a Random ID tag: any). */
+static bool host_for(const struct sectag_store *st1, const uint8_t *uid,
+		     bool random_id)
+{
+	size_t i;
+
+	for (i = 0; i < st1->n; i++)
+		if (random_id || !memcmp(st1->b[i].uid, uid, 7))
+			return true;
+	return false;
 }
 
 /*
- * The tag of a portable binding: the token names its UID and read key.
- * A tag showing another UID is never sent the key; a Random ID tag gets
- * one authentication with it, and must then report the token's UID.
+ * The tag on the reader: which binding it answers (@pb holds a portable
+ * token's), and its share. A portable token names its tag's UID and read
+ * key: a tag showing another UID is never sent the key; a Random ID tag
+ * gets one authentication with it, and must then report the token's UID
+ * (sectag_tap_read_share()).
  */
-static int portable_share(struct sectag_ntag *t,
-			  const struct sectag_token *tok, uint8_t share[32])
+static int read_tag(struct sectag_ntag *t, const char *uuid,
+		    const struct sectag_token *tok, size_t n,
+		    const struct sectag_store *st1, struct sectag_binding *pb,
+		    const struct sectag_binding **b, uint8_t share[32])
 {
+	const struct sectag_token *p;
 	uint8_t uid[SECTAG_NTAG_UID_LEN];
 	bool random_id = false;
 	int rc;
 
 	rc = sectag_tap_identify(t, uid, &random_id);
-	if (!rc && !random_id && memcmp(uid, tok->uid, sizeof(uid))) {
-		fprintf(stderr, "%s: not the tag enrolled for keyslot %d\n",
-			prog, tok->keyslot);
+	if (rc) {
+		fprintf(stderr, "%s: cannot read the tag: %s\n", prog,
+			sectag_issue_strerror(rc));
+		return EX_FAIL;
+	}
+	/* A Random ID tag of a host binding: the store's identification. */
+	if (host_for(st1, uid, random_id) && (!random_id || st1->has_ident))
+		return host_share(t, st1, share, b);
+	p = portable_for(tok, n, uid, random_id);
+	if (!p) {
+		fprintf(stderr, "%s: this tag is not enrolled for the volume\n",
+			prog);
 		return EX_REFUSED;
 	}
-	if (!rc)
-		rc = sectag_tap_read_share(t, tok->read_key, tok->uid, share);
-	if (rc)
+	rc = sectag_tap_read_share(t, p->read_key, p->uid, share);
+	if (rc) {
 		fprintf(stderr, "%s: the tag was refused: %s\n", prog,
 			sectag_issue_strerror(rc));
-	return rc ? EX_REFUSED : 0;
+		return EX_REFUSED;
+	}
+	token_binding(uuid, p, pb);
+	*b = pb;
+	return 0;
 }
 
-static int direct(const char *uuid, const struct sectag_token *tok,
+static int direct(const char *uuid, const struct sectag_token *tok, size_t n,
 		  const struct token_open_opts *o,
-		  char pass[SECTAG_PASS_LEN + 1])
+		  char pass[SECTAG_PASS_LEN + 1], int *keyslot)
 {
 	struct sectag_store st1 = { 0 };
-	struct sectag_binding b;
+	const struct sectag_binding *b = NULL;
+	struct sectag_binding pb;
 	uint8_t share[32], secret[32];
 	char cue[160];
 	struct tap tp;
-	int rc = 0;
+	int rc;
 
-	token_binding(uuid, tok, &b);
-	if (tok->mode == SECTAG_MODE_HOST)
-		rc = host_binding(uuid, tok, o, &st1);
+	rc = host_bindings(uuid, tok, n, o, &st1);
 	if (rc)
 		return rc;
 	snprintf(cue, sizeof(cue), "Tap your tag to %s", o->what);
 	rc = tap_begin(&tp, o->reader, o->timeout_ms, cue);
 	if (!rc) {
-		rc = tok->mode == SECTAG_MODE_HOST ?
-		     host_share(tp.t, &st1, share) :
-		     portable_share(tp.t, tok, share);
+		rc = read_tag(tp.t, uuid, tok, n, &st1, &pb, &b, share);
 		tap_end(&tp);
 	}
-	if (!rc && sectag_binding_secret(st1.n ? &st1.b[0] : &b, share,
-					 secret))
+	if (!rc && sectag_binding_secret(b, share, secret))
 		rc = fail(-EINVAL, "cannot derive the unlock secret");
-	if (!rc)
+	if (!rc) {
 		to_hex(secret, sizeof(secret), pass);
+		*keyslot = b->keyslot;
+	}
 	OPENSSL_cleanse(share, sizeof(share));
 	OPENSSL_cleanse(secret, sizeof(secret));
-	OPENSSL_cleanse(&b, sizeof(b));
+	OPENSSL_cleanse(&pb, sizeof(pb));
 	sectag_store_free(&st1);
 	return rc;
 }
 
-int token_open(const char *uuid, const struct sectag_token *tok,
+int token_open(const char *uuid, const struct sectag_token *tok, size_t n,
 	       const struct token_open_opts *o,
-	       char pass[SECTAG_PASS_LEN + 1])
+	       char pass[SECTAG_PASS_LEN + 1], int *keyslot)
 {
 	int rc;
 
-	if (!uuid || !tok || !o || !pass)
+	if (!uuid || !tok || !n || !o || !pass || !keyslot)
 		return EX_USAGE;
+	*keyslot = -1;
 	rc = via_agent(uuid, o, pass);
-	return rc == 1 ? direct(uuid, tok, o, pass) : rc;
+	return rc == 1 ? direct(uuid, tok, n, o, pass, keyslot) : rc;
 }

@@ -27,13 +27,15 @@ struct token_open_opts {
 };
 
 /*
- * The passphrase (64 hex digits and a NUL) of keyslot tok->keyslot of
- * volume @uuid into @pass. 0, or an exit code of the CLI (cli.h) after
- * saying why on stderr.
+ * The passphrase (64 hex digits and a NUL) of one of the keyslots that
+ * tokens @tok[0..n-1] of volume @uuid stand for, into @pass, after one
+ * tap: the tag tapped decides which. *@keyslot tells it (-1 when the
+ * agent released the key: any keyslot of the volume may take it). 0, or
+ * an exit code of the CLI (cli.h) after saying why on stderr.
  */
-int token_open(const char *uuid, const struct sectag_token *tok,
+int token_open(const char *uuid, const struct sectag_token *tok, size_t n,
 	       const struct token_open_opts *o,
-	       char pass[SECTAG_PASS_LEN + 1]);
+	       char pass[SECTAG_PASS_LEN + 1], int *keyslot);
 
 /* Defaults from the environment: SECTAG_STORE, SECTAG_READER, ... */
 void token_open_defaults(struct token_open_opts *o);

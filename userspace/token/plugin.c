@@ -63,7 +63,7 @@ EXPORT int cryptsetup_token_open(struct crypt_device *cd, int token,
 	const char *uuid = crypt_get_uuid(cd);
 	const char *dev = crypt_get_device_name(cd);
 	char what[320], *pass;
-	int rc;
+	int rc, keyslot;
 
 	(void)usrptr;
 	if (!uuid || !buffer || !buffer_len)
@@ -79,7 +79,7 @@ EXPORT int cryptsetup_token_open(struct crypt_device *cd, int token,
 	token_open_defaults(&o);
 	snprintf(what, sizeof(what), "unlock %s", dev ? dev : uuid);
 	o.what = what;
-	rc = token_open(uuid, &tok, &o, pass);
+	rc = token_open(uuid, &tok, 1, &o, pass, &keyslot);
 	sectag_token_wipe(&tok);
 	if (rc) {
 		OPENSSL_clear_free(pass, SECTAG_PASS_LEN + 1);
