@@ -283,6 +283,19 @@ static const struct sectag_token *portable_for(const struct sectag_token *tok,
 	return NULL;
 }
 
+/* A host token for the tag showing @uid (a Random ID tag: any). */
+static bool host_token_for(const struct sectag_token *tok, size_t n,
+			   const uint8_t *uid, bool random_id)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		if (tok[j].mode == SECTAG_MODE_HOST &&
+		    (random_id || !memcmp(tok[j].uid, uid, sizeof(tok[j].uid))))
+			return true;
+	return false;
+}
+
 /* A host binding for the tag showing @uid (a Random ID tag: any). */
 static bool host_for(const struct sectag_store *st1, const uint8_t *uid,
 		     bool random_id)
@@ -322,6 +335,13 @@ static int read_tag(struct sectag_ntag *t, const char *uuid,
 	if (host_for(st1, uid, random_id) && (!random_id || st1->has_ident))
 		return host_share(t, st1, share, b);
 	p = portable_for(tok, n, uid, random_id);
+	if (!p && host_token_for(tok, n, uid, random_id)) {
+		fprintf(stderr, "%s: this tag's keyslot is bound to the host "
+			"that enrolled it (bind host), and this host's store "
+			"has no binding for it: open it there, or with a "
+			"passphrase\n", prog);
+		return EX_FAIL;
+	}
 	if (!p) {
 		fprintf(stderr, "%s: this tag is not enrolled for the volume\n",
 			prog);
