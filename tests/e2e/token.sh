@@ -268,16 +268,27 @@ t agent_still_alive kill -0 "$AGENT"
 stop_agent
 
 # --- revoke takes the token with the keyslot
+t revoke_portable_binding_first $S revoke "$ID_P" --store "$STORE"
+t revoke_removed_portable_token test -z "$(sectag_token "$KS_P")"
+t revoke_removed_portable_keyslot not has_keyslot "$KS_P"
+t host_token_kept test -n "$(sectag_token "$KS_A")"
+tap "$P"
+st revoked_portable_opens_nothing 4 $S unlock "$LOOP" e2e-port \
+	--store "$STORE"
+
+# --- then A as a binding enrolled before tokens (no sectag token): from the store
+t legacy_binding_without_token cryptsetup token remove --token-id \
+	"$(sectag_token "$KS_A")" "$LOOP"
+tap "$A"
+t unlock_legacy_binding_from_store opens e2e-unl $S unlock "$LOOP" e2e-unl \
+	--store "$STORE"
+list_shows() { $S list --store "$STORE" | grep -q "$1"; }
+t list_legacy_binding_is_host list_shows "$UID_A.*bind host"
+
 t revoke_host_binding $S revoke "$ID_A" --store "$STORE"
 t revoke_removed_keyslot not has_keyslot "$KS_A"
 t revoke_removed_sectag_token test -z "$(sectag_token "$KS_A")"
-t portable_token_kept test -n "$(sectag_token "$KS_P")"
-t revoke_portable_binding $S revoke "$ID_P" --store "$STORE"
-t revoke_removed_portable_token test -z "$(sectag_token "$KS_P")"
 t no_sectag_token_left test "$(meta | jq '[.tokens[] | select(.type == "sectag")] | length')" = 0
-tap "$P"
-st revoked_portable_opens_nothing 1 $S unlock "$LOOP" e2e-port \
-	--store "$EMPTY"
 
 echo "# $n tests, $failed failed"
 exit "$failed"

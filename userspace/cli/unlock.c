@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,18 +81,32 @@ static int parse_unlock(int argc, char **argv, struct unlock_opts *o)
 	return 0;
 }
 
-/* Bindings enrolled before sectag tokens: host tokens from the store. */
+static bool has_keyslot(const struct sectag_token *tok, size_t n, int keyslot)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (tok[i].keyslot == keyslot)
+			return true;
+	return false;
+}
+
+/*
+ * Bindings enrolled before sectag tokens (a luks2-keyring token only):
+ * host tokens made from the store, after the @n the header has.
+ */
 static size_t store_tokens(const char *uuid, const char *store,
-			   struct sectag_token *tok, size_t max)
+			   struct sectag_token *tok, size_t n, size_t max)
 {
 	struct sectag_store st;
-	size_t i, n = 0;
+	size_t i;
 
 	if (sectag_store_load(store, &st))
-		return 0;
+		return n;
 	for (i = 0; i < st.n && n < max; i++) {
 		if (st.b[i].kind != SECTAG_BIND_LUKS ||
-		    strcmp(st.b[i].target, uuid))
+		    strcmp(st.b[i].target, uuid) ||
+		    has_keyslot(tok, n, st.b[i].keyslot))
 			continue;
 		memset(&tok[n], 0, sizeof(tok[n]));
 		tok[n].keyslot = st.b[i].keyslot;
@@ -156,8 +171,7 @@ static int unlock_run(struct crypt_device *cd, struct unlock_opts *o)
 	if (!tok || !pass)
 		goto out;
 	n = header_tokens(cd, tok, MAX_TOKENS);
-	if (!n)
-		n = store_tokens(uuid, o->t.store, tok, MAX_TOKENS);
+	n = store_tokens(uuid, o->t.store, tok, n, MAX_TOKENS);
 	if (!n) {
 		fprintf(stderr, "%s: %s: no tag is enrolled for this volume (no "
 			"sectag token, and no binding in %s)\n", prog,
