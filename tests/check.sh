@@ -124,6 +124,7 @@ e2e presence 600 "sectagd checks presence itself on a pn533-like reader: held = 
 e2e pn533 400 "The real pn533_usb driver on an emulated PN533 (dummy_hcd, FunctionFS): scan, provision, verify, lifts"
 e2e story-virtual 600 "The user story on our virtual reader: provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
 e2e story-pn533 900 "The user story through the real pn533 driver: provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
+e2e token 600 "LUKS2 token plugin and sectag unlock: host and portable bindings, with and without the agent"
 echo "== $(( $(date +%s) - start )) s"
 for f in "${failed[@]}"; do echo "failed: $f"; done
 echo "$pass passed, $fail failed"
