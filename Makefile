@@ -119,9 +119,12 @@ $(B)/nci/virtual_ncidev.c: $(LINUX_SRC)
 		linux-source-6.1/drivers/nfc/virtual_ncidev.c
 	touch $@
 
-$(B)/nci/virtual_ncidev.ko: $(B)/nci/virtual_ncidev.c tests/nci/Kbuild
+# Always through kbuild, which rebuilds it when KDIR (the VM's kernel) moved.
+$(B)/nci/virtual_ncidev.ko: $(B)/nci/virtual_ncidev.c tests/nci/Kbuild FORCE
 	cp tests/nci/Kbuild $(B)/nci/Kbuild
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(B)/nci modules
+
+FORCE:
 
 $(B)/nci/ncidevemu: tests/nci/ncidevemu.c tests/usb/pn533emu_engine.h \
 		tests/unit/engine_api.h $(USB_OBJ)/ntag424.o $(USB_OBJ)/kshim.o \
