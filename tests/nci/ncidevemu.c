@@ -7,7 +7,7 @@
  * drives the NXP controllers built into laptops (nxp-nci_i2c). For tests
  * in the VM; needs root, nci.ko and virtual_ncidev.ko (tests/nci/Kbuild).
  *
- *   ncidevemu [--uid HEX14] [--tag-present] [--verbose]
+ *   ncidevemu [--uid HEX14] [--tag-present] [--segment N] [--verbose]
  *
  * Opening /dev/virtual_nci makes virtual_ncidev register an NCI device
  * with the core, which registers an nfcN: ncidevemu prints "nfcN", then
@@ -60,7 +60,8 @@
  *                         segment only then: data.c, core.c tx_work);
  *                         the whole C-APDU goes to the engine and its
  *                         R-APDU comes back in data packets of at most
- *                         255 bytes (PBF set on all but the last).
+ *                         255 bytes, or N with --segment N (PBF set on
+ *                         all but the last).
  *
  * A tag lifted while activated: in poll mode an NFCC learns of a removal
  * only when the tag stops answering, and NCI has it report the failed
@@ -152,6 +153,7 @@ enum rfst { RFST_IDLE, RFST_DISCOVERY, RFST_POLL_ACTIVE };
 static const char *const rfst_name[] = { "idle", "discovery", "poll-active" };
 
 static bool verbose;
+static size_t segment = MAX_PAYLOAD;	/* --segment: answers cut at this */
 static int nci_fd = -1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -430,13 +432,13 @@ static void rf_timeout(uint8_t conn)
 	ctrl(MT_NTF, GID_CORE, CORE_INTERFACE_ERROR, e, sizeof(e));
 }
 
-/* The R-APDU in data packets of at most MAX_PAYLOAD bytes. */
+/* The R-APDU in data packets of at most @segment bytes. */
 static void send_data(uint8_t conn, const uint8_t *p, size_t n)
 {
 	size_t seg;
 
 	do {
-		seg = n > MAX_PAYLOAD ? MAX_PAYLOAD : n;
+		seg = n > segment ? segment : n;
 		send_frame((uint8_t)(MT_DATA << 5 | (n > seg ? PBF_CONT : 0) |
 				     conn), 0, p, seg);
 		p += seg;
@@ -565,7 +567,7 @@ static int parse_uid(const char *s, uint8_t *uid)
 static void usage(void)
 {
 	fprintf(stderr, "usage: ncidevemu [--uid HEX14] [--tag-present] "
-		"[--verbose]\n");
+		"[--segment N] [--verbose]\n");
 	exit(2);
 }
 
@@ -575,19 +577,32 @@ static void parse_args(int argc, char **argv, uint8_t *uid, bool *present)
 		{ "uid", required_argument, NULL, 'u' },
 		{ "tag-present", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "segment", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
+	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'u' && !parse_uid(optarg, uid))
-			continue;
-		if (c == 'p')
+		switch (c) {
+		case 'u':
+			if (parse_uid(optarg, uid))
+				usage();
+			break;
+		case 'p':
 			*present = true;
-		else if (c == 'v')
+			break;
+		case 's':
+			segment = strtoul(optarg, &end, 10);
+			if (*end || !segment || segment > MAX_PAYLOAD)
+				usage();
+			break;
+		case 'v':
 			verbose = true;
-		else
+			break;
+		default:
 			usage();
+		}
 	}
 	if (optind != argc)
 		usage();
