@@ -85,7 +85,7 @@ enroll_name() {
 	$S enroll --issuer-key "$W/issuer.key" --store "$STORE" \
 		--reader "$DEV" --timeout 60 --name nci
 }
-write_conf() {
+agent_conf() {
 	cat >"$CONF" <<-EOC
 	# written by tests/e2e/nci.sh
 	store = $STORE
@@ -121,7 +121,7 @@ t "enrol the tag (a label binding)" enroll_name
 tag_lift
 
 # --- the agent, with only its own presence checks on this reader
-write_conf
+agent_conf
 drop_keys
 t "sectagd starts" start_agent
 tag_place
