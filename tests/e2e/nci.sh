@@ -69,9 +69,6 @@ lift_mid_session() {
 # --- sectagd
 taps() { grep -c ': released$' "$ALOG"; }
 removals() { grep -c ": $DEV: tag removed\$" "$ALOG"; }
-# (evaluated on each try of eventually: not "$(taps)" in its arguments)
-taps_are() { [ "$(taps)" = "$1" ]; }
-removals_are() { [ "$(removals)" = "$1" ]; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 name_key() { key_serial logon sectag:name:nci; }
 removed_soon() {
@@ -127,21 +124,21 @@ t "sectagd starts" start_agent
 tag_place
 t "agent tap: the label's key in root's keyring" eventually 30 name_key
 sleep "$HOLD_S"		# the hold itself is what is tested
-t "held ${HOLD_S} s: one tap" taps_are 1
-t "held: not taken for a removal" removals_are 0
+t "held ${HOLD_S} s: one tap" output_is 1 taps
+t "held: not taken for a removal" output_is 0 removals
 tag_lift
 T0=$(ms)
 removed_soon 1
 LAT=$(($(ms) - T0))
 echo "# removal noticed ${LAT} ms after the lift (bound ${LIMIT_MS} ms)"
-t "lifted: the agent's presence check notices" removals_are 1
+t "lifted: the agent's presence check notices" output_is 1 removals
 t "removal within the bound" test "$LAT" -lt "$LIMIT_MS"
 drop_keys
 tag_place
-t "placed again: a second tap" eventually 30 taps_are 2
+t "placed again: a second tap" becomes 30 2 taps
 t "second tap: the key again" eventually 10 name_key
 tag_lift
-t "lifted again: a second removal" eventually 30 removals_are 2
+t "lifted again: a second removal" becomes 30 2 removals
 
 kill "$AGENT"
 wait "$AGENT"
