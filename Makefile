@@ -130,7 +130,7 @@ $(B)/nci/virtual_ncidev.ko: $(B)/nci/virtual_ncidev.c tests/nci/Kbuild FORCE
 FORCE:
 
 $(B)/nci/ncidevemu: tests/nci/ncidevemu.c tests/usb/pn533emu_engine.h \
-		tests/unit/engine_api.h $(USB_OBJ)/ntag424.o $(USB_OBJ)/kshim.o \
+		tests/unit/engine_api.h $(USB_ENGINE_OBJ) $(USB_OBJ)/kshim.o \
 		$(USB_OBJ)/engine_rf.o
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \
