@@ -124,13 +124,39 @@ $(B)/usb/pn533emu: tests/usb/pn533emu.c tests/usb/pn533emu_engine.h \
 	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \
 		$(filter %.c %.o,$^) -lcrypto -lpthread
 
+# The NCI test reader (tests/nci): virtual_ncidev.ko, which Debian's
+# kernel does not build, from the installed linux-source (never a copy in
+# this tree) against KDIR; and the NCI controller emulator behind it, with
+# the NTAG 424 engine built as for pn533emu.
+$(B)/nci/virtual_ncidev.c: $(LINUX_SRC)
+	@mkdir -p $(@D)
+	tar -xJf $(LINUX_SRC) -C $(@D) --strip-components=3 \
+		linux-source-6.1/drivers/nfc/virtual_ncidev.c
+	touch $@
+
+# Always through kbuild, which rebuilds it when KDIR (the VM's kernel) moved.
+$(B)/nci/virtual_ncidev.ko: $(B)/nci/virtual_ncidev.c tests/nci/Kbuild FORCE
+	cp tests/nci/Kbuild $(B)/nci/Kbuild
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(B)/nci modules
+
+FORCE:
+
+$(B)/nci/ncidevemu: tests/nci/ncidevemu.c tests/usb/pn533emu_engine.h \
+		tests/unit/engine_api.h $(USB_ENGINE_OBJ) $(USB_OBJ)/kshim.o \
+		$(USB_OBJ)/engine_rf.o
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \
+		$(filter %.c %.o,$^) -lcrypto -lpthread
+
+NCI_BIN	:= $(B)/nci/virtual_ncidev.ko $(B)/nci/ncidevemu
+
 BENCH_BIN := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
 
 $(B)/bench/%: tests/bench/%.c $(B)/libsectag.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
 
-tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN) $(B)/usb/pn533emu
+tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN) $(B)/usb/pn533emu $(NCI_BIN)
 
 # Benchmarks print figures; they are not pass/fail tests.
 bench: deps
