@@ -153,7 +153,7 @@ static void release(struct agent *a, struct reader *r,
 	}
 	syslog(LOG_INFO, "binding %u (%s): released", b->id, b->target);
 	if (b->kind == SECTAG_BIND_LUKS && b->auto_open[0]) {
-		rc = sectag_luks_open(b, b->auto_open);
+		rc = agent_luks_open(b);
 		if (rc && rc != -EEXIST && rc != -EBUSY)
 			syslog(LOG_ERR, "binding %u: cannot open %s: %s", b->id,
 			       b->auto_open, strerror(-rc));
