@@ -29,6 +29,7 @@
 
 #include <keyutils.h>
 #include <linux/nfc.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "issue.h"
@@ -87,27 +88,38 @@ static struct slot *slot(struct bench *b, int r, int t)
 	return &b->s[r * b->nt + t];
 }
 
-/* Wait for a fresh target on reader @r and connect to it. */
+/*
+ * Connect to the tag on reader @r: a listed target if it can still be
+ * activated, else (renumbered, or deactivated by the last session) a new
+ * poll's.
+ */
 static int connect_on(struct bench *b, int r)
 {
 	struct sectag_nfc_target tg;
-	uint32_t idx = b->rd[r].nfc_index;
-	int rc;
+	uint32_t idx = b->rd[r].nfc_index, min = 0;
+	int tries, fd, rc;
 
-	rc = sectag_nfc_start_poll(b->nfc, idx, NFC_PROTO_ISO14443_MASK);
-	if (rc && rc != -EBUSY)
-		return rc;
-	rc = sectag_nfc_wait_target(b->nfc, idx, 3000, &tg);
-	return rc ? rc : sectag_nfc_connect(idx, tg.idx);
+	for (tries = 0; tries < 4; tries++) {
+		rc = sectag_nfc_start_poll(b->nfc, idx,
+					   NFC_PROTO_ISO14443_MASK);
+		if (rc && rc != -EBUSY)
+			return rc;
+		rc = sectag_nfc_wait_new_target(b->nfc, idx, min, 3000, &tg);
+		if (rc)
+			return rc;
+		fd = sectag_nfc_connect(idx, tg.idx);
+		if (fd >= 0 || (fd != -EINVAL && fd != -ENODEV &&
+				fd != -ENOTCONN && fd != -EBUSY))
+			return fd;
+		min = tg.idx + 1;
+	}
+	return -EAGAIN;
 }
 
-/* Issue the tag lying on reader @r and enrol it as binding "bench-r-t". */
-static int issue_one(struct bench *b, struct sectag_store *st, int r, int t)
+/* One session with the tag on reader @r: provision it, or read it. */
+static int session(struct bench *b, int r, uint8_t *share, uint8_t *uid)
 {
-	struct sectag_binding bd = { .kind = SECTAG_BIND_NAME, .keyslot = -1,
-				     .token = -1 };
 	struct sectag_nfc_link link = { -1, 2000 };
-	uint8_t share[32];
 	struct sectag_ntag *tag = NULL;
 	int rc;
 
@@ -115,12 +127,32 @@ static int issue_one(struct bench *b, struct sectag_store *st, int r, int t)
 	if (link.fd < 0)
 		return link.fd;
 	rc = sectag_ntag_new(&tag, sectag_nfc_link_xfer, &link);
-	if (!rc)
+	if (!rc && !share)
 		rc = sectag_provision(tag, b->issuer, 0, NULL, NULL);
-	if (!rc)
-		rc = sectag_verify(tag, b->issuer, share, bd.uid);
+	if (!rc && share)
+		rc = sectag_verify(tag, b->issuer, share, uid);
 	sectag_ntag_free(tag);
 	close(link.fd);
+	return rc;
+}
+
+/*
+ * Issue the tag lying on reader @r and enrol it as binding "bench-r-t",
+ * as sectag provision and sectag enroll would (two sessions).
+ */
+static int issue_one(struct bench *b, struct sectag_store *st, int r, int t)
+{
+	struct sectag_binding bd = { .kind = SECTAG_BIND_NAME, .keyslot = -1,
+				     .token = -1 };
+	uint8_t share[32];
+	int rc;
+
+	rc = session(b, r, NULL, NULL);
+	if (rc)
+		fprintf(stderr, "provision: ");
+	if (!rc)
+		rc = session(b, r, share, bd.uid);
+	OPENSSL_cleanse(share, sizeof(share));
 	if (!rc)
 		rc = sectag_tag_key(b->issuer, bd.uid, SECTAG_KEY_READ,
 				    bd.read_key);
@@ -158,7 +190,9 @@ static int setup(struct bench *b, const char *store)
 	struct sectag_sim_tag tg;
 	int r, t, rc;
 
-	rc = make_readers(b);
+	rc = sectag_store_load(store, &st);	/* missing: empty */
+	if (!rc)
+		rc = make_readers(b);
 	for (t = 0; !rc && t < b->nt; t++) {
 		for (r = 0; !rc && r < b->nr; r++) {
 			rc = sectag_sim_tag_add(b->sim, NFC_SECTAG_PROFILE_NTAG424,
