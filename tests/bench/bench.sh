@@ -114,7 +114,9 @@ proto sim "$SIM" "$UIDHEX"
 [ -z "$PDEV" ] || proto pn533 "$PN" "$PN_UID"
 
 printf 'store = %s\nsocket = %s/sock\n' "$STORE" "$W" >"$W/conf"
-build/sectagd --foreground --config "$W/conf" 2>"$W/agent.log" &
+# --debug: its "tap: ... N ms" lines split tap -> key into the reader's
+# discovery and the agent's own work.
+build/sectagd --foreground --debug --config "$W/conf" 2>"$W/agent.log" &
 AGENT=$!
 eventually 10 test -S "$W/sock" || bail "agent"
 
@@ -140,9 +142,14 @@ agent() {
 	bare=BARE_$name
 	if [ -z "$v" ] || [ -z "${!bare:-}" ]; then
 		echo "# $name: tap -> $mode failed"
-		tail -n 5 "$W/agent.log" | sed 's/^/#   /'
+		grep -v ': event\|sectagd.*: tap:' "$W/agent.log" | tail -n 15 |
+			sed 's/^/#   /'
 		return 1
 	fi
+	# The agent's own share: connect to keyring, its median "tap: N ms".
+	grep -o 'tap: .* \([0-9]*\) ms$' "$W/agent.log" | awk '{ print $(NF - 1) }' |
+		tail -n "$ROUNDS" | sort -n | awk '{ v[NR] = $1 } END {
+		if (NR) printf "  (of which the agent, connect to keyring: %d ms median)\n", v[int((NR + 1) / 2)] }'
 	awk -v n="$name" -v m="$mode" -v k="$v" -v b="${!bare}" 'BEGIN {
 		printf "%s: tap -> %s: %7.2f ms (%.2f x the bare exchange, %.2f ms)\n", n, m == "agent" ? "key in keyring" : "volume active", k * 1e3, k / b, b * 1e3
 	}'

@@ -148,8 +148,8 @@ static int issue_one(struct bench *b, struct sectag_store *st, int r, int t)
 	int rc;
 
 	rc = session(b, r, NULL, NULL);
-	if (rc)
-		fprintf(stderr, "provision: ");
+	if (rc == -EEXIST)	/* issued by an attempt that failed later */
+		rc = 0;
 	if (!rc)
 		rc = session(b, r, share, bd.uid);
 	OPENSSL_cleanse(share, sizeof(share));
@@ -164,6 +164,7 @@ static int issue_one(struct bench *b, struct sectag_store *st, int r, int t)
 	if (!rc)
 		rc = sectag_binding_key_desc(&bd, slot(b, r, t)->desc,
 					     sizeof(slot(b, r, t)->desc));
+	OPENSSL_cleanse(&bd, sizeof(bd));
 	return rc;
 }
 
@@ -188,7 +189,7 @@ static int setup(struct bench *b, const char *store)
 {
 	struct sectag_store st = { 0 };
 	struct sectag_sim_tag tg;
-	int r, t, rc;
+	int r, t, rc, tries;
 
 	rc = sectag_store_load(store, &st);	/* missing: empty */
 	if (!rc)
@@ -202,8 +203,18 @@ static int setup(struct bench *b, const char *store)
 				rc = sectag_sim_tag_place(b->sim, tg.id,
 							  b->rd[r].id);
 			}
-			if (!rc)
+			/* Provisioning resumes where a lost frame stopped it. */
+			for (tries = 0; !rc && tries < 3; tries++) {
 				rc = issue_one(b, &st, r, t);
+				if (rc && tries < 2) {
+					fprintf(stderr, "# tag %d/%d: %s, "
+						"again\n", r, t,
+						sectag_issue_strerror(rc));
+					rc = 0;
+				} else {
+					break;
+				}
+			}
 			sectag_sim_tag_remove(b->sim, tg.id);
 			if (rc)
 				fprintf(stderr, "tag %d/%d: %d %s\n", r, t, rc,
