@@ -146,10 +146,12 @@ agent() {
 			sed 's/^/#   /'
 		return 1
 	fi
-	# The agent's own share: connect to keyring, its median "tap: N ms".
-	grep -o 'tap: .* \([0-9]*\) ms$' "$W/agent.log" | awk '{ print $(NF - 1) }' |
-		tail -n "$ROUNDS" | sort -n | awk '{ v[NR] = $1 } END {
-		if (NR) printf "  (of which the agent, connect to keyring: %d ms median)\n", v[int((NR + 1) / 2)] }'
+	# The agent's own share: from connect to its last release (with any
+	# auto-open), its median "tap: ..., F frame(s), N ms" debug line.
+	grep -o 'tap: .* ms$' "$W/agent.log" | tail -n "$ROUNDS" |
+		awk '{ f = $(NF - 3); print $(NF - 1) }  END { print "frames", f }' |
+		sort -n | awk '$1 == "frames" { f = $2; next } { v[++n] = $1 } END {
+		if (n) printf "  (the agent, connect to last release incl. any auto-open: %d ms median, %s frames)\n", v[int((n + 1) / 2)], f }'
 	awk -v n="$name" -v m="$mode" -v k="$v" -v b="${!bare}" 'BEGIN {
 		printf "%s: tap -> %s: %7.2f ms (%.2f x the bare exchange, %.2f ms)\n", n, m == "agent" ? "key in keyring" : "volume active", k * 1e3, k / b, b * 1e3
 	}'

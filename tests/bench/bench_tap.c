@@ -28,10 +28,12 @@
  * its place/lift (and, if not AF_NFC, its own link for both clients).
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -333,21 +335,55 @@ static int lift_and_wait(struct transport *tr, const char *mode,
 	return 0;
 }
 
+/*
+ * Until @what is done (10 s at most). With the agent's log, sleep until
+ * the agent writes to it (it logs right after a release or an open), so
+ * that waiting takes no CPU from the agent, the kernel or an emulated
+ * reader; else check every 200 us.
+ */
+static int wait_done(const char *mode, const char *what, int ino,
+		     double t0)
+{
+	struct pollfd pfd = { .fd = ino, .events = POLLIN };
+	char buf[4096];
+
+	while (!done(mode, what)) {
+		if (now() - t0 > 10)
+			return -1;
+		if (ino < 0) {
+			usleep(200);
+			continue;
+		}
+		if (poll(&pfd, 1, 100) > 0 && read(ino, buf, sizeof(buf)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int watch_log(const char *log)
+{
+	int fd;
+
+	if (!log)
+		return -1;
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd >= 0 && inotify_add_watch(fd, log, IN_MODIFY) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static double time_agent(struct transport *tr, int rounds, const char *mode,
 			 const char *what, const char *log)
 {
 	double *v = calloc(rounds, sizeof(double)), t0, m;
-	int i, seen = removals(log);
+	int i, seen = removals(log), ino = watch_log(log);
 
 	for (i = 0; v && i < rounds; i++) {
 		t0 = now();
-		if (tr->place(tr))
+		if (tr->place(tr) || wait_done(mode, what, ino, t0))
 			return -1;
-		while (!done(mode, what)) {
-			if (now() - t0 > 10)
-				return -1;
-			usleep(200);
-		}
 		v[i] = now() - t0;
 		if (lift_and_wait(tr, mode, what, log, &seen))
 			return -1;
