@@ -142,8 +142,7 @@ agent() {
 	bare=BARE_$name
 	if [ -z "$v" ] || [ -z "${!bare:-}" ]; then
 		echo "# $name: tap -> $mode failed"
-		grep -v ': event\|sectagd.*: tap:' "$W/agent.log" | tail -n 15 |
-			sed 's/^/#   /'
+		grep "nfc${tr##* }:" "$W/agent.log" | tail -n 15 | sed 's/^/#   /'
 		return 1
 	fi
 	# The agent's own share: from connect to its last release (with any

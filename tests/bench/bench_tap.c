@@ -411,6 +411,12 @@ static int protocol(struct transport *tr, uint32_t idx, const uint8_t *k2,
 	if (time_protocol(nfc, idx, k2, rounds, &lib, &bare))
 		return 1;
 	tr->lift(tr);
+	/*
+	 * Leave the reader as found: a poll of ours still running when the
+	 * agent starts makes its own poll fail with EBUSY, and the core
+	 * stops ours when this socket closes, leaving that reader deaf.
+	 */
+	sectag_nfc_stop_poll(nfc, idx);
 	sectag_nfc_close(nfc);
 	printf("verify on %s (connect, select, version, auth, read secret): "
 	       "libsectag %.2f ms, bare client %.2f ms, ratio %.2f\n",
