@@ -33,7 +33,7 @@ include kernel/engine.mk
 
 all: module lib progs
 
-progs: $(B)/sectag $(B)/sectagd $(B)/pam_sectag.so $(TOKEN_SO)
+progs: $(B)/sectag $(B)/sectagd $(B)/sectag-open $(B)/pam_sectag.so $(TOKEN_SO)
 
 # The PAM module only talks to the agent: of libsectag it compiles in
 # the protocol (agent.c, no libnl, no OpenSSL), and exports only the
@@ -43,8 +43,18 @@ $(B)/pam_sectag.so: userspace/pam/pam_sectag.c userspace/lib/agent.c userspace/l
 	$(CC) $(WARN) $(CFLAGS) -Iuserspace/lib -fPIC -shared -fvisibility=hidden \
 		-o $@ $(filter %.c,$^) -lpam -lkeyutils
 
+# The resident agent does not link libcryptsetup: volumes are opened by
+# the short-lived sectag-open helper (Documentation/bench.md: idle RSS).
+LIBEXECDIR ?= $(PREFIX)/libexec/sectag
+AGENT_LDLIBS := -Wl,--as-needed $(NL_LIBS) -lkeyutils -lcrypto -lpthread
+
 $(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -DSECTAG_LIBEXECDIR='"$(LIBEXECDIR)"' \
+		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(AGENT_LDLIBS)
+
+$(B)/sectag-open: userspace/helper/sectag-open.c $(B)/libsectag.a
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a \
+		-Wl,--as-needed -lcryptsetup -ljson-c -lkeyutils -lcrypto
 
 $(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(TOKEN_OPEN) $(B)/libsectag.a
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -Iuserspace/token -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS)
@@ -246,6 +256,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/include/linux/nfc_sectag.h
 	install -D -m 0755 $(B)/sectag $(DESTDIR)$(PREFIX)/bin/sectag
 	install -D -m 0755 $(B)/sectagd $(DESTDIR)$(PREFIX)/sbin/sectagd
+	install -D -m 0755 $(B)/sectag-open $(DESTDIR)$(LIBEXECDIR)/sectag-open
 	install -D -m 0644 $(B)/pam_sectag.so $(DESTDIR)$(PAMDIR)/pam_sectag.so
 	install -D -m 0644 $(TOKEN_SO) \
 		$(DESTDIR)$(TOKENDIR)/libcryptsetup-token-sectag.so

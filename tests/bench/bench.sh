@@ -1,30 +1,47 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make bench, in the VM: figures, not pass/fail. Medians of ROUNDS.
-#  1. verify through libsectag vs. the same APDUs from a bare client;
-#  2. tap -> key in the keyring, tap -> volume active, through sectagd,
-#     as ratios to the bare protocol exchange;
-#  3. sectagd idle: RSS and wakeups per second.
+# make bench, in the VM: figures, not pass/fail (Documentation/bench.md).
+# Medians of ROUNDS unless said otherwise.
+#  1. verify through libsectag vs. the same APDUs from a bare client, on
+#     each transport: our virtual reader, the real pn533 driver on
+#     tests/usb/pn533emu;
+#  2. tap -> key in the keyring (and -> volume active) through sectagd, as
+#     ratios to that transport's bare exchange;
+#  3. sectagd idle: RSS and wakeups per second, and RSS after the taps;
+#  4. scale: SCALE_READERS readers x SCALE_TAGS tags, every reader tapped
+#     at once, SCALE_TAGS times: taps handled, p50/p99 tap -> key.
+# A table of every figure ends the output.
+#
+# Another transport (PC/SC, NCI): a place/lift backend in bench_tap.c's
+# struct transport, its setup here (a function like pn533_setup that sets
+# the NFC index and the TRANSPORT spec), and one more "proto"/"agent" line.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 ROUNDS=${SECTAG_BENCH_ROUNDS:-30}
+SCALE_READERS=${SECTAG_BENCH_READERS:-64}
+SCALE_TAGS=${SECTAG_BENCH_TAGS:-16}
 STORE=$W/store
 PASS=$W/passphrase
 MARK=bench
-UIDHEX=04BE0C4000000001
-UIDHEX=${UIDHEX:0:14}
+UIDHEX=04BE0C40000001
+PN_UID=04BE0C40000002
 LOOP=
 AGENT=
+EPID=
+PDEV=
+TABLE=$W/table
 cleanup() {
 	[ -z "$AGENT" ] || kill "$AGENT" 2>/dev/null
+	[ -z "$EPID" ] || kill "$EPID" 2>/dev/null
 	[ -e /dev/mapper/bench ] && cryptsetup close bench
 	[ -z "$LOOP" ] || losetup -d "$LOOP"
 	rm -rf "$W"
 }
 trap cleanup EXIT
 B=build/bench/bench_tap
+row() { printf '%-44s %s\n' "$1" "$2" >>"$TABLE"; }
 
 setup_reader >"$LOG" 2>&1 && setup_volume "$W/vol.img" >>"$LOG" 2>&1 ||
 	bail "setup"
@@ -37,31 +54,75 @@ $S enroll --issuer-key "$W/issuer.key" --luks "$LOOP" --key-file "$PASS" \
 	--auto-open bench --store "$STORE" --reader "$DEV" --timeout 10 \
 	>>"$LOG" 2>&1 || bail "enroll"
 untap
-IDX=${DEV#nfc}
+SIM="sim:$RID:$T ${DEV#nfc}"
+
+# The real pn533 driver on the emulated PN533, its tag issued and enrolled
+# for the same volume (no auto-open); PDEV stays empty if unavailable.
+pn533_dev() {
+	local d drv
+	for d in /sys/class/nfc/nfc*; do
+		drv=$(readlink "$d/device/driver" 2>/dev/null) || continue
+		[ "${drv##*/}" = pn533_usb ] || continue
+		PDEV=${d##*/}
+		return 0
+	done
+	return 1
+}
+pn533_setup() {
+	local m
+	for m in dummy_hcd libcomposite usb_f_fs pn533_usb; do
+		modprobe "$m" || return 1
+	done
+	build/usb/pn533emu --uid "$PN_UID" >"$W/emu.out" 2>"$W/emu.log" &
+	EPID=$!
+	eventually 60 pn533_dev || return 1
+	kill -USR1 "$EPID"
+	$S provision --issuer-key "$W/issuer.key" --reader "$PDEV" \
+		--timeout 60 && $S enroll --issuer-key "$W/issuer.key" \
+		--luks "$LOOP" --key-file "$PASS" --store "$STORE" \
+		--reader "$PDEV" --timeout 60 || return 1
+	kill -USR2 "$EPID"
+}
+if pn533_setup >>"$LOG" 2>&1; then
+	PN="pn533emu:$EPID ${PDEV#nfc}"
+else
+	echo "# pn533: unavailable, its figures are left out"
+	sed 's/^/#   /' "$LOG" | tail -n 5
+	PDEV=
+fi
+
+# proto NAME TRANSPORT IDX UID: libsectag vs bare; BARE_<NAME> in seconds.
+proto() {
+	local out
+	# shellcheck disable=SC2086 # TRANSPORT IDX
+	out=$($B $2 "$W/issuer.key" "$3" "$ROUNDS") || {
+		echo "# $1: bench_tap failed"
+		return 1
+	}
+	grep -v '^bare ' <<<"$out"
+	printf -v "BARE_$1" '%s' "$(sed -n 's/^bare //p' <<<"$out")"
+	grep '^verify on' <<<"$out" |
+		sed 's/.*libsectag \([0-9.]*\) ms, bare client \([0-9.]*\) ms, ratio \([0-9.]*\)/\1 \2 \3/' |
+		while read -r lib bare ratio; do
+			row "verify, $1: libsectag / bare client" \
+				"$lib ms / $bare ms = ${ratio}x"
+		done
+}
 
 echo "== 1. protocol: libsectag vs. bare client ($ROUNDS rounds, median)"
-out=$($B "$RID" "$IDX" "$T" "$W/issuer.key" "$UIDHEX" "$ROUNDS") || bail "bench"
-grep -v '^bare ' <<<"$out"
-BARE=$(sed -n 's/^bare //p' <<<"$out")
-$S sim tag remove "$T" >/dev/null 2>&1
+proto sim "$SIM" "$UIDHEX"
+[ -z "$PDEV" ] || proto pn533 "$PN" "$PN_UID"
 
 printf 'store = %s\nsocket = %s/sock\n' "$STORE" "$W" >"$W/conf"
-build/sectagd --foreground --config "$W/conf" 2>"$W/agent.log" &
+# --debug: its "tap: ... N ms" lines split tap -> key into the reader's
+# discovery and the agent's own work.
+build/sectagd --foreground --debug --config "$W/conf" 2>"$W/agent.log" &
 AGENT=$!
 eventually 10 test -S "$W/sock" || bail "agent"
 
-echo "== 2. sectagd: tap to key, tap to volume ($ROUNDS rounds, median)"
-K=$($B "$RID" "$IDX" "$T" "$W/issuer.key" "$UIDHEX" "$ROUNDS" --agent \
-	"sectag:luks:$UUID" | awk '{ print $2 }') || bail "tap to key"
-V=$($B "$RID" "$IDX" "$T" "$W/issuer.key" "$UIDHEX" "$ROUNDS" --volume bench |
-	awk '{ print $2 }') || bail "tap to volume"
-awk -v k="$K" -v v="$V" -v b="$BARE" 'BEGIN {
-	printf "tap -> key in keyring:   %7.2f ms (%.2f x the bare exchange, %.2f ms)\n", k * 1e3, k / b, b * 1e3
-	printf "tap -> volume active:    %7.2f ms (%.2f x the bare exchange)\n", v * 1e3, v / b
-}'
-
-echo "== 3. sectagd idle (10 s, no tag)"
+echo "== 2. sectagd idle (10 s after start, no tag)"
 ctx() { awk '/^(non)?voluntary_ctxt_switches/ { s += $2 } END { print s }' "/proc/$AGENT/status"; }
+rss() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$AGENT/status"; }
 sleep 1
 c0=$(ctx)
 sleep 10
@@ -69,3 +130,62 @@ c1=$(ctx)
 echo "wakeups: $(( (c1 - c0) / 10 ))/s ($((c1 - c0)) context switches in 10 s)"
 awk '/^(VmRSS|RssAnon|RssFile):/ { printf "%s %s KiB  ", $1, $2 } END { print "" }' \
 	"/proc/$AGENT/status"
+row "sectagd idle: wakeups" "$(( (c1 - c0) / 10 ))/s"
+row "sectagd idle: VmRSS (target <= 4096 KiB)" "$(rss VmRSS) KiB"
+
+# agent NAME TRANSPORT IDX UID MODE WHAT: tap -> MODE through sectagd.
+agent() {
+	local name=$1 tr=$2 uid=$3 mode=$4 what=$5 v bare
+	# shellcheck disable=SC2086 # TRANSPORT IDX
+	v=$($B $tr "$W/issuer.key" "$uid" "$ROUNDS" "--$mode" "$what" \
+		--agent-log "$W/agent.log" | awk '{ print $2 }')
+	bare=BARE_$name
+	if [ -z "$v" ] || [ -z "${!bare:-}" ]; then
+		echo "# $name: tap -> $mode failed"
+		grep "nfc${tr##* }:" "$W/agent.log" | tail -n 15 | sed 's/^/#   /'
+		return 1
+	fi
+	# The agent's own share: from connect to its last release (with any
+	# auto-open), its median "tap: ..., F frame(s), N ms" debug line.
+	grep -o 'tap: .* ms$' "$W/agent.log" | tail -n "$ROUNDS" |
+		awk '{ f = $(NF - 3); print $(NF - 1) }  END { print "frames", f }' |
+		sort -n | awk '$1 == "frames" { f = $2; next } { v[++n] = $1 } END {
+		if (n) printf "  (the agent, connect to last release incl. any auto-open: %d ms median, %s frames)\n", v[int((n + 1) / 2)], f }'
+	awk -v n="$name" -v m="$mode" -v k="$v" -v b="${!bare}" 'BEGIN {
+		printf "%s: tap -> %s: %7.2f ms (%.2f x the bare exchange, %.2f ms)\n", n, m == "agent" ? "key in keyring" : "volume active", k * 1e3, k / b, b * 1e3
+	}'
+	row "tap -> $([ "$mode" = agent ] && echo key || echo volume), $name (x bare exchange)" \
+		"$(awk -v k="$v" -v b="${!bare}" 'BEGIN { printf "%.2f ms = %.2fx", k * 1e3, k / b }')"
+}
+
+echo "== 3. sectagd: tap to key, tap to volume ($ROUNDS rounds, median)"
+agent sim "$SIM" "$UIDHEX" agent "sectag:luks:$UUID"
+agent sim "$SIM" "$UIDHEX" volume bench
+[ -z "$PDEV" ] || agent pn533 "$PN" "$PN_UID" agent "sectag:luks:$UUID"
+awk '/^(VmRSS|VmHWM):/ { printf "%s %s KiB  ", $1, $2 } END { print "(after the taps)" }' \
+	"/proc/$AGENT/status"
+row "sectagd after the taps: VmRSS, VmHWM" "$(rss VmRSS) KiB, $(rss VmHWM) KiB"
+kill "$AGENT"
+wait "$AGENT" 2>/dev/null
+AGENT=
+# The emulated reader polls over USB all the time: not during the scale run.
+if [ -n "$EPID" ]; then
+	kill "$EPID"
+	wait "$EPID" 2>/dev/null
+	EPID=
+fi
+
+echo "== 4. scale: $SCALE_READERS readers x $SCALE_TAGS tags, all readers at once"
+mkdir -p "$W/scale"
+printf 'store = %s/scale/store\nsocket = %s/scale/sock\n' "$W" "$W" >"$W/scale/conf"
+out=$(build/bench/bench_scale "$SCALE_READERS" "$SCALE_TAGS" "$W/issuer.key" \
+	"$W/scale/store" -- build/sectagd --foreground --config "$W/scale/conf")
+echo "$out"
+row "scale: taps handled / expected" "$(sed -n 's/^scale handled //p' <<<"$out")"
+row "scale: tap -> key p50, p99" \
+	"$(sed -n 's/^scale latency p50 \(.*\) p99 \(.*\) max.*/\1, \2/p' <<<"$out")"
+row "scale: sectagd VmRSS, VmHWM after" \
+	"$(sed -n 's/^agent memory.*VmHWM:[[:space:]]*\([0-9]*\) kB.*VmRSS:[[:space:]]*\([0-9]*\) kB.*/\2 KiB, \1 KiB/p' <<<"$out")"
+
+echo "== summary"
+cat "$TABLE"

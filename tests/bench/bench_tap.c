@@ -1,25 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Benchmark helper, run in the VM against an emulated, issued tag lying
- * on reader nfcN. Three figures, each the median of ROUNDS:
+ * Benchmark helper, run in the VM against an issued tag on one transport.
+ * Three figures, each the median of ROUNDS:
  *
  *   lib     connect, select, GetVersion, AuthenticateEV2First with K2,
  *           ReadData of the 32-byte secret in Full mode, through
  *           libsectag (every answer checked, session state, wiping);
- *   bare    the same APDUs on a raw AF_NFC socket, with only the
- *           cryptography needed to produce them: the floor any client
- *           pays to the kernel and the tag;
+ *   bare    the same APDUs from a bare client, with only the cryptography
+ *           needed to produce them: the floor any client pays to the
+ *           transport and the tag;
  *   agent   (with --agent DESC) place the tag, wait until sectagd has put
  *           key DESC into root's keyring; or (--volume NAME) until
- *           /dev/mapper/NAME exists.
+ *           /dev/mapper/NAME exists. Before each placement the tag is
+ *           lifted and, with --agent-log FILE, the agent's "tag removed"
+ *           awaited (readers without presence checks: the agent notices
+ *           on its own next check, and only then polls again).
  *
- *   bench_tap READER_ID NFC_IDX TAG_ID ISSUER_KEY UIDHEX ROUNDS
- *             [--agent DESC | --volume NAME]
+ *   bench_tap TRANSPORT NFC_IDX ISSUER_KEY UIDHEX ROUNDS
+ *             [--agent DESC | --volume NAME] [--agent-log FILE]
+ *
+ * TRANSPORT says how the tag is placed and lifted (the exchanges go over
+ * an AF_NFC raw socket to nfcNFC_IDX in both cases):
+ *   sim:READER_ID:TAG_ID  our virtual reader (nfc_sectag's netlink family)
+ *   pn533emu:PID          the real pn533 driver on tests/usb/pn533emu
+ *                         (SIGUSR1 places, SIGUSR2 lifts)
+ * A transport is a struct transport below: a PC/SC or NCI backend adds
+ * its place/lift (and, if not AF_NFC, its own link for both clients).
  */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,13 +69,89 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
-static int connect_tag(struct sectag_nfc *nfc, uint32_t idx)
+/* How a tag comes and goes on one transport (see the header). */
+struct transport {
+	const char *name;
+	int (*place)(struct transport *tr);
+	int (*lift)(struct transport *tr);
+	struct sectag_sim *sim;		/* sim */
+	uint32_t reader, tag;
+	pid_t emu;			/* pn533emu */
+};
+
+static int sim_place(struct transport *tr)
+{
+	return sectag_sim_tag_place(tr->sim, tr->tag, tr->reader);
+}
+
+static int sim_lift(struct transport *tr)
+{
+	sectag_sim_tag_remove(tr->sim, tr->tag);
+	return 0;
+}
+
+static int emu_place(struct transport *tr)
+{
+	return kill(tr->emu, SIGUSR1) ? -errno : 0;
+}
+
+static int emu_lift(struct transport *tr)
+{
+	return kill(tr->emu, SIGUSR2) ? -errno : 0;
+}
+
+static int transport_parse(struct transport *tr, const char *spec)
+{
+	unsigned int a, b;
+	int pid;
+
+	if (sscanf(spec, "sim:%u:%u", &a, &b) == 2) {
+		*tr = (struct transport){ "sim", sim_place, sim_lift,
+					  .reader = a, .tag = b };
+		return sectag_sim_open(&tr->sim);
+	}
+	if (sscanf(spec, "pn533emu:%d", &pid) == 1 && pid > 0) {
+		*tr = (struct transport){ "pn533emu", emu_place, emu_lift,
+					  .emu = pid };
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* The target index was renumbered or left: poll for a fresh one. */
+static bool stale(int rc)
+{
+	return rc == -ENODEV || rc == -ENOTCONN || rc == -EINVAL ||
+	       rc == -EBUSY;
+}
+
+/*
+ * Connect to the tag in the field; *@t0 is when the timed part began.
+ * A target the core lists is used as it is (our reader keeps it
+ * activatable); a driver like pn533 wants a new poll after each session
+ * ("no available target to activate"), and that discovery is not timed:
+ * both clients pay it alike, and the agent's figure has its own poll.
+ */
+static int connect_tag(struct sectag_nfc *nfc, uint32_t idx, double *t0)
 {
 	struct sectag_nfc_target tg;
-	int rc;
+	uint32_t min = 0;
+	int tries, fd, rc;
 
-	rc = sectag_nfc_wait_target(nfc, idx, 3000, &tg);
-	return rc ? rc : sectag_nfc_connect(idx, tg.idx);
+	for (tries = 0; tries < 4; tries++) {
+		rc = sectag_nfc_wait_new_target(nfc, idx, min, 3000, &tg);
+		if (rc)
+			return rc;
+		*t0 = now();
+		fd = sectag_nfc_connect(idx, tg.idx);
+		if (fd >= 0 || !stale(fd))
+			return fd;
+		min = tg.idx + 1;
+		rc = sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
+		if (rc && rc != -EBUSY)
+			return rc;
+	}
+	return -EAGAIN;
 }
 
 static int lib_round(int fd, const uint8_t *k2)
@@ -135,12 +225,14 @@ static int bare_round(int fd, const uint8_t *k2)
 static double one_round(struct sectag_nfc *nfc, uint32_t idx,
 			const uint8_t *k2, bool lib)
 {
-	double t0 = now();
+	double t0 = 0;
 	int fd, rc;
 
-	fd = connect_tag(nfc, idx);
-	if (fd < 0)
+	fd = connect_tag(nfc, idx, &t0);
+	if (fd < 0) {
+		fprintf(stderr, "connect: %s\n", strerror(-fd));
 		return -1;
+	}
 	rc = lib ? lib_round(fd, k2) : bare_round(fd, k2);
 	close(fd);
 	if (rc) {
@@ -201,78 +293,177 @@ static void undo(const char *mode, const char *what)
 		fprintf(stderr, "cannot close %s\n", what);
 }
 
-static double time_agent(struct sectag_sim *sim, uint32_t reader,
-			 uint32_t tag, int rounds, const char *mode,
-			 const char *what)
+/* "tag removed" lines the agent logged so far (its --agent-log). */
+static int removals(const char *log)
+{
+	char line[512];
+	int n = 0;
+	FILE *f;
+
+	if (!log)
+		return 0;
+	f = fopen(log, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, ": tag removed") != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Lift the tag and drop what it released; with the agent's log, wait
+ * until the agent saw the removal (it polls again right after).
+ */
+static int lift_and_wait(struct transport *tr, const char *mode,
+			 const char *what, const char *log, int *seen)
+{
+	double t0 = now();
+
+	tr->lift(tr);
+	undo(mode, what);
+	if (!log) {
+		usleep(50000);
+		return 0;
+	}
+	while (removals(log) <= *seen) {
+		if (now() - t0 > 10)
+			return -1;
+		usleep(2000);
+	}
+	*seen = removals(log);
+	return 0;
+}
+
+/*
+ * Until @what is done (10 s at most). With the agent's log, sleep until
+ * the agent writes to it (it logs right after a release or an open), so
+ * that waiting takes no CPU from the agent, the kernel or an emulated
+ * reader; else check every 200 us.
+ */
+static int wait_done(const char *mode, const char *what, int ino,
+		     double t0)
+{
+	struct pollfd pfd = { .fd = ino, .events = POLLIN };
+	char buf[4096];
+
+	while (!done(mode, what)) {
+		if (now() - t0 > 10)
+			return -1;
+		if (ino < 0) {
+			usleep(200);
+			continue;
+		}
+		if (poll(&pfd, 1, 100) > 0 && read(ino, buf, sizeof(buf)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int watch_log(const char *log)
+{
+	int fd;
+
+	if (!log)
+		return -1;
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd >= 0 && inotify_add_watch(fd, log, IN_MODIFY) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static double time_agent(struct transport *tr, int rounds, const char *mode,
+			 const char *what, const char *log)
 {
 	double *v = calloc(rounds, sizeof(double)), t0, m;
-	int i;
+	int i, seen = removals(log), ino = watch_log(log);
 
-	for (i = 0; i < rounds; i++) {
-		sectag_sim_tag_remove(sim, tag);
-		undo(mode, what);
-		usleep(50000);
+	for (i = 0; v && i < rounds; i++) {
 		t0 = now();
-		if (sectag_sim_tag_place(sim, tag, reader))
+		if (tr->place(tr) || wait_done(mode, what, ino, t0))
 			return -1;
-		while (!done(mode, what)) {
-			if (now() - t0 > 10)
-				return -1;
-			usleep(200);
-		}
 		v[i] = now() - t0;
+		if (lift_and_wait(tr, mode, what, log, &seen))
+			return -1;
 	}
-	sectag_sim_tag_remove(sim, tag);
-	undo(mode, what);
-	m = median(v, rounds);
+	m = v ? median(v, rounds) : -1;
 	free(v);
 	return m;
 }
 
+static int protocol(struct transport *tr, uint32_t idx, const uint8_t *k2,
+		    int rounds)
+{
+	struct sectag_nfc *nfc;
+	double lib = 0, bare = 0;
+	int rc;
+
+	if (sectag_nfc_open(&nfc))
+		return 1;
+	rc = sectag_nfc_dev_up(nfc, idx);
+	if (rc && rc != -EALREADY)
+		return 1;
+	rc = sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
+	if ((rc && rc != -EBUSY) || tr->place(tr))
+		return 1;
+	if (time_protocol(nfc, idx, k2, rounds, &lib, &bare))
+		return 1;
+	tr->lift(tr);
+	/*
+	 * Leave the reader as found: a poll of ours still running when the
+	 * agent starts makes its own poll fail with EBUSY, and the core
+	 * stops ours when this socket closes, leaving that reader deaf.
+	 */
+	sectag_nfc_stop_poll(nfc, idx);
+	sectag_nfc_close(nfc);
+	printf("verify on %s (connect, select, version, auth, read secret): "
+	       "libsectag %.2f ms, bare client %.2f ms, ratio %.2f\n",
+	       tr->name, lib * 1e3, bare * 1e3, lib / bare);
+	printf("bare %.6f\n", bare);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	uint32_t reader, idx, tag;
-	struct sectag_nfc *nfc;
-	struct sectag_sim *sim;
-	double lib = 0, bare = 0, agent;
+	const char *mode = NULL, *what = NULL, *log = NULL;
 	uint8_t issuer[16], uid[7], k2[16];
+	struct transport tr;
 	int rounds, i;
+	uint32_t idx;
+	double agent;
 
-	if (argc != 7 && argc != 9) {
-		fprintf(stderr, "usage: bench_tap READER NFC_IDX TAG ISSUER_KEY "
-			"UIDHEX ROUNDS [--agent DESC | --volume NAME]\n");
+	for (i = 6; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--agent-log")) {
+			log = argv[i + 1];
+		} else {
+			mode = argv[i];
+			what = argv[i + 1];
+		}
+	}
+	if (argc < 6 || i != argc || transport_parse(&tr, argv[1])) {
+		fprintf(stderr, "usage: bench_tap sim:READER:TAG|pn533emu:PID "
+			"NFC_IDX ISSUER_KEY UIDHEX ROUNDS [--agent DESC | "
+			"--volume NAME] [--agent-log FILE]\n");
 		return 2;
 	}
-	reader = strtoul(argv[1], NULL, 0);
 	idx = strtoul(argv[2], NULL, 0);
-	tag = strtoul(argv[3], NULL, 0);
 	for (i = 0; i < 7; i++)
-		if (sscanf(argv[5] + 2 * i, "%2hhx", &uid[i]) != 1)
+		if (sscanf(argv[4] + 2 * i, "%2hhx", &uid[i]) != 1)
 			return 2;
-	if (sectag_issuer_load(argv[4], issuer) ||
+	if (sectag_issuer_load(argv[3], issuer) ||
 	    sectag_tag_key(issuer, uid, 2, k2))
 		return 2;
-	rounds = atoi(argv[6]);
-	if (rounds < 1 || sectag_nfc_open(&nfc) || sectag_sim_open(&sim))
-		return 1;
-
-	if (argc == 7) {
-		sectag_sim_tag_remove(sim, tag);
-		if (sectag_nfc_dev_up(nfc, idx) == -EBUSY ||
-		    sectag_sim_tag_place(sim, tag, reader))
-			return 1;
-		sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
-		if (time_protocol(nfc, idx, k2, rounds, &lib, &bare))
-			return 1;
-		printf("verify (connect, select, version, auth, read secret): "
-		       "libsectag %.2f ms, bare client %.2f ms, ratio %.2f\n",
-		       lib * 1e3, bare * 1e3, lib / bare);
-		printf("bare %.6f\n", bare);
-		return 0;
-	}
-	agent = time_agent(sim, reader, tag, rounds, argv[7], argv[8]);
+	rounds = atoi(argv[5]);
+	if (rounds < 1)
+		return 2;
+	if (!mode)
+		return protocol(&tr, idx, k2, rounds);
+	tr.lift(&tr);
+	agent = time_agent(&tr, rounds, mode, what, log);
 	if (agent < 0)
 		return 1;
-	printf("%s %.6f\n", argv[7] + 2, agent);
+	printf("%s %.6f\n", mode + 2, agent);
 	return 0;
 }

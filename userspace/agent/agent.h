@@ -12,7 +12,7 @@
 
 #define SECTAGD_CONF		"/etc/sectag/sectagd.conf"
 #define SECTAGD_SOCKET		SECTAG_AGENT_SOCKET
-#define SECTAGD_MAX_READERS	16
+#define SECTAGD_MAX_READERS	256
 #define SECTAGD_RATE_SLOTS	64
 
 /*
@@ -133,6 +133,13 @@ void tap_handle(struct agent *a, struct reader *r);
 void tap_lost(struct agent *a, struct reader *r);
 /* Is the tag held on @r still there? 0, or the failed exchange's -errno. */
 int tap_probe(struct agent *a, struct reader *r);
+
+/*
+ * open.c: activate @b's volume as /dev/mapper/<b->auto_open> through the
+ * sectag-open helper; 0 or a negative errno (-EEXIST: active already).
+ */
+struct sectag_binding;
+int agent_luks_open(const struct sectag_binding *b);
 
 /* ctl.c */
 int ctl_listen(struct agent *a);

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +154,7 @@ static void release(struct agent *a, struct reader *r,
 	}
 	syslog(LOG_INFO, "binding %u (%s): released", b->id, b->target);
 	if (b->kind == SECTAG_BIND_LUKS && b->auto_open[0]) {
-		rc = sectag_luks_open(b, b->auto_open);
+		rc = agent_luks_open(b);
 		if (rc && rc != -EEXIST && rc != -EBUSY)
 			syslog(LOG_ERR, "binding %u: cannot open %s: %s", b->id,
 			       b->auto_open, strerror(-rc));
@@ -282,6 +283,11 @@ static void converse(struct agent *a, struct reader *r,
 	}
 	ctl_tap_result(a, r, rel, n);
 	free(rel);
+	/*
+	 * The store was loaded and freed whole: give the freed heap back
+	 * rather than keep a large store's worth resident until the next tap.
+	 */
+	malloc_trim(0);
 }
 
 /* Someone else holds the reader: say who, once per failed connect. */

@@ -391,11 +391,21 @@ static int parse_binding(const char *line, size_t len, struct sectag_binding *b)
 }
 
 /* Grow the array by one without leaving copies of secrets in freed memory. */
+/*
+ * Room for one more binding. The array doubles: growing it by one for
+ * each binding made loading a store quadratic (a 1024-binding store took
+ * tens of ms to load, on every tap of the agent). A store built by hand
+ * has cap 0, so its first add reallocates, as before.
+ */
 static int grow(struct sectag_store *s)
 {
 	struct sectag_binding *nb;
+	size_t cap;
 
-	nb = calloc(s->n + 1, sizeof(*nb));
+	if (s->b && s->n < s->cap)
+		return 0;
+	cap = s->n ? 2 * s->n : 8;
+	nb = calloc(cap, sizeof(*nb));
 	if (!nb)
 		return -ENOMEM;
 	if (s->n) {
@@ -404,6 +414,7 @@ static int grow(struct sectag_store *s)
 	}
 	free(s->b);
 	s->b = nb;
+	s->cap = cap;
 	return 0;
 }
 
@@ -537,6 +548,7 @@ static void store_init(struct sectag_store *s)
 {
 	s->b = NULL;
 	s->n = 0;
+	s->cap = 0;
 	s->next_id = 1;
 	s->has_ident = false;
 	OPENSSL_cleanse(s->ident_key, sizeof(s->ident_key));

@@ -48,6 +48,7 @@ struct sectag_store {
 	uint32_t next_id;
 	bool has_ident;			/* a Random ID tag was enrolled */
 	uint8_t ident_key[16];		/* its issuer's identification key */
+	size_t cap;			/* bindings allocated; 0: just n */
 };
 
 /*

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Where released secrets go: the kernel keyring (libkeyutils) and LUKS2
- * volumes (libcryptsetup, builtin luks2-keyring token). Functions return
- * 0 or a negative errno.
+ * Where released secrets go: the kernel keyring (libkeyutils, keyring.c)
+ * and LUKS2 volumes (libcryptsetup, builtin luks2-keyring token,
+ * unlock.c). Functions return 0 or a negative errno.
  */
 #ifndef SECTAG_UNLOCK_H
 #define SECTAG_UNLOCK_H
@@ -31,8 +31,12 @@ int sectag_keyring_revoke(const struct sectag_binding *b);
 
 /*
  * The passphrase a LUKS binding's keyslot takes, and its "user" key
- * holds: the 64 lowercase hex digits of the 32-byte secret.
+ * holds: the 64 lowercase hex digits of the 32-byte secret. Wipe @out.
  */
+#define SECTAG_LUKS_SECRET_LEN	32
+#define SECTAG_LUKS_PASS_LEN	(2 * SECTAG_LUKS_SECRET_LEN)
+void sectag_luks_passphrase(const uint8_t secret[SECTAG_LUKS_SECRET_LEN],
+			    char out[SECTAG_LUKS_PASS_LEN + 1]);
 
 /* The UUID of the LUKS2 volume on @device. */
 int sectag_luks_uuid(const char *device, char *uuid, size_t size);
