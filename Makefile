@@ -16,7 +16,10 @@ CFLAGS	?= -O2 -g
 WARN	:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
-CPPFLAGS += -Iuapi -Iuserspace/lib $(NL_CFLAGS)
+# PC/SC (userspace/lib/pcsc.c): linked into sectag and sectagd only.
+PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
+PCSC_LIBS := $(shell pkg-config --libs libpcsclite 2>/dev/null)
+CPPFLAGS += -Iuapi -Iuserspace/lib $(NL_CFLAGS) $(PCSC_CFLAGS)
 LDLIBS	:= $(NL_LIBS) -lcryptsetup -lkeyutils -lcrypto -lpthread
 
 LIB_SRC	:= $(wildcard userspace/lib/*.c)
@@ -40,10 +43,10 @@ $(B)/pam_sectag.so: userspace/pam/pam_sectag.c userspace/lib/agent.c userspace/l
 		-o $@ $(filter %.c,$^) -lpam -lkeyutils
 
 $(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
 
 $(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(B)/libsectag.a
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -109,13 +112,22 @@ $(B)/usb/pn533emu: tests/usb/pn533emu.c tests/usb/pn533emu_engine.h \
 	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \
 		$(filter %.c %.o,$^) -lcrypto -lpthread
 
+# The vpcd bridge (tests/pcsc/vpcdbridge.c): the same engine objects.
+$(B)/pcsc/vpcdbridge: tests/pcsc/vpcdbridge.c tests/usb/pn533emu_engine.h \
+		tests/unit/engine_api.h $(USB_OBJ)/ntag424.o $(USB_OBJ)/kshim.o \
+		$(USB_OBJ)/engine_rf.o
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \
+		$(filter %.c %.o,$^) -lcrypto -lpthread
+
 BENCH_BIN := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
 
 $(B)/bench/%: tests/bench/%.c $(B)/libsectag.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
 
-tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN) $(B)/usb/pn533emu
+tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN) $(B)/usb/pn533emu \
+	$(B)/pcsc/vpcdbridge
 
 # Benchmarks print figures; they are not pass/fail tests.
 bench: deps
