@@ -142,7 +142,8 @@ static void resume(struct agent *a, struct reader *r)
 	int rc;
 
 	r->repoll_ms = 0;
-	if (ctl_borrowed(a, r->idx))
+	/* PC/SC: nothing to restart; the card then present is no tap. */
+	if (ctl_borrowed(a, r->idx) || pcsc_reader(r))
 		return;
 	rc = sectag_nfc_dev_up(a->nfc, r->idx);
 	if (!rc || rc == -EALREADY)

@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# PC/SC readers for real, in the VM, as root: Debian's pcscd with the
+# vsmartcard-vpcd driver, tests/pcsc/vpcdbridge's NTAG 424 DNA behind
+# it (tests/e2e/backend-pcsc.sh). sectag lists the reader, scans,
+# provisions, verifies and enrols through it; sectagd watches it: a tap
+# releases the key, a removal and an unplugged reader are seen, the CLI
+# borrows the reader from the agent, and the agent runs without pcscd.
+#
+#   flock /tmp/sectag-vm.lock tests/vm/run --timeout 600 -- tests/e2e/pcsc.sh
+#
+# TAP on stdout; the exit status is the number of failures.
+# shellcheck disable=SC2317 # helpers are called through t/st
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+. tests/e2e/backend-pcsc.sh
+
+UID_T=04C5C500000042
+STORE=$W/store
+CONF=$W/sectagd.conf
+SOCK=/run/sectag-e2e.$$/sock
+ALOG=$W/agent.log
+AGENT=
+
+cleanup() {
+	[ -z "$AGENT" ] || { kill "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null; }
+	backend_stop
+	drop_keys
+	rm -rf "$W" "${SOCK%/*}"
+}
+trap cleanup EXIT
+
+scan_json() { $S --json scan --reader "$DEV" --timeout "$1" >"$W/scan" 2>>"$LOG"; }
+scanned() { [ "$(json_str "$1" "$(cat "$W/scan")")" = "$2" ]; }
+scan_virgin() { scan_json 20 && scanned uid "$UID_T" && scanned state virgin; }
+json_lists() { $S --json readers 2>/dev/null | jq -e --arg n "$DEV" \
+	'any(.[]; .name == $n and .pcsc == true)'; }
+door_key() { key_serial logon sectag:name:door; }
+no_door_key() { ! door_key; }
+inserted() { [ "$(grep -c "pcsc:$PCSC_READER: card inserted$" "$ALOG")" = "$1" ]; }
+removed() { [ "$(grep -c "pcsc:$PCSC_READER: card removed$" "$ALOG")" = "$1" ]; }
+agent_alive() { kill -0 "$AGENT"; }
+ping() { [ "$(build/e2e/ctl "$SOCK" PING)" = "OK sectagd 2" ]; }
+stop_agent() { kill "$AGENT" && wait "$AGENT"; AGENT=; }
+verify() { $S verify --issuer-key "$W/issuer.key" --reader "$DEV" --timeout 20; }
+
+echo "1..26"
+echo "# $BACKEND_DESC"
+modprobe nfc 2>/dev/null
+backend_start "$UID_T" >"$LOG" 2>&1 || bail "cannot start pcscd and the bridge"
+t "pcscd lists the vpcd reader: sectag readers shows $DEV" pcsc_listed
+t "sectag --json readers lists it as a PC/SC reader" json_lists
+st "no tag on the reader: scan times out" 5 $S scan --reader "$DEV" --timeout 2
+st "an unknown PC/SC reader is unavailable" 3 $S scan --reader "pcsc:nonesuch" --timeout 2
+
+tag_place
+t "scan over PC/SC: a virgin NTAG 424 with its UID (GET DATA)" scan_virgin
+t "keygen" $S keygen "$W/issuer.key"
+t "provision over PC/SC" $S provision --issuer-key "$W/issuer.key" \
+	--reader "$DEV" --timeout 20
+t "verify over PC/SC: genuine" verify
+t "enroll over PC/SC (a label)" $S enroll --issuer-key "$W/issuer.key" \
+	--store "$STORE" --reader "$DEV" --timeout 20 --name door
+
+# --- the agent
+tag_lift
+mkdir -p "${SOCK%/*}"
+printf 'store = %s\nsocket = %s\nkey_timeout = 60\n' "$STORE" "$SOCK" >"$CONF"
+drop_keys
+t "sectagd starts and watches PC/SC readers" start_agent
+t "the agent saw the reader" eventually 10 agent_logged "pcsc:$PCSC_READER: reader added"
+tag_place
+t "tap on the PC/SC reader: the key is in root's keyring" eventually 10 door_key
+t "one insertion, one tap" inserted 1
+tag_lift
+t "lift: the agent logs the removal" eventually 10 removed 1
+drop_keys
+tag_place
+t "placed again: a second tap releases the key again" eventually 10 door_key
+t "two insertions seen" inserted 2
+tag_lift
+t "lifted again" eventually 10 removed 2
+verify >"$W/verify.out" 2>&1 &
+VPID=$!
+t "while sectagd runs, verify borrows the reader" eventually 10 agent_logged "lent to pid"
+tag_place
+t "... and finds the tag genuine" wait "$VPID"
+t "the tag presented to verify was no tap" inserted 2
+tag_lift
+eventually 10 pcsc_no_card
+tag_place
+t "after the borrow, a tap is a tap again" eventually 10 inserted 3
+bridge_stop
+t "bridge gone: the card is removed" eventually 10 removed 3
+pcsc_unplug >>"$LOG" 2>&1
+t "reader unplugged (pcscd --hotplug): the agent logs it" eventually 20 \
+	agent_logged "pcsc:$PCSC_READER: reader removed"
+pcscd_stop
+t "pcscd stopped: the agent stops watching and lives on" eventually 10 \
+	agent_logged "PC/SC readers are no longer watched"
+t "... and answers" ping
+stop_agent >>"$LOG" 2>&1
+t "without pcscd, sectagd starts and answers" eval 'start_agent && ping'
+exit "$failed"
