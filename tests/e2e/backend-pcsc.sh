@@ -36,7 +36,9 @@ pcsc_conf() {
 pcscd_start() {
 	[ -n "$PCSC_DIR" ] || PCSC_DIR=$(mktemp -d /tmp/sectag-pcsc.XXXXXX)
 	pcsc_conf || return 1
+	# SECTAG_PCSC_DEBUG=1: pcscd logs every APDU, the bridge every control.
 	pcscd --foreground --config "$PCSC_DIR/conf.d" \
+		${SECTAG_PCSC_DEBUG:+--debug --apdu} \
 		>>"$PCSC_DIR/pcscd.log" 2>&1 &
 	PCSCD_PID=$!
 	eventually 30 pcsc_listed
@@ -57,6 +59,7 @@ pcsc_unplug() {
 
 bridge_start() { # UID14HEX
 	build/pcsc/vpcdbridge --uid "$1" --port "$PCSC_PORT" \
+		${SECTAG_PCSC_DEBUG:+--verbose} \
 		>"$PCSC_DIR/bridge.out" 2>>"$PCSC_DIR/bridge.log" &
 	BRIDGE_PID=$!
 	eventually 10 grep -qx ready "$PCSC_DIR/bridge.out"

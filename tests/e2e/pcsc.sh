@@ -21,6 +21,8 @@ UID_T=04C5C500000042
 STORE=$W/store
 CONF=$W/sectagd.conf
 SOCK=/run/sectag-e2e.$$/sock
+export SECTAG_AGENT_SOCKET=$SOCK
+AGENT_LOG_APPEND=1	# every run's log in $ALOG
 ALOG=$W/agent.log
 AGENT=
 
@@ -40,13 +42,15 @@ json_lists() { $S --json readers 2>/dev/null | jq -e --arg n "$DEV" \
 door_key() { key_serial logon sectag:name:door; }
 no_door_key() { ! door_key; }
 inserted() { [ "$(grep -c "pcsc:$PCSC_READER: card inserted$" "$ALOG")" = "$1" ]; }
+added() { [ "$(grep -c "pcsc:$PCSC_READER: reader added$" "$ALOG")" = "$1" ]; }
+gone_with_pcscd() { removed 3 && agent_logged "pcsc:$PCSC_READER: reader removed"; }
 removed() { [ "$(grep -c "pcsc:$PCSC_READER: card removed$" "$ALOG")" = "$1" ]; }
 agent_alive() { kill -0 "$AGENT"; }
 ping() { [ "$(build/e2e/ctl "$SOCK" PING)" = "OK sectagd 2" ]; }
 stop_agent() { kill "$AGENT" && wait "$AGENT"; AGENT=; }
 verify() { $S verify --issuer-key "$W/issuer.key" --reader "$DEV" --timeout 20; }
 
-echo "1..26"
+echo "1..28"
 echo "# $BACKEND_DESC"
 modprobe nfc 2>/dev/null
 backend_start "$UID_T" >"$LOG" 2>&1 || bail "cannot start pcscd and the bridge"
@@ -92,15 +96,30 @@ tag_lift
 eventually 10 pcsc_no_card
 tag_place
 t "after the borrow, a tap is a tap again" eventually 10 inserted 3
-bridge_stop
-t "bridge gone: the card is removed" eventually 10 removed 3
-pcsc_unplug >>"$LOG" 2>&1
-t "reader unplugged (pcscd --hotplug): the agent logs it" eventually 20 \
-	agent_logged "pcsc:$PCSC_READER: reader removed"
 pcscd_stop
-t "pcscd stopped: the agent stops watching and lives on" eventually 10 \
-	agent_logged "PC/SC readers are no longer watched"
-t "... and answers" ping
+t "pcscd stopped: the card and the reader are gone for the agent" \
+	eventually 10 gone_with_pcscd
+t "... which lives on and answers" ping
+pcscd_start >>"$LOG" 2>&1
+t "pcscd back: the agent sees the reader plugged again" eventually 20 \
+	added 2
+drop_keys
+tag_lift
+eventually 10 pcsc_no_card
+tag_place
+t "a tap on the new pcscd releases the key" eventually 10 door_key
+bridge_stop
+t "bridge gone: the card is removed" eventually 10 removed 4
 stop_agent >>"$LOG" 2>&1
-t "without pcscd, sectagd starts and answers" eval 'start_agent && ping'
+pcscd_stop
+# shellcheck disable=SC2119 # start_agent without a config line
+start_ping() { start_agent && ping; }
+t "without pcscd, sectagd starts and answers" start_ping
+t "... and says why no PC/SC reader is watched" eventually 10 \
+	agent_logged "pcscd is not running"
+if [ "$failed" != 0 ]; then
+	tail -n "${SECTAG_PCSC_LOG:-40}" "$ALOG" | sed 's/^/# agent: /'
+	tail -n "${SECTAG_PCSC_LOG:-30}" "$PCSC_DIR/pcscd.log" | sed 's/^/# pcscd: /'
+	tail -n "${SECTAG_PCSC_LOG:-30}" "$PCSC_DIR/bridge.log" | sed 's/^/# bridge: /'
+fi
 exit "$failed"

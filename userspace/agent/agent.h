@@ -9,6 +9,7 @@
 
 #include "nfc.h"
 #include "ntag424.h"
+#include "pcsc.h"
 #include "../lib/agent.h"	/* the protocol; not this file */
 
 #define SECTAGD_CONF		"/etc/sectag/sectagd.conf"
@@ -161,7 +162,10 @@ int64_t ctl_next_deadline(const struct agent *a);
 void pcsc_setup(struct agent *a);
 bool pcsc_dispatch(struct agent *a, void *ptr);
 void pcsc_teardown(struct agent *a);
-bool pcsc_reader(const struct reader *r);
+static inline bool pcsc_reader(const struct reader *r)
+{
+	return r->idx & SECTAG_PCSC_ID_FLAG;
+}
 
 /* sectagd.c */
 int64_t agent_now_ms(void);

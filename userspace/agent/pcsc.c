@@ -8,7 +8,8 @@
  *   a card inserted       -> a tap, as on nfcN (tap_converse), over PC/SC
  *   the card removed      -> tap_lost (revocation, "removed" uevents)
  *   a reader unplugged    -> its tag lost, the reader forgotten
- *   pcscd gone            -> every PC/SC reader unplugged
+ *   pcscd gone            -> every PC/SC reader unplugged (and plugged
+ *                            again when it is back: the watch waits)
  *
  * pcscd tells presence itself (the card event counter tells a lift and a
  * place between two looks), so no presence check runs on these readers.
@@ -18,8 +19,8 @@
  * descriptor in r->tag_fd (there is no socket) so that tap.c and ctl.c
  * treat it as a held tag. A reader lent to the CLI (BORROW, with the
  * same id) is left alone: its insertions are the borrower's, not taps.
- * Without pcscd (or libpcsclite's context failing) the agent runs on
- * kernel NFC readers alone.
+ * Without pcscd the agent runs on kernel NFC readers alone; when pcscd
+ * starts (or comes back), its readers appear as plugged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,17 +44,11 @@ struct known {
 };
 
 struct agent_pcsc {
-	struct sectag_pcsc *p;		/* the loop's context, for connects */
 	struct sectag_pcsc_watch *w;
 	struct known k[SECTAGD_MAX_READERS];
 };
 
 static char tag_pcsc;
-
-bool pcsc_reader(const struct reader *r)
-{
-	return r->idx & SECTAG_PCSC_ID_FLAG;
-}
 
 static struct reader *slot_of(struct agent *a, uint32_t id, bool add)
 {
@@ -88,6 +83,7 @@ static void card_removed(struct agent *a, struct known *k, struct reader *r)
 static void card_inserted(struct agent *a, struct known *k, struct reader *r)
 {
 	struct sectag_nfc_target tg = { .idx = 0 };
+	struct sectag_pcsc *p = NULL;
 	struct sectag_pcsc_card *c;
 	size_t len = 0;
 	int rc;
@@ -97,10 +93,14 @@ static void card_inserted(struct agent *a, struct known *k, struct reader *r)
 		return;
 	}
 	syslog(LOG_INFO, "pcsc:%s: card inserted", k->name);
-	rc = sectag_pcsc_connect(a->pcsc->p, k->name, &c);
+	/* A context per tap: pcscd may have restarted since the last one. */
+	rc = sectag_pcsc_open(&p);
+	if (!rc)
+		rc = sectag_pcsc_connect(p, k->name, &c);
 	if (rc) {
 		syslog(LOG_WARNING, "pcsc:%s: cannot connect to the card: %s",
 		       k->name, sectag_pcsc_strerror(rc));
+		sectag_pcsc_close(p);
 		return;
 	}
 	if (!sectag_pcsc_uid(c, tg.nfcid1, &len))
@@ -112,6 +112,7 @@ static void card_inserted(struct agent *a, struct known *k, struct reader *r)
 	r->n_released = 0;
 	tap_converse(a, r, &tg, sectag_pcsc_xfer, c, NULL);
 	sectag_pcsc_disconnect(c);
+	sectag_pcsc_close(p);
 }
 
 static void reader_gone(struct agent *a, struct known *k)
@@ -225,24 +226,32 @@ bool pcsc_dispatch(struct agent *a, void *ptr)
 void pcsc_setup(struct agent *a)
 {
 	struct agent_pcsc *p = calloc(1, sizeof(*p));
+	struct sectag_pcsc *probe = NULL;
 	int rc;
 
 	if (!p)
 		return;
 	a->pcsc = p;
-	rc = sectag_pcsc_open(&p->p);
-	if (!rc)
-		rc = sectag_pcsc_watch_start(&p->w);
+	rc = sectag_pcsc_watch_start(&p->w);
 	if (!rc && agent_watch(a, sectag_pcsc_watch_fd(p->w), &tag_pcsc))
 		rc = -errno;
 	if (rc) {
-		/* Most systems have no pcscd: not worth more than this. */
-		syslog(LOG_DEBUG, "PC/SC readers not watched: %s",
-		       sectag_pcsc_strerror(rc));
+		syslog(LOG_WARNING, "PC/SC readers not watched: %s",
+		       strerror(-rc));
 		pcsc_teardown(a);
 		return;
 	}
-	syslog(LOG_INFO, "watching PC/SC readers");
+	/*
+	 * Most systems have no pcscd: not worth more than a debug line.
+	 * The watch waits for it (inotify) and its readers appear then.
+	 */
+	rc = sectag_pcsc_open(&probe);
+	if (rc)
+		syslog(LOG_DEBUG, "PC/SC: %s; its readers appear when it starts",
+		       sectag_pcsc_strerror(rc));
+	else
+		syslog(LOG_INFO, "watching PC/SC readers");
+	sectag_pcsc_close(probe);
 }
 
 void pcsc_teardown(struct agent *a)
@@ -253,7 +262,6 @@ void pcsc_teardown(struct agent *a)
 		return;
 	/* Closing the watch's descriptor takes it out of the epoll set. */
 	sectag_pcsc_watch_stop(p->w);
-	sectag_pcsc_close(p->p);
 	free(p);
 	a->pcsc = NULL;
 }

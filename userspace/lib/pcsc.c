@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -458,10 +460,18 @@ int sectag_pcsc_uid(struct sectag_pcsc_card *c, uint8_t uid[10], size_t *len)
 
 /* ---- the watch thread ---------------------------------------------------- */
 
+/* pcsc-lite's client socket, and the variable that moves it. */
+#define PCSCD_SOCKET_DEFAULT	"/run/pcscd/pcscd.comm"
+/* After the socket appears, pcscd may not listen yet: a few tries. */
+#define PCSCD_CONNECT_TRIES	40
+#define PCSCD_CONNECT_PAUSE_MS	50
+
 struct sectag_pcsc_watch {
 	SCARDCONTEXT ctx;
+	bool have_ctx;
 	pthread_t tid;
-	int efd;
+	int efd;			/* to the event loop */
+	int cancel_fd;			/* to the thread, while pcscd is away */
 	pthread_mutex_t lock;
 	/* under lock: */
 	struct sectag_pcsc_reader *v;
@@ -477,6 +487,16 @@ static void watch_signal(struct sectag_pcsc_watch *w)
 	if (write(w->efd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: the counter is full, so it is readable anyway */
 	}
+}
+
+static bool watch_stopping(struct sectag_pcsc_watch *w)
+{
+	bool stop;
+
+	pthread_mutex_lock(&w->lock);
+	stop = w->stop;
+	pthread_mutex_unlock(&w->lock);
+	return stop;
 }
 
 /* Publish @k reader states as the current snapshot. */
@@ -499,9 +519,17 @@ static int watch_publish(struct sectag_pcsc_watch *w,
 	return 0;
 }
 
+/* pcscd went away (or was never there): not an error of the watch. */
+static bool pcscd_gone(long rv)
+{
+	return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED ||
+	       rv == SCARD_F_COMM_ERROR || rv == SCARD_E_INVALID_HANDLE;
+}
+
 /*
  * One reader list: wait for changes until the list itself changes (the
- * PnP reader, or a reader gone). Returns 0 to list again, or -errno.
+ * PnP reader, or a reader gone). Returns 0 to list again, -ENOTCONN
+ * when pcscd went away, or another -errno.
  */
 static int watch_list(struct sectag_pcsc_watch *w)
 {
@@ -514,7 +542,7 @@ static int watch_list(struct sectag_pcsc_watch *w)
 
 	rc = list_names(w->ctx, &names);
 	if (rc)
-		return rc;
+		return rc == -ECONNREFUSED || rc == -EIO ? -ENOTCONN : rc;
 	k = count_names(names);
 	s = states_for(names, k, true);
 	if (!s) {
@@ -522,15 +550,14 @@ static int watch_list(struct sectag_pcsc_watch *w)
 		return -ENOMEM;
 	}
 	while (!rc && !again) {
-		pthread_mutex_lock(&w->lock);
-		rc = w->stop ? -ECANCELED : 0;
-		pthread_mutex_unlock(&w->lock);
-		if (rc)
+		if (watch_stopping(w)) {
+			rc = -ECANCELED;
 			break;
+		}
 		rv = SCardGetStatusChange(w->ctx, INFINITE, s, k + 1);
 		if (rv == SCARD_E_UNKNOWN_READER)
 			break;		/* gone between the list and the call */
-		rc = sectag_pcsc_errno(rv);
+		rc = pcscd_gone(rv) ? -ENOTCONN : sectag_pcsc_errno(rv);
 		if (rc)
 			break;
 		for (i = 0; i <= k; i++) {
@@ -550,16 +577,120 @@ static int watch_list(struct sectag_pcsc_watch *w)
 	return rc;
 }
 
+static const char *pcscd_socket(void)
+{
+	const char *p = getenv("PCSCLITE_CSOCK_NAME");
+
+	return p && *p == '/' ? p : PCSCD_SOCKET_DEFAULT;
+}
+
+/*
+ * Block until something is created in the directory of pcscd's socket
+ * (or, while that directory is missing, in its parent), or until
+ * sectag_pcsc_watch_stop(). inotify: no polling while pcscd is away.
+ * Returns 0 to try pcscd again, -ECANCELED, or -errno.
+ */
+static int wait_for_pcscd(struct sectag_pcsc_watch *w)
+{
+	char dir[256], *slash;
+	struct pollfd p[2];
+	char buf[4096];
+	int fd, rc = 0;
+
+	snprintf(dir, sizeof(dir), "%s", pcscd_socket());
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return -EINVAL;
+	*slash = 0;
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO) < 0) {
+		/* No directory yet: wait for it in its parent. */
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir)
+			*slash = 0;
+		else
+			snprintf(dir, sizeof(dir), "/");
+		if (inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO) < 0)
+			rc = -errno;
+	}
+	/* It may have come while we set up the watch. */
+	if (!rc && access(pcscd_socket(), F_OK)) {
+		p[0].fd = fd;
+		p[0].events = POLLIN;
+		p[1].fd = w->cancel_fd;
+		p[1].events = POLLIN;
+		while (poll(p, 2, -1) < 0 && errno == EINTR)
+			;
+		if (p[1].revents)
+			rc = -ECANCELED;
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+	}
+	close(fd);
+	return rc;
+}
+
+/* A context with pcscd, when it is there: 0, -ENOTCONN, -ECANCELED. */
+static int watch_connect(struct sectag_pcsc_watch *w)
+{
+	struct timespec pause = { 0, PCSCD_CONNECT_PAUSE_MS * 1000000L };
+	long rv;
+	int i;
+
+	for (i = 0; i < PCSCD_CONNECT_TRIES; i++) {
+		if (watch_stopping(w))
+			return -ECANCELED;
+		pthread_mutex_lock(&w->lock);
+		rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL,
+					   &w->ctx);
+		w->have_ctx = rv == SCARD_S_SUCCESS;
+		pthread_mutex_unlock(&w->lock);
+		if (rv == SCARD_S_SUCCESS)
+			return 0;
+		if (!pcscd_gone(rv))
+			return sectag_pcsc_errno(rv);
+		/* The socket there, pcscd not listening yet: try again. */
+		if (access(pcscd_socket(), F_OK))
+			break;
+		nanosleep(&pause, NULL);
+	}
+	return -ENOTCONN;
+}
+
+static void watch_disconnect(struct sectag_pcsc_watch *w)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->have_ctx)
+		SCardReleaseContext(w->ctx);
+	w->have_ctx = false;
+	pthread_mutex_unlock(&w->lock);
+}
+
+/*
+ * While pcscd runs, watch its readers; when it goes (or is not there),
+ * an empty list, and wait for it to come back.
+ */
 static void *watch_thread(void *arg)
 {
 	struct sectag_pcsc_watch *w = arg;
 	SCARD_READERSTATE none = { 0 };
 	int rc;
 
-	/* No reader yet: an empty snapshot. */
-	rc = watch_publish(w, &none, 0);
-	while (!rc)
-		rc = watch_list(w);
+	for (;;) {
+		rc = watch_connect(w);
+		while (!rc)
+			rc = watch_list(w);
+		watch_disconnect(w);
+		if (rc != -ENOTCONN)
+			break;
+		rc = watch_publish(w, &none, 0);
+		if (!rc)
+			rc = wait_for_pcscd(w);
+		if (rc)
+			break;
+	}
 	pthread_mutex_lock(&w->lock);
 	w->err = rc;
 	w->ended = true;
@@ -571,26 +702,22 @@ static void *watch_thread(void *arg)
 int sectag_pcsc_watch_start(struct sectag_pcsc_watch **wp)
 {
 	struct sectag_pcsc_watch *w = calloc(1, sizeof(*w));
-	long rv;
 	int rc;
 
 	if (!w)
 		return -ENOMEM;
 	pthread_mutex_init(&w->lock, NULL);
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->efd < 0) {
-		rc = -errno;
-		free(w);
-		return rc;
-	}
-	rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &w->ctx);
-	rc = sectag_pcsc_errno(rv);
+	w->cancel_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	rc = w->efd < 0 || w->cancel_fd < 0 ? -errno : 0;
 	if (!rc)
 		rc = -pthread_create(&w->tid, NULL, watch_thread, w);
 	if (rc) {
-		if (rv == SCARD_S_SUCCESS)
-			SCardReleaseContext(w->ctx);
-		close(w->efd);
+		if (w->efd >= 0)
+			close(w->efd);
+		if (w->cancel_fd >= 0)
+			close(w->cancel_fd);
+		pthread_mutex_destroy(&w->lock);
 		free(w);
 		return rc;
 	}
@@ -632,6 +759,7 @@ int sectag_pcsc_watch_get(struct sectag_pcsc_watch *w,
 void sectag_pcsc_watch_stop(struct sectag_pcsc_watch *w)
 {
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	uint64_t one = 1;
 	bool ended = false;
 
 	if (!w)
@@ -639,20 +767,26 @@ void sectag_pcsc_watch_stop(struct sectag_pcsc_watch *w)
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
 	pthread_mutex_unlock(&w->lock);
+	if (write(w->cancel_fd, &one, sizeof(one)) < 0) {
+		/* full: readable anyway */
+	}
 	/*
 	 * SCardCancel only ends a wait in progress: the thread may be
 	 * between two waits, so cancel until it says it ended.
 	 */
 	while (!ended) {
-		SCardCancel(w->ctx);
+		pthread_mutex_lock(&w->lock);
+		if (w->have_ctx)
+			SCardCancel(w->ctx);
+		pthread_mutex_unlock(&w->lock);
 		nanosleep(&pause, NULL);
 		pthread_mutex_lock(&w->lock);
 		ended = w->ended;
 		pthread_mutex_unlock(&w->lock);
 	}
 	pthread_join(w->tid, NULL);
-	SCardReleaseContext(w->ctx);
 	close(w->efd);
+	close(w->cancel_fd);
 	pthread_mutex_destroy(&w->lock);
 	free(w->v);
 	free(w);
