@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of sectagd's control socket logic (userspace/agent/ctl.c
- * and config.c, compiled in) under ASan + UBSan: the connection table's
+ * Host unit tests of sectagd's control socket logic (userspace/agent/ctl.c,
+ * config.c and reader.c, compiled in) under ASan + UBSan: the connection table's
  * limits and evictions, one tap answering one request (the oldest local
  * one on the reader's seat), busy refusals, idle and request deadlines.
  * The event loop, the clock and the store are stubs; clients are
@@ -11,6 +11,7 @@
 
 #include "../../userspace/agent/ctl.c"
 #include "../../userspace/agent/config.c"
+#include "../../userspace/agent/reader.c"
 #include "unit_tap.h"
 
 /* ------------------------------------------------------------- stubs */
@@ -527,11 +528,28 @@ static bool t_borrow_ends_with_connection(void)
 	return true;
 }
 
-/* The borrower's poll still runs: the agent tries again, bounded. */
+/* Run the deadline timer until @polls polls were made (or 1000 ticks). */
+static void repoll_until(int want)
+{
+	int i;
+
+	for (i = 0; i < 1000 && polls < want && ag.readers[0].repoll_ms; i++) {
+		clock_ms = ag.readers[0].repoll_ms;
+		ctl_expire(&ag);
+		readers_repoll_due(&ag);
+	}
+}
+
+/*
+ * The borrower's poll still runs: the agent tries again, 100 ms later
+ * and backing off to every 5 s, and never stops trying while the reader
+ * stays idle; once a poll runs, nothing more is scheduled.
+ */
 static bool t_borrow_repoll(void)
 {
 	struct client *c;
-	int s, i;
+	int64_t last;
+	int s;
 
 	reset();
 	c = borrowed3(&s);
@@ -540,28 +558,30 @@ static bool t_borrow_repoll(void)
 	request(c, "RETURN");
 	CHECK(!strcmp(answer(c, s), "OK 3"));
 	CHECK(polls == 1 && ag.readers[0].repoll_ms == clock_ms + 100);
-	CHECK(ctl_next_deadline(&ag) == clock_ms + 100);
+	CHECK(readers_next_repoll(&ag) == clock_ms + 100);
 	clock_ms += 99;
-	ctl_expire(&ag);
+	readers_repoll_due(&ag);
 	CHECK(polls == 1);
 	clock_ms += 1;
-	ctl_expire(&ag);
-	CHECK(polls == 2 && ag.readers[0].repoll_ms == clock_ms + 100);
+	readers_repoll_due(&ag);
+	CHECK(polls == 2 && ag.readers[0].repoll_ms == clock_ms + 200);
 	poll_rc = 0;
-	clock_ms += 100;
-	ctl_expire(&ag);
-	CHECK(polls == 3 && !ag.readers[0].repoll_ms);
-	/* forever busy (another program polls it): given up */
+	repoll_until(3);
+	CHECK(polls == 3 && !ag.readers[0].repoll_ms && ag.readers[0].polling);
+	/* polling already: asking again sends nothing */
+	reader_poll(&ag, &ag.readers[0]);
+	CHECK(polls == 3);
+	/* forever busy (another program polls it): every 5 s, for good */
 	reset();
 	c = borrowed3(&s);
 	CHECK(c && !strcmp(answer(c, s), "OK 3"));
 	poll_rc = -EBUSY;
 	request(c, "RETURN");
-	for (i = 0; i < 200 && ag.readers[0].repoll_ms; i++) {
-		clock_ms = ag.readers[0].repoll_ms;
-		ctl_expire(&ag);
-	}
-	CHECK(!ag.readers[0].repoll_ms && polls == 1 + REPOLL_TRIES);
+	repoll_until(100);
+	CHECK(polls == 100 && ag.readers[0].repoll_delay_ms == 5000);
+	last = clock_ms;
+	repoll_until(101);
+	CHECK(polls == 101 && clock_ms == last + 5000);
 	/* a borrow meanwhile cancels the retries */
 	reset();
 	c = borrowed3(&s);
@@ -573,6 +593,7 @@ static bool t_borrow_repoll(void)
 	CHECK(!strcmp(answer(c, s), "OK 3") && !ag.readers[0].repoll_ms);
 	clock_ms += 500;
 	ctl_expire(&ag);
+	readers_repoll_due(&ag);
 	CHECK(polls == 1 && ctl_borrowed(&ag, 3));
 	return true;
 }

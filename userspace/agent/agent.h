@@ -83,11 +83,11 @@ struct reader {
 	 * the agent checks them every presence_interval_ms itself.
 	 */
 	bool core_presence;
-	bool repoll;			/* a poll to restart, refused so far */
+	bool polling;			/* our poll runs (reader.c) */
 	uint32_t *released;		/* binding ids released by the tag */
 	size_t n_released;		/* (malloc'd, freed by tap_lost) */
-	int64_t repoll_ms;		/* after a borrow: poll again then */
-	unsigned int repolls;		/* (the borrower's poll still ran) */
+	int64_t repoll_ms;		/* a refused poll is retried then */
+	unsigned int repoll_delay_ms;	/* (backing off) */
 };
 
 /* Failed taps per UID, to rate-limit log lines and work. */
@@ -118,6 +118,18 @@ int config_load(struct config *c, const char *path, bool must_exist);
 const char *config_reader_seat(const struct config *c, uint32_t idx);
 bool config_seat_known(const struct config *c, const char *seat);
 bool config_remote_ok(const struct config *c, const char *service);
+
+/* reader.c */
+struct reader *reader_find(struct agent *a, uint32_t idx, bool add);
+/*
+ * Poll @r unless it polls, holds a tag or is lent; a refusal (-EBUSY)
+ * is retried later by readers_repoll_due(), from the deadline timer.
+ */
+void reader_poll(struct agent *a, struct reader *r);
+void reader_poll_ended(struct reader *r);
+void readers_repoll_due(struct agent *a);
+/* The earliest retry, 0 if none. */
+int64_t readers_next_repoll(const struct agent *a);
 
 /* tap.c */
 void tap_handle(struct agent *a, struct reader *r);
@@ -157,7 +169,7 @@ int64_t ctl_next_deadline(const struct agent *a);
 
 /*
  * pcsc.c: PC/SC readers, in a->readers with idx sectag_pcsc_reader_id()
- * (SECTAG_PCSC_ID_FLAG set). Without pcscd, pcsc_setup() does nothing.
+ * (SECTAG_PCSC_ID_FLAG set), watched while pcscd runs (it may come later).
  */
 void pcsc_setup(struct agent *a);
 bool pcsc_dispatch(struct agent *a, void *ptr);

@@ -24,8 +24,8 @@
  * Root may borrow a reader (BORROW nfcN MS): the agent drops any tag it
  * holds there, stops polling it and ignores its events until RETURN, the
  * end of the connection or MS milliseconds, whichever comes first; then
- * it polls again (retrying for a while if the borrower's own poll has
- * not been torn down yet). The CLI borrows the reader it talks to.
+ * it polls again (retrying while the borrower's own poll has not been
+ * torn down yet: reader.c). The CLI borrows the reader it talks to.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -43,11 +43,6 @@
 
 #include "agent.h"
 #include "store.h"
-
-/* After a borrow, the borrower's poll may still run (a killed process's
- * is stopped by the NFC core a moment later): retry polling so long. */
-#define REPOLL_EVERY_MS		100
-#define REPOLL_TRIES		50
 
 int ctl_listen(struct agent *a)
 {
@@ -108,16 +103,6 @@ static void fail(struct client *c, enum sectag_agent_fail f)
 	send_ans(c, &ans);
 }
 
-static struct reader *known_reader(struct agent *a, uint32_t idx)
-{
-	int i;
-
-	for (i = 0; i < SECTAGD_MAX_READERS; i++)
-		if (a->readers[i].used && a->readers[i].idx == idx)
-			return &a->readers[i];
-	return NULL;
-}
-
 static struct client *borrower(const struct agent *a, uint32_t idx)
 {
 	int i;
@@ -136,34 +121,6 @@ bool ctl_borrowed(const struct agent *a, uint32_t idx)
 	return borrower(a, idx) != NULL;
 }
 
-/* Poll @r again after a borrow; EBUSY (the borrower's poll): later. */
-static void resume(struct agent *a, struct reader *r)
-{
-	int rc;
-
-	r->repoll_ms = 0;
-	/* PC/SC: nothing to restart; the card then present is no tap. */
-	if (ctl_borrowed(a, r->idx) || pcsc_reader(r))
-		return;
-	rc = sectag_nfc_dev_up(a->nfc, r->idx);
-	if (!rc || rc == -EALREADY)
-		rc = sectag_nfc_start_poll(a->nfc, r->idx,
-					   NFC_PROTO_ISO14443_MASK);
-	if (rc == -EBUSY && r->tag_fd < 0 && r->repolls < REPOLL_TRIES) {
-		r->repolls++;
-		r->repoll_ms = agent_now_ms() + REPOLL_EVERY_MS;
-		return;
-	}
-	if (rc && rc != -EBUSY)
-		syslog(LOG_WARNING, "nfc%u: cannot poll after a borrow: %s",
-		       r->idx, strerror(-rc));
-	else if (rc)
-		syslog(LOG_WARNING, "nfc%u: another program polls it", r->idx);
-	else
-		syslog(LOG_INFO, "nfc%u: polling again", r->idx);
-	r->repolls = 0;
-}
-
 /* @c's borrow ends (returned, closed, expired): the agent polls again. */
 static void borrow_end(struct agent *a, struct client *c, const char *why)
 {
@@ -174,11 +131,10 @@ static void borrow_end(struct agent *a, struct client *c, const char *why)
 	c->borrowing = false;
 	syslog(LOG_INFO, "nfc%u: borrow by pid %d ended (%s)", c->borrow_idx,
 	       (int)c->pid, why);
-	r = known_reader(a, c->borrow_idx);
-	if (r) {
-		r->repolls = 0;
-		resume(a, r);
-	}
+	/* Its poll may run a moment longer: reader.c retries then. */
+	r = reader_find(a, c->borrow_idx, false);
+	if (r)
+		reader_poll(a, r);
 	agent_arm_timer(a);
 }
 
@@ -520,13 +476,12 @@ static void borrow_request(struct agent *a, struct client *c,
 		send_ans(c, &ans);
 		return;
 	}
-	r = known_reader(a, rq->reader);
+	r = reader_find(a, rq->reader, false);
 	if (r) {
 		/* Let the tag go (no key is revoked unless configured to). */
 		if (r->tag_fd >= 0)
 			tap_lost(a, r);
-		r->repoll_ms = 0;
-		r->repolls = 0;
+		reader_poll_ended(r);
 		rc = sectag_nfc_stop_poll(a->nfc, r->idx);
 		if (rc && rc != -EINVAL)
 			syslog(LOG_DEBUG, "nfc%u: stop poll: %d", r->idx, rc);
@@ -571,7 +526,7 @@ static void status_request(struct agent *a, struct client *c)
 	for (i = 0; i < n && ans.n_readers < SECTAG_AGENT_STATE_MAX; i++) {
 		if (i && idx[i] == idx[i - 1])
 			continue;
-		r = known_reader(a, idx[i]);
+		r = reader_find(a, idx[i], false);
 		ans.readers[ans.n_readers].idx = idx[i];
 		ans.readers[ans.n_readers++].state =
 			ctl_borrowed(a, idx[i]) ? SECTAG_AGENT_R_BORROWED :
@@ -729,12 +684,6 @@ void ctl_expire(struct agent *a)
 			ctl_close(a, c);
 		}
 	}
-	for (i = 0; i < SECTAGD_MAX_READERS; i++) {
-		struct reader *r = &a->readers[i];
-
-		if (r->used && r->repoll_ms && r->repoll_ms <= now)
-			resume(a, r);
-	}
 }
 
 int64_t ctl_next_deadline(const struct agent *a)
@@ -750,11 +699,6 @@ int64_t ctl_next_deadline(const struct agent *a)
 		d = c->waiting || c->borrowing ? c->deadline_ms :
 		    c->idle_deadline_ms;
 		if (!first || d < first)
-			first = d;
-	}
-	for (i = 0; i < SECTAGD_MAX_READERS; i++) {
-		d = a->readers[i].repoll_ms;
-		if (a->readers[i].used && d && (!first || d < first))
 			first = d;
 	}
 	return first;

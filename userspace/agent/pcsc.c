@@ -52,24 +52,11 @@ static char tag_pcsc;
 
 static struct reader *slot_of(struct agent *a, uint32_t id, bool add)
 {
-	struct reader *r;
-	int i;
+	struct reader *r = reader_find(a, id, add);
 
-	for (i = 0; i < SECTAGD_MAX_READERS; i++)
-		if (a->readers[i].used && a->readers[i].idx == id)
-			return &a->readers[i];
-	for (i = 0; add && i < SECTAGD_MAX_READERS; i++) {
-		r = &a->readers[i];
-		if (r->used)
-			continue;
-		memset(r, 0, sizeof(*r));
-		r->used = true;
-		r->idx = id;
-		r->tag_fd = -1;
+	if (r)
 		r->core_presence = true;	/* pcscd watches presence */
-		return r;
-	}
-	return NULL;
+	return r;
 }
 
 static void card_removed(struct agent *a, struct known *k, struct reader *r)

@@ -48,11 +48,18 @@ int agent_watch(struct agent *a, int fd, void *ptr)
 	return epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* The earliest request or idle deadline, or disarmed: idle means no wakeups. */
+/*
+ * The earliest request, idle or poll retry deadline, or disarmed: idle
+ * means no wakeups.
+ */
 void agent_arm_timer(struct agent *a)
 {
+	int64_t first = ctl_next_deadline(a), repoll = readers_next_repoll(a);
 	struct itimerspec its = { 0 };
-	int64_t first = ctl_next_deadline(a), left;
+	int64_t left;
+
+	if (repoll && (!first || repoll < first))
+		first = repoll;
 
 	if (first) {
 		left = first - agent_now_ms();
@@ -64,53 +71,6 @@ void agent_arm_timer(struct agent *a)
 	timerfd_settime(a->timer_fd, 0, &its, NULL);
 }
 
-static struct reader *reader_find(struct agent *a, uint32_t idx, bool add)
-{
-	struct reader *free_slot = NULL;
-	int i;
-
-	for (i = 0; i < SECTAGD_MAX_READERS; i++) {
-		struct reader *r = &a->readers[i];
-
-		if (r->used && r->idx == idx)
-			return r;
-		if (!r->used && !free_slot)
-			free_slot = r;
-	}
-	if (!add || !free_slot)
-		return NULL;
-	memset(free_slot, 0, sizeof(*free_slot));
-	free_slot->used = true;
-	free_slot->idx = idx;
-	free_slot->tag_fd = -1;
-	return free_slot;
-}
-
-/*
- * Power a reader up and listen for ISO-DEP tags on it. -EBUSY: the core
- * polls already, or a target is still active (for us, a socket that its
- * last exchange still pins: its close() deactivates it a bit later).
- */
-static int reader_poll(struct agent *a, struct reader *r)
-{
-	int rc;
-
-	if (ctl_borrowed(a, r->idx))	/* lent to a client: ctl.c resumes */
-		return 0;
-	rc = sectag_nfc_dev_up(a->nfc, r->idx);
-	if (rc && rc != -EALREADY) {
-		syslog(LOG_WARNING, "nfc%u: cannot power up: %s", r->idx,
-		       strerror(-rc));
-		return rc;
-	}
-	rc = sectag_nfc_start_poll(a->nfc, r->idx, NFC_PROTO_ISO14443_MASK);
-	syslog(LOG_DEBUG, "nfc%u: poll: %d", r->idx, rc);
-	if (rc && rc != -EBUSY)
-		syslog(LOG_WARNING, "nfc%u: cannot poll: %s", r->idx,
-		       strerror(-rc));
-	return rc;
-}
-
 /* A held tag that nobody but the agent watches. */
 static bool needs_probe(const struct reader *r)
 {
@@ -119,8 +79,8 @@ static bool needs_probe(const struct reader *r)
 
 /*
  * The presence timer ticks every presence_interval_ms while some reader
- * holds a tag the agent checks, or has a poll to restart; otherwise it
- * is disarmed, so an idle agent never wakes up.
+ * holds a tag the agent checks; otherwise it is disarmed, so an idle
+ * agent never wakes up.
  */
 static void presence_update(struct agent *a)
 {
@@ -130,8 +90,7 @@ static void presence_update(struct agent *a)
 	int i;
 
 	for (i = 0; i < SECTAGD_MAX_READERS; i++)
-		want |= needs_probe(&a->readers[i]) ||
-			(a->readers[i].used && a->readers[i].repoll);
+		want |= needs_probe(&a->readers[i]);
 	if (want == a->presence_armed)
 		return;
 	if (want) {
@@ -149,14 +108,14 @@ static void presence_update(struct agent *a)
  * The tag left: as for TARGET_LOST, then poll again. Closing the socket
  * deactivates the target, unless the kworker completing the failed
  * exchange still holds the socket for a moment: then the poll is refused
- * (-EBUSY) and retried on the next ticks.
+ * and retried (reader.c).
  */
 static void presence_lost(struct agent *a, struct reader *r, int err)
 {
 	syslog(LOG_DEBUG, "nfc%u: presence check: %s", r->idx,
 	       strerror(-err));
 	tap_lost(a, r);
-	r->repoll = reader_poll(a, r) == -EBUSY;
+	reader_poll(a, r);
 }
 
 static void on_presence(struct agent *a)
@@ -169,15 +128,11 @@ static void on_presence(struct agent *a)
 		return;
 	for (i = 0; i < SECTAGD_MAX_READERS; i++) {
 		r = &a->readers[i];
-		if (needs_probe(r)) {
-			rc = tap_probe(a, r);
-			if (rc)
-				presence_lost(a, r, rc);
-		} else if (r->used && r->repoll && r->tag_fd < 0) {
-			r->repoll = reader_poll(a, r) == -EBUSY;
-		} else {
-			r->repoll = false;
-		}
+		if (!needs_probe(r))
+			continue;
+		rc = tap_probe(a, r);
+		if (rc)
+			presence_lost(a, r, rc);
 	}
 }
 
@@ -199,7 +154,9 @@ static bool target_present(struct agent *a, struct reader *r)
 /*
  * Every reader present polls or holds a tag that is still there: at
  * start, and after the event socket overran (a lost TARGET_LOST would
- * otherwise leave a reader silent for good).
+ * otherwise leave a reader silent for good, a lost TARGETS_FOUND one we
+ * think polls). An idle reader's poll is restarted: stopping it fails
+ * harmlessly when it had ended.
  */
 static void readers_sync(struct agent *a)
 {
@@ -211,10 +168,16 @@ static void readers_sync(struct agent *a)
 		return;
 	for (i = 0; i < n; i++) {
 		r = reader_find(a, devs[i].idx, true);
-		if (r && r->tag_fd >= 0 && !target_present(a, r))
+		if (!r || ctl_borrowed(a, r->idx))
+			continue;
+		if (r->tag_fd >= 0 && !target_present(a, r))
 			tap_lost(a, r);
-		if (r && r->tag_fd < 0)
-			reader_poll(a, r);
+		if (r->tag_fd >= 0)
+			continue;
+		if (r->polling)
+			sectag_nfc_stop_poll(a->nfc, r->idx);
+		reader_poll_ended(r);
+		reader_poll(a, r);
 	}
 	free(devs);
 }
@@ -242,18 +205,21 @@ static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
 		r = reader_find(a, ev->dev_idx, false);
 		if (r) {
 			tap_lost(a, r);
+			reader_poll_ended(r);
 			r->used = false;
 		}
 		break;
 	case SECTAG_NFC_EV_TARGETS_FOUND:
 		r = reader_find(a, ev->dev_idx, true);
+		if (!r)
+			break;
+		/* The core ends a poll when it reports: it was ours. */
+		reader_poll_ended(r);
 		/* A new poll found something: whatever we held is gone. */
-		if (r && r->tag_fd >= 0)
-			tap_lost(a, r);
-		if (r) {
-			r->repoll = false;
-			tap_handle(a, r);
-		}
+		tap_lost(a, r);
+		tap_handle(a, r);
+		/* Nothing held (gone, refused): nothing else will poll. */
+		reader_poll(a, r);
 		break;
 	case SECTAG_NFC_EV_TARGET_LOST:
 		r = reader_find(a, ev->dev_idx, false);
@@ -297,6 +263,7 @@ static void on_timer(struct agent *a)
 	if (read(a->timer_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		return;
 	ctl_expire(a);
+	readers_repoll_due(a);
 	agent_arm_timer(a);
 }
 
