@@ -43,14 +43,14 @@ door_key() { key_serial logon sectag:name:door; }
 no_door_key() { ! door_key; }
 inserted() { [ "$(grep -c "pcsc:$PCSC_READER: card inserted$" "$ALOG")" = "$1" ]; }
 added() { [ "$(grep -c "pcsc:$PCSC_READER: reader added$" "$ALOG")" = "$1" ]; }
-gone_with_pcscd() { removed 3 && agent_logged "pcsc:$PCSC_READER: reader removed"; }
+gone_with_pcscd() { removed 4 && agent_logged "pcsc:$PCSC_READER: reader removed"; }
 removed() { [ "$(grep -c "pcsc:$PCSC_READER: card removed$" "$ALOG")" = "$1" ]; }
 agent_alive() { kill -0 "$AGENT"; }
 ping() { [ "$(build/e2e/ctl "$SOCK" PING)" = "OK sectagd 2" ]; }
 stop_agent() { kill "$AGENT" && wait "$AGENT"; AGENT=; }
 verify() { $S verify --issuer-key "$W/issuer.key" --reader "$DEV" --timeout 20; }
 
-echo "1..28"
+echo "1..30"
 echo "# $BACKEND_DESC"
 modprobe nfc 2>/dev/null
 backend_start "$UID_T" >"$LOG" 2>&1 || bail "cannot start pcscd and the bridge"
@@ -86,16 +86,18 @@ t "placed again: a second tap releases the key again" eventually 10 door_key
 t "two insertions seen" inserted 2
 tag_lift
 t "lifted again" eventually 10 removed 2
+drop_keys
 verify >"$W/verify.out" 2>&1 &
 VPID=$!
 t "while sectagd runs, verify borrows the reader" eventually 10 agent_logged "lent to pid"
 tag_place
 t "... and finds the tag genuine" wait "$VPID"
-t "the tag presented to verify was no tap" inserted 2
+t "the tag presented to verify was no tap while lent" inserted 2
+t "back from the borrow, the agent takes the card left there" eventually 10 door_key
 tag_lift
-eventually 10 pcsc_no_card
+t "... and sees it lifted" eventually 10 removed 3
 tag_place
-t "after the borrow, a tap is a tap again" eventually 10 inserted 3
+t "then a tap is a tap again" eventually 10 inserted 3
 pcscd_stop
 t "pcscd stopped: the card and the reader are gone for the agent" \
 	eventually 10 gone_with_pcscd
@@ -109,7 +111,7 @@ eventually 10 pcsc_no_card
 tag_place
 t "a tap on the new pcscd releases the key" eventually 10 door_key
 bridge_stop
-t "bridge gone: the card is removed" eventually 10 removed 4
+t "bridge gone: the card is removed" eventually 10 removed 5
 stop_agent >>"$LOG" 2>&1
 pcscd_stop
 # shellcheck disable=SC2119 # start_agent without a config line

@@ -174,6 +174,8 @@ int64_t ctl_next_deadline(const struct agent *a);
 void pcsc_setup(struct agent *a);
 bool pcsc_dispatch(struct agent *a, void *ptr);
 void pcsc_teardown(struct agent *a);
+/* reader_poll() of a PC/SC reader: a card on it unheld is a tap. */
+void pcsc_poll(struct agent *a, struct reader *r);
 static inline bool pcsc_reader(const struct reader *r)
 {
 	return r->idx & SECTAG_PCSC_ID_FLAG;

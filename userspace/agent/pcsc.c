@@ -18,7 +18,9 @@
  * may use it meanwhile. A held card is marked by a placeholder
  * descriptor in r->tag_fd (there is no socket) so that tap.c and ctl.c
  * treat it as a held tag. A reader lent to the CLI (BORROW, with the
- * same id) is left alone: its insertions are the borrower's, not taps.
+ * same id) is left alone: its insertions are the borrower's, not taps;
+ * a card still there when it comes back is a tap (pcsc_poll), as a tag
+ * left on an nfcN is found by the agent's new poll.
  * Without pcscd the agent runs on kernel NFC readers alone; when pcscd
  * starts (or comes back), its readers appear as plugged.
  */
@@ -67,7 +69,9 @@ static void card_removed(struct agent *a, struct known *k, struct reader *r)
 	tap_lost(a, r);
 }
 
-static void card_inserted(struct agent *a, struct known *k, struct reader *r)
+/* A tap on the card in @k's reader; @why says what made it one. */
+static void card_tap(struct agent *a, struct known *k, struct reader *r,
+		     const char *why)
 {
 	struct sectag_nfc_target tg = { .idx = 0 };
 	struct sectag_pcsc *p = NULL;
@@ -76,10 +80,10 @@ static void card_inserted(struct agent *a, struct known *k, struct reader *r)
 	int rc;
 
 	if (ctl_borrowed(a, r->idx)) {
-		syslog(LOG_DEBUG, "pcsc:%s: card inserted while lent", k->name);
+		syslog(LOG_DEBUG, "pcsc:%s: %s while lent", k->name, why);
 		return;
 	}
-	syslog(LOG_INFO, "pcsc:%s: card inserted", k->name);
+	syslog(LOG_INFO, "pcsc:%s: %s", k->name, why);
 	/* A context per tap: pcscd may have restarted since the last one. */
 	rc = sectag_pcsc_open(&p);
 	if (!rc)
@@ -100,6 +104,23 @@ static void card_inserted(struct agent *a, struct known *k, struct reader *r)
 	tap_converse(a, r, &tg, sectag_pcsc_xfer, c, NULL);
 	sectag_pcsc_disconnect(c);
 	sectag_pcsc_close(p);
+}
+
+/*
+ * reader.c polls a reader again after a borrow: on PC/SC, a card left
+ * on the reader is then a tap, as a tag left on an nfcN is found again
+ * by the new poll.
+ */
+void pcsc_poll(struct agent *a, struct reader *r)
+{
+	int i;
+
+	for (i = 0; a->pcsc && i < SECTAGD_MAX_READERS; i++) {
+		struct known *k = &a->pcsc->k[i];
+
+		if (k->used && k->id == r->idx && k->card && r->tag_fd < 0)
+			card_tap(a, k, r, "card on the reader after the borrow");
+	}
 }
 
 static void reader_gone(struct agent *a, struct known *k)
@@ -161,7 +182,7 @@ static void reader_update(struct agent *a, const struct sectag_pcsc_reader *v)
 	k->card = v->card;
 	k->events = v->events;
 	if (v->card && !was)
-		card_inserted(a, k, r);
+		card_tap(a, k, r, "card inserted");
 }
 
 static void stop_watching(struct agent *a, int err)
