@@ -48,10 +48,27 @@ removed() { [ "$(grep -c "pcsc:$PCSC_READER: card removed$" "$ALOG")" = "$1" ]; 
 agent_alive() { kill -0 "$AGENT"; }
 ping() { [ "$(build/e2e/ctl "$SOCK" PING)" = "OK sectagd 2" ]; }
 stop_agent() { kill "$AGENT" && wait "$AGENT"; AGENT=; }
+agent_waits() { grep -q epoll "/proc/$AGENT/wchan"; }
+# Voluntary context switches of every thread of the agent (the PC/SC
+# watch thread included).
+all_switches() {
+	cat "/proc/$AGENT"/task/*/status |
+		awk '/^voluntary_ctxt_switches:/ { s += $2 } END { print s }'
+}
+idle_quiet() {
+	local s0 s1
+	eventually 10 agent_waits || return 1
+	s0=$(all_switches)
+	sleep 3		# the measurement window
+	s1=$(all_switches)
+	echo "# idle 3 s, no card: $((s1 - s0)) voluntary switches" >&3
+	[ "$s1" = "$s0" ]
+}
 verify() { $S verify --issuer-key "$W/issuer.key" --reader "$DEV" --timeout 20; }
 
-echo "1..30"
+echo "1..31"
 echo "# $BACKEND_DESC"
+exec 3>&1	# figures, past t's redirection
 modprobe nfc 2>/dev/null
 backend_start "$UID_T" >"$LOG" 2>&1 || bail "cannot start pcscd and the bridge"
 t "pcscd lists the vpcd reader: sectag readers shows $DEV" pcsc_listed
@@ -96,6 +113,7 @@ t "the tag presented to verify was no tap while lent" inserted 2
 t "back from the borrow, the agent takes the card left there" eventually 10 door_key
 tag_lift
 t "... and sees it lifted" eventually 10 removed 3
+t "idle, no card: neither the agent nor its PC/SC thread wakes up" idle_quiet
 tag_place
 t "then a tap is a tap again" eventually 10 inserted 3
 pcscd_stop
