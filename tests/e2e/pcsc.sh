@@ -55,9 +55,16 @@ all_switches() {
 	cat "/proc/$AGENT"/task/*/status |
 		awk '/^voluntary_ctxt_switches:/ { s += $2 } END { print s }'
 }
+# Settled: no thread switched for half a second (the removal handled).
+settled() {
+	local s0
+	s0=$(all_switches)
+	sleep 0.5
+	[ "$(all_switches)" = "$s0" ]
+}
 idle_quiet() {
 	local s0 s1
-	eventually 10 agent_waits || return 1
+	eventually 10 agent_waits && eventually 10 settled || return 1
 	s0=$(all_switches)
 	sleep 3		# the measurement window
 	s1=$(all_switches)
