@@ -120,6 +120,7 @@ e2e pam 900 "pam_sectag: pamtester, taps, fallback, session keyring, a fake agen
 e2e udev 600 "udev: systemd-udevd runs the rules on authenticated taps"
 e2e randomid 600 "Random ID: identification key, two authentications, hostile devices, 20 tags"
 e2e borrow 600 "One owner per reader: the CLI borrows the reader from sectagd; sectag status"
+e2e presence 600 "sectagd checks presence itself on a pn533-like reader: held = one tap, lifted = removal, idle = no wakeups"
 e2e pn533 400 "The real pn533_usb driver on an emulated PN533 (dummy_hcd, FunctionFS): scan, provision, verify, lifts"
 e2e pcsc 600 "PC/SC: real pcscd + vsmartcard-vpcd + our NTAG 424 engine: readers, scan, provision, verify, enroll, agent taps, pcscd restarts"
 echo "== $(( $(date +%s) - start )) s"

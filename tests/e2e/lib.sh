@@ -47,6 +47,24 @@ eventually() {
 	done
 }
 
+# eventually re-runs CMD, but its arguments are expanded once, when it
+# is called: `eventually 30 test "$(count)" = 2` compares one stale
+# count for 30 s. Counts that must be read again each time go through:
+# becomes SECONDS WANT CMD...: CMD's output is WANT within SECONDS.
+becomes() {
+	local s=$1
+	shift
+	eventually "$s" output_is "$@"
+}
+output_is() { local want=$1; shift; [ "$("$@")" = "$want" ]; }
+# exceeds SECONDS N CMD...: CMD's output, a number, exceeds N in time.
+exceeds() {
+	local s=$1
+	shift
+	eventually "$s" output_above "$@"
+}
+output_above() { local n=$1; shift; [ "$("$@")" -gt "$n" ]; }
+
 json_num() { sed -n "s/.*\"$1\":\(-\?[0-9]*\).*/\1/p" <<<"$2"; }
 json_str() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" <<<"$2"; }
 

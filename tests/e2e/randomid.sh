@@ -139,7 +139,7 @@ zero_uid() {	# [DELAY_MS]: runs the relay, its result line in $ZOUT
 	n=$(tap_lines)
 	ZOUT=$(build/e2e/zerouid "$RID" "$@") || return 1
 	echo "$ZOUT"
-	eventually 20 test "$(tap_lines)" -gt "$n"
+	exceeds 20 "$n" tap_lines
 }
 t zero_uid_device_tapped zero_uid
 echo "# relay: $(tail -n 1 <<<"$ZOUT"); agent: $(last_tap)"
