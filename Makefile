@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make          module (against the VM's kernel headers) and userspace
+# make module DEBUG=1   the module with pr_debug()/dev_dbg() printing
 # make check    every test: static checks, unit tests, kernel tests in a VM
 # make demo     the whole story, in a VM
 # make install  DESTDIR/PREFIX aware
@@ -27,6 +28,7 @@ LIB_OBJ	:= $(LIB_SRC:userspace/lib/%.c=$(B)/lib/%.o)
 KSFT_SRC := $(wildcard tests/kselftest/*.c)
 KSFT_BIN := $(KSFT_SRC:tests/kselftest/%.c=$(B)/kselftest/%)
 LINUX_SRC := /usr/src/linux-source-6.1.tar.xz
+include kernel/engine.mk
 
 .PHONY: all module lib progs unit tests check demo deps install clean bench fuzz fuzz-build fuzz-seeds
 
@@ -85,15 +87,16 @@ $(B)/e2e/%: tests/e2e/%.c $(B)/libsectag.a
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
 
 # The PN533 emulator (tests/usb/pn533emu.c), run in the VM: the NTAG 424
-# engine (kernel/ntag424.c) built for userspace against tests/unit/kshim
+# engine ($(ENGINE_SRC)) built for userspace against tests/unit/kshim
 # as in the unit tests, in its own include world, without sanitizers.
 USB_OBJ	:= $(B)/usb-obj
-USB_KHDR := kernel/ntag424.h tests/usb/pn533emu_engine.h \
+USB_KHDR := $(ENGINE_HDR) tests/usb/pn533emu_engine.h \
 	$(wildcard tests/unit/kshim/*.h tests/unit/kshim/*/*.h)
 USB_KCC	= $(CC) -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) \
 	-Itests/unit/kshim -Ikernel -Itests/usb -c -o $@ $<
+USB_ENGINE_OBJ := $(ENGINE_SRC:kernel/%.c=$(USB_OBJ)/%.o)
 
-$(USB_OBJ)/ntag424.o: kernel/ntag424.c $(USB_KHDR)
+$(USB_ENGINE_OBJ): $(USB_OBJ)/%.o: kernel/%.c $(USB_KHDR)
 	@mkdir -p $(@D)
 	$(USB_KCC)
 
@@ -106,7 +109,7 @@ $(USB_OBJ)/engine_rf.o: tests/usb/engine_rf.c $(USB_KHDR)
 	$(USB_KCC)
 
 $(B)/usb/pn533emu: tests/usb/pn533emu.c tests/usb/pn533emu_engine.h \
-		tests/unit/engine_api.h $(USB_OBJ)/ntag424.o $(USB_OBJ)/kshim.o \
+		tests/unit/engine_api.h $(USB_ENGINE_OBJ) $(USB_OBJ)/kshim.o \
 		$(USB_OBJ)/engine_rf.o
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \
@@ -114,7 +117,7 @@ $(B)/usb/pn533emu: tests/usb/pn533emu.c tests/usb/pn533emu_engine.h \
 
 # The vpcd bridge (tests/pcsc/vpcdbridge.c): the same engine objects.
 $(B)/pcsc/vpcdbridge: tests/pcsc/vpcdbridge.c tests/usb/pn533emu_engine.h \
-		tests/unit/engine_api.h $(USB_OBJ)/ntag424.o $(USB_OBJ)/kshim.o \
+		tests/unit/engine_api.h $(USB_ENGINE_OBJ) $(USB_OBJ)/kshim.o \
 		$(USB_OBJ)/engine_rf.o
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \

@@ -107,4 +107,5 @@ module_exit(sectag_exit);
 MODULE_DESCRIPTION("Virtual NFC readers with emulated NTAG 424 DNA secure tags");
 MODULE_AUTHOR("sectag developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(SECTAG_VERSION);
 MODULE_ALIAS_GENL_FAMILY("nfc_sectag");

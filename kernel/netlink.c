@@ -19,19 +19,18 @@ static const struct nla_policy sectag_policy[NFC_SECTAG_ATTR_MAX + 1] = {
 	[NFC_SECTAG_ATTR_NFC_INDEX]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_NAME]		= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_FLAGS]		= NLA_POLICY_MASK(NLA_U32,
-						NFC_SECTAG_READER_FLAGS |
-						NFC_SECTAG_TAG_FLAGS),
+							  __NFC_SECTAG_F_ALL),
 	[NFC_SECTAG_ATTR_POWERED]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_POLLING]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_TAG_ID]	= { .type = NLA_U32 },
 	[NFC_SECTAG_ATTR_PROFILE]	= NLA_POLICY_RANGE(NLA_U32, 1,
 						NFC_SECTAG_PROFILE_MAX),
-	[NFC_SECTAG_ATTR_UID]		= NLA_POLICY_EXACT_LEN(NTAG424_UID_LEN),
+	[NFC_SECTAG_ATTR_UID]		= NLA_POLICY_EXACT_LEN(NFC_SECTAG_UID_LEN),
 	[NFC_SECTAG_ATTR_PERSONALISED]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_RANDOM_ID]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_FAIL_CTR]	= { .type = NLA_REJECT },
 	[NFC_SECTAG_ATTR_FRAME]		= { .type = NLA_BINARY,
-					    .len = NTAG424_MAX_RAPDU },
+					    .len = NFC_SECTAG_RAPDU_MAX },
 	[NFC_SECTAG_ATTR_COOKIE]	= { .type = NLA_U64 },
 	[NFC_SECTAG_ATTR_ERRNO]		= NLA_POLICY_RANGE(NLA_U32, 1, 4095),
 	[NFC_SECTAG_ATTR_PAD]		= { .type = NLA_REJECT },
@@ -79,7 +78,7 @@ static int fill_tag(struct sk_buff *msg, void *obj, bool priv)
 	    nla_put_u32(msg, NFC_SECTAG_ATTR_FLAGS, tag->flags))
 		return -EMSGSIZE;
 	if ((priv || !tag->info.random_id) &&
-	    nla_put(msg, NFC_SECTAG_ATTR_UID, NTAG424_UID_LEN, tag->uid))
+	    nla_put(msg, NFC_SECTAG_ATTR_UID, NFC_SECTAG_UID_LEN, tag->uid))
 		return -EMSGSIZE;
 	if (nla_put_u8(msg, NFC_SECTAG_ATTR_PERSONALISED,
 		       tag->info.personalised) ||
@@ -203,49 +202,37 @@ static int sectag_get_reader(struct sk_buff *skb, struct genl_info *info)
 			    attr_u32(info, NFC_SECTAG_ATTR_READER_ID));
 }
 
+/* Starts one object's message in a dump part; NULL once @skb is full. */
+static void *dump_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd)
+{
+	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			   &sectag_genl_family, NLM_F_MULTI, cmd);
+}
+
 /*
  * Dumps resume after the last id sent (cb->args[0]): ids only grow and
  * the lists are in creation order, so objects created or destroyed
  * between two parts of a dump never make it skip or repeat another.
  */
-static int dump_list(struct sk_buff *skb, struct netlink_callback *cb,
-		     struct list_head *head, size_t list_off, size_t id_off,
-		     u8 cmd, fill_fn fill)
+static int sectag_dump_readers(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	bool priv = netlink_capable(cb->skb, CAP_NET_ADMIN);
-	struct list_head *pos;
+	struct sectag_reader *reader = NULL;
 	void *hdr;
-	u32 id;
 
 	mutex_lock(&sectag_lock);
-	list_for_each(pos, head) {
-		void *obj = (char *)pos - list_off;
-
-		id = *(u32 *)((char *)obj + id_off);
-		if (id <= cb->args[0])
-			continue;
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-				  cb->nlh->nlmsg_seq, &sectag_genl_family,
-				  NLM_F_MULTI, cmd);
+	while ((reader = sectag_reader_next(reader, cb->args[0]))) {
+		hdr = dump_put(skb, cb, NFC_SECTAG_CMD_GET_READER);
 		if (!hdr)
 			break;
-		if (fill(skb, obj, priv)) {
+		if (fill_reader(skb, reader, false)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		cb->args[0] = id;
+		cb->args[0] = reader->id;
 	}
 	mutex_unlock(&sectag_lock);
 	return skb->len;
-}
-
-static int sectag_dump_readers(struct sk_buff *skb, struct netlink_callback *cb)
-{
-	return dump_list(skb, cb, &sectag_readers,
-			 offsetof(struct sectag_reader, list),
-			 offsetof(struct sectag_reader, id),
-			 NFC_SECTAG_CMD_GET_READER, fill_reader);
 }
 
 static int sectag_new_tag(struct sk_buff *skb, struct genl_info *info)
@@ -297,10 +284,24 @@ static int sectag_get_tag(struct sk_buff *skb, struct genl_info *info)
 
 static int sectag_dump_tags(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	return dump_list(skb, cb, &sectag_tags,
-			 offsetof(struct sectag_tag, list),
-			 offsetof(struct sectag_tag, id),
-			 NFC_SECTAG_CMD_GET_TAG, fill_tag);
+	bool priv = netlink_capable(cb->skb, CAP_NET_ADMIN);
+	struct sectag_tag *tag = NULL;
+	void *hdr;
+
+	mutex_lock(&sectag_lock);
+	while ((tag = sectag_tag_next(tag, cb->args[0]))) {
+		hdr = dump_put(skb, cb, NFC_SECTAG_CMD_GET_TAG);
+		if (!hdr)
+			break;
+		if (fill_tag(skb, tag, priv)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = tag->id;
+	}
+	mutex_unlock(&sectag_lock);
+	return skb->len;
 }
 
 static int sectag_place_tag(struct sk_buff *skb, struct genl_info *info)

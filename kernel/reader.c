@@ -13,7 +13,7 @@
 
 #include "sectag.h"
 
-LIST_HEAD(sectag_readers);
+static LIST_HEAD(sectag_readers);
 static u32 sectag_next_reader_id = 1;
 
 static struct sectag_reader *to_reader(struct nfc_dev *nfc)
@@ -34,6 +34,23 @@ struct sectag_reader *sectag_reader_find(u32 id)
 	lockdep_assert_held(&sectag_lock);
 	list_for_each_entry(reader, &sectag_readers, list)
 		if (reader->id == id)
+			return reader;
+	return NULL;
+}
+
+/*
+ * Dumps: the reader after @prev, or when @prev is NULL the first one whose
+ * id is above @after; sectag_lock held. The list is in creation order, so
+ * in id order.
+ */
+struct sectag_reader *sectag_reader_next(struct sectag_reader *prev, u32 after)
+{
+	struct sectag_reader *reader = prev;
+
+	lockdep_assert_held(&sectag_lock);
+	reader = list_prepare_entry(reader, &sectag_readers, list);
+	list_for_each_entry_continue(reader, &sectag_readers, list)
+		if (prev || reader->id > after)
 			return reader;
 	return NULL;
 }
@@ -183,6 +200,8 @@ static int sectag_activate_target(struct nfc_dev *nfc,
 	if (rc)
 		reader->engaged = false;
 	mutex_unlock(&sectag_lock);
+	dev_dbg(&nfc->dev, "activate target %u (tag %u): %d\n", target->idx,
+		tag->id, rc);
 	sectag_tag_put(tag);
 	return rc;
 }
@@ -203,6 +222,7 @@ static void sectag_deactivate_target(struct nfc_dev *nfc,
 
 	/* Deselect ends the ISO-DEP session: nothing survives it on a card. */
 	if (tag) {
+		dev_dbg(&nfc->dev, "deactivate tag %u\n", tag->id);
 		sectag_relay_abort(tag);
 		sectag_tag_power_cycle(tag);
 		sectag_tag_put(tag);
@@ -316,7 +336,7 @@ static struct sk_buff *xfer_run(struct sectag_reader *reader,
 		return NULL;
 	}
 
-	rbuf = kmalloc(NTAG424_MAX_RAPDU, GFP_KERNEL);
+	rbuf = kmalloc(NFC_SECTAG_RAPDU_MAX, GFP_KERNEL);
 	if (!rbuf) {
 		sectag_tag_put(tag);
 		*err = -ENOMEM;
@@ -433,8 +453,11 @@ static void sectag_poll_work(struct work_struct *work)
 		tag->reported = false;
 		mutex_unlock(&sectag_lock);
 	}
-	if (tag)
+	if (tag) {
 		WARN_ON_ONCE(target.idx != tag->target_idx);
+		dev_dbg(&reader->nfc->dev, "poll: tag %u is target %u\n",
+			tag->id, target.idx);
+	}
 	mutex_unlock(&sectag_rf_lock);
 }
 
@@ -563,27 +586,6 @@ static void destroy_matching(bool all, u32 portid)
 		reader_teardown(reader);
 }
 
-/* Tags are destroyed one at a time by id: each takes the locks itself. */
-static void destroy_tags(bool all, u32 portid)
-{
-	struct sectag_tag *tag;
-	u32 id;
-
-	do {
-		id = 0;
-		mutex_lock(&sectag_lock);
-		list_for_each_entry(tag, &sectag_tags, list) {
-			if (all || ((tag->flags & NFC_SECTAG_F_OWNED) &&
-				    tag->owner == portid &&
-				    sectag_owner_gone(tag->owner_sk))) {
-				id = tag->id;
-				break;
-			}
-		}
-		mutex_unlock(&sectag_lock);
-	} while (id && !sectag_tag_destroy(id));
-}
-
 /*
  * Has the socket that owns an object been released? Its portid alone does
  * not say: netlink frees the portid before NETLINK_URELEASE is sent, and a
@@ -602,16 +604,13 @@ bool sectag_owner_gone(struct sock *owner_sk)
 static bool owns_anything(u32 portid)
 {
 	struct sectag_reader *reader;
-	struct sectag_tag *tag;
 	bool found = false;
 
 	mutex_lock(&sectag_lock);
 	list_for_each_entry(reader, &sectag_readers, list)
 		found |= (reader->flags & NFC_SECTAG_F_OWNED) &&
 			 reader->owner == portid;
-	list_for_each_entry(tag, &sectag_tags, list)
-		found |= (tag->flags & NFC_SECTAG_F_OWNED) &&
-			 tag->owner == portid;
+	found |= sectag_tags_owned_by(portid);
 	mutex_unlock(&sectag_lock);
 	return found;
 }
@@ -621,11 +620,11 @@ void sectag_destroy_owned(u32 portid)
 	if (!owns_anything(portid))
 		return;
 	destroy_matching(false, portid);
-	destroy_tags(false, portid);
+	sectag_tags_destroy(false, portid);
 }
 
 void sectag_destroy_all(void)
 {
 	destroy_matching(true, 0);
-	destroy_tags(true, 0);
+	sectag_tags_destroy(true, 0);
 }

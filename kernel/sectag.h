@@ -45,8 +45,14 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/nfc/nfc.h>
+#include <linux/nfc_sectag.h>
 
 #include "ntag424.h"
+
+/* The engine's limits are the uapi's: frames pass between them as is. */
+static_assert(NTAG424_UID_LEN == NFC_SECTAG_UID_LEN);
+static_assert(NTAG424_MAX_CAPDU == NFC_SECTAG_CAPDU_MAX);
+static_assert(NTAG424_MAX_RAPDU == NFC_SECTAG_RAPDU_MAX);
 
 extern struct mutex sectag_lock;
 extern struct mutex sectag_rf_lock;
@@ -104,7 +110,7 @@ struct sectag_tag {
 	u32 flags;
 	u32 owner;
 	struct sock *owner_sk;		/* held; NULL if not owned */
-	u8 uid[NTAG424_UID_LEN];
+	u8 uid[NFC_SECTAG_UID_LEN];
 
 	/* sectag_lock */
 	struct sectag_reader *reader;
@@ -138,7 +144,8 @@ void sectag_reader_kick(struct sectag_reader *reader);
 void sectag_destroy_owned(u32 portid);
 bool sectag_owner_gone(struct sock *owner_sk);
 void sectag_destroy_all(void);
-extern struct list_head sectag_readers;
+struct sectag_reader *sectag_reader_next(struct sectag_reader *prev,
+					 u32 after);
 
 /* tag.c */
 struct sectag_tag *sectag_tag_create(u32 profile, const u8 *uid, u32 flags,
@@ -159,7 +166,9 @@ void sectag_tag_put(struct sectag_tag *tag);
 int sectag_relay_answer(u32 tag_id, u32 portid, struct sock *sk, u64 cookie,
 			int err, const u8 *frame, size_t len);
 unsigned int sectag_relay_timeout(void);
-extern struct list_head sectag_tags;
+struct sectag_tag *sectag_tag_next(struct sectag_tag *prev, u32 after);
+bool sectag_tags_owned_by(u32 portid);
+void sectag_tags_destroy(bool all, u32 portid);
 
 /* netlink.c */
 int sectag_genl_init(void);

@@ -15,7 +15,7 @@
 #define SECTAG_SENS_RES		0x0344
 #define SECTAG_SEL_RES		0x20
 
-LIST_HEAD(sectag_tags);
+static LIST_HEAD(sectag_tags);
 static u32 sectag_next_tag_id = 1;
 
 static void tag_pull_work(struct work_struct *work);
@@ -27,6 +27,19 @@ struct sectag_tag *sectag_tag_find(u32 id)
 	lockdep_assert_held(&sectag_lock);
 	list_for_each_entry(tag, &sectag_tags, list)
 		if (tag->id == id)
+			return tag;
+	return NULL;
+}
+
+/* As sectag_reader_next(), for tags. */
+struct sectag_tag *sectag_tag_next(struct sectag_tag *prev, u32 after)
+{
+	struct sectag_tag *tag = prev;
+
+	lockdep_assert_held(&sectag_lock);
+	tag = list_prepare_entry(tag, &sectag_tags, list);
+	list_for_each_entry_continue(tag, &sectag_tags, list)
+		if (prev || tag->id > after)
 			return tag;
 	return NULL;
 }
@@ -115,7 +128,7 @@ void sectag_tag_get_rf(struct sectag_tag *tag, struct nfc_target *target)
  */
 bool sectag_uid_valid(u32 profile, const u8 *uid, const char **why)
 {
-	if (!memchr_inv(uid, 0, NTAG424_UID_LEN)) {
+	if (!memchr_inv(uid, 0, NFC_SECTAG_UID_LEN)) {
 		*why = "all-zero UID";
 		return false;
 	}
@@ -132,7 +145,7 @@ bool sectag_uid_valid(u32 profile, const u8 *uid, const char **why)
 
 static void random_uid(u8 *uid)
 {
-	get_random_bytes(uid, NTAG424_UID_LEN);
+	get_random_bytes(uid, NFC_SECTAG_UID_LEN);
 	uid[0] = SECTAG_UID_NXP;
 	if (uid[3] == SECTAG_UID_CT)
 		uid[3] = 0;
@@ -169,7 +182,7 @@ struct sectag_tag *sectag_tag_create(u32 profile, const u8 *uid, u32 flags,
 	tag->flags = flags;
 	tag->owner = owner;
 	if (uid)
-		memcpy(tag->uid, uid, NTAG424_UID_LEN);
+		memcpy(tag->uid, uid, NFC_SECTAG_UID_LEN);
 	else
 		random_uid(tag->uid);
 	if ((flags & NFC_SECTAG_F_OWNED) && owner_sk) {
@@ -284,6 +297,42 @@ int sectag_tag_destroy(u32 id)
 	sectag_tag_put(tag);		/* tag_get() */
 	sectag_tag_put(tag);		/* the list's reference */
 	return 0;
+}
+
+/* Owned by @portid, whether or not its socket is gone; sectag_lock held. */
+bool sectag_tags_owned_by(u32 portid)
+{
+	struct sectag_tag *tag;
+
+	lockdep_assert_held(&sectag_lock);
+	list_for_each_entry(tag, &sectag_tags, list)
+		if ((tag->flags & NFC_SECTAG_F_OWNED) && tag->owner == portid)
+			return true;
+	return false;
+}
+
+/*
+ * Every tag (@all), or those of @portid's released socket. One at a time
+ * by id: sectag_tag_destroy() takes the locks itself.
+ */
+void sectag_tags_destroy(bool all, u32 portid)
+{
+	struct sectag_tag *tag;
+	u32 id;
+
+	do {
+		id = 0;
+		mutex_lock(&sectag_lock);
+		list_for_each_entry(tag, &sectag_tags, list) {
+			if (all || ((tag->flags & NFC_SECTAG_F_OWNED) &&
+				    tag->owner == portid &&
+				    sectag_owner_gone(tag->owner_sk))) {
+				id = tag->id;
+				break;
+			}
+		}
+		mutex_unlock(&sectag_lock);
+	} while (id && !sectag_tag_destroy(id));
 }
 
 static bool tag_is_pulled(struct sectag_tag *tag)
@@ -430,7 +479,7 @@ int sectag_relay_answer(u32 tag_id, u32 portid, struct sock *sk, u64 cookie,
 	struct sectag_tag *tag;
 	int rc = -ESTALE;
 
-	if (len > NTAG424_MAX_RAPDU)
+	if (len > NFC_SECTAG_RAPDU_MAX)
 		return -EMSGSIZE;
 
 	tag = tag_get(tag_id);
@@ -505,7 +554,7 @@ int sectag_tag_transceive(struct sectag_tag *tag, const u8 *capdu,
 	mutex_lock(&tag->lock);
 	if (tag->pulled || !tag_in_field(tag)) {
 		rc = -ETIMEDOUT;
-	} else if (len > NTAG424_MAX_CAPDU) {
+	} else if (len > NFC_SECTAG_CAPDU_MAX) {
 		/*
 		 * Longer than any short APDU: an NTAG 424 rejects it; a
 		 * relay's card emulator is never handed one.

@@ -10,6 +10,8 @@
 # Sourced after tests/e2e/lib.sh.
 # shellcheck disable=SC2317,SC2034 # functions and variables are the suites'
 
+# PC/SC readers have no /sys/class/nfc device: sectagd sends no uevents.
+BACKEND_UEVENTS=0
 BACKEND_DESC="PC/SC: pcscd + vsmartcard-vpcd, an NTAG 424 DNA engine behind tests/pcsc/vpcdbridge"
 PCSC_PORT=${PCSC_PORT:-35963}
 PCSC_NAME="sectag vpcd"

@@ -151,3 +151,36 @@ start_agent() {
 	AGENT=$!
 	eventually 10 test -S "$SOCK"
 }
+
+# write_conf [LINE]...: the agent's config $CONF for store $STORE and
+# socket $SOCK, with each LINE after them.
+write_conf() {
+	{
+		echo "# written by tests/e2e/${0##*/}"
+		echo "store = $STORE"
+		echo "socket = $SOCK"
+		[ $# = 0 ] || printf '%s\n' "$@"
+	} >"$CONF"
+}
+
+# nfc_dev_of DRIVER: sets DEV to the nfcN whose parent device is bound to
+# DRIVER (pn533_usb, ...); fails while there is none.
+nfc_dev_of() {
+	local d drv
+	for d in /sys/class/nfc/nfc*; do
+		[ -e "$d" ] || continue
+		drv=$(readlink "$d/device/driver" 2>/dev/null) || continue
+		[ "${drv##*/}" = "$1" ] || continue
+		DEV=${d##*/}
+		return 0
+	done
+	return 1
+}
+
+# The agent's ($AGENT) voluntary context switches: each is one wakeup of
+# its single-threaded loop or one wait for an exchange's answer.
+agent_switches() {
+	awk '/^voluntary_ctxt_switches:/ { print $2 }' "/proc/$AGENT/status"
+}
+# The agent sleeps in epoll_wait for its next event.
+agent_waits() { grep -q epoll "/proc/$AGENT/wchan"; }

@@ -35,14 +35,14 @@
 
 #define KEY_LEN		SECTAG_NTAG_KEY_LEN
 #define NKEYS		SECTAG_NTAG_NKEYS
-#define UID_LEN		SECTAG_NTAG_UID_LEN
+#define UID_LEN		NFC_SECTAG_UID_LEN
 #define BLK		16
 #define MACT_LEN	8
 #define TI_LEN		4
 #define XFER_MS		3000
 #define FRAME_MAX	300	/* longest frame the storm sends */
 #define RAPDU_MAX	300
-#define SHORT_APDU_MAX	261	/* Lc 255 + header + Le */
+#define SHORT_APDU_MAX	NFC_SECTAG_CAPDU_MAX
 #define SECRET_LEN	128	/* all of file 03 */
 
 #define SW_OK		0x9100

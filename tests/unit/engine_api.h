@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel NTAG 424 engine's entry points in host types, for tests that
- * link kernel/ntag424.c as an object but cannot include kernel headers
- * (kshim's linux headers would shadow the system's). engine_glue.c includes
- * both this and kernel/ntag424.h, so the compiler checks they agree.
+ * link the engine (kernel/engine.mk) as objects but cannot include kernel
+ * headers (kshim's linux headers would shadow the system's). engine_glue.c
+ * includes both this and kernel/ntag424.h, so the compiler checks they
+ * agree.
  */
 #ifndef SECTAG_ENGINE_API_H
 #define SECTAG_ENGINE_API_H

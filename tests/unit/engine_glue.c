@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Built with the kernel shim like kernel/ntag424.c: checks engine_api.h
+ * Built with the kernel shim like the engine: checks engine_api.h
  * against the real header and wraps what needs kernel types.
  */
 #include "ntag424.h"

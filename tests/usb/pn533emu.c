@@ -6,7 +6,7 @@
  * it. For tests in the VM; needs root.
  *
  *   pn533emu [--uid HEX14] [--tag-present] [--udc NAME] [--name NAME]
- *            [--verbose]
+ *            [--chain-answers[=N]] [--verbose]
  *
  * The host side must have loaded dummy_hcd, libcomposite and usb_f_fs
  * (and pn533_usb, or let udev load it). pn533emu mounts configfs if
@@ -48,9 +48,14 @@
  * driver hands the whole transfer, padding included, to the socket, and
  * no abort happens during an exchange.
  *
- * Answers are never chained (MI): an answer is at most 258 bytes of R-APDU,
- * within one extended frame; a chained answer read through a raw socket
- * crashes Debian's 6.1 kernel (Documentation, vm.md).
+ * Answers are not chained (MI) by default: an answer is at most 258 bytes
+ * of R-APDU, within one extended frame; a chained answer read through a
+ * raw socket crashes Debian's 6.1 kernel (Documentation/readers.md, pn533).
+ * --chain-answers[=N] chains them all the same, for tests/usb/mi-crash.sh:
+ * an answer longer than N bytes (default 64; a real PN533 chains past its
+ * 262-byte buffer, which no NTAG 424 answer reaches) goes in pieces of N,
+ * each but the last with the MI bit in its status; the driver fetches the
+ * next piece with an InDataExchange that carries no data.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -127,6 +132,9 @@ static struct {
 	bool active;		/* activated by the last InListPassiveTarget */
 	uint8_t chain[600];	/* gathered MI command data */
 	size_t chain_len;
+	size_t piece;		/* --chain-answers: answer piece, 0: off */
+	uint8_t rest[ENGINE_MAX_RAPDU];	/* chained answer not yet sent */
+	size_t rest_len, rest_off;
 	unsigned long n_cmd[256], n_abort, n_cancel;
 } T;
 
@@ -576,6 +584,7 @@ static void tag_lift(void)
 	T.present = false;
 	T.active = false;
 	T.chain_len = 0;
+	T.rest_len = 0;
 }
 
 static void apply_signals(void)
@@ -603,6 +612,7 @@ static void list_passive(const uint8_t *p, size_t n)
 	/* MaxTg, BrTy: only 106 kbps type A finds our tag */
 	T.active = false;
 	T.chain_len = 0;
+	T.rest_len = 0;
 	if (n < 2 || p[1] != 0x00 || !T.present) {
 		a[k++] = 0;	/* NbTg */
 		answer(CMD_IN_LIST_PASSIVE_TARGET, a, k, true);
@@ -626,6 +636,42 @@ static void list_passive(const uint8_t *p, size_t n)
 	answer(CMD_IN_LIST_PASSIVE_TARGET, a, k, true);
 }
 
+/*
+ * The next piece of a chained answer: the MI bit in the status while more
+ * follows.
+ */
+static void answer_piece(void)
+{
+	uint8_t r[1 + ENGINE_MAX_RAPDU];
+	size_t k = T.rest_len - T.rest_off;
+
+	if (k > T.piece)
+		k = T.piece;
+	memcpy(r + 1, T.rest + T.rest_off, k);
+	T.rest_off += k;
+	r[0] = T.rest_off < T.rest_len ? ST_OK | MI_BIT : ST_OK;
+	if (T.rest_off == T.rest_len)
+		T.rest_len = 0;
+	answer(CMD_IN_DATA_EXCHANGE, r, k + 1, false);
+}
+
+/* The tag's R-APDU: whole, or its first piece under --chain-answers. */
+static void answer_rapdu(const uint8_t *rapdu, size_t n)
+{
+	uint8_t r[1 + ENGINE_MAX_RAPDU];
+
+	if (T.piece && n > T.piece) {
+		memcpy(T.rest, rapdu, n);
+		T.rest_len = n;
+		T.rest_off = 0;
+		answer_piece();
+		return;
+	}
+	r[0] = ST_OK;
+	memcpy(r + 1, rapdu, n);
+	answer(CMD_IN_DATA_EXCHANGE, r, n + 1, false);
+}
+
 static void data_exchange(const uint8_t *p, size_t n)
 {
 	uint8_t r[1 + ENGINE_MAX_RAPDU];
@@ -634,9 +680,16 @@ static void data_exchange(const uint8_t *p, size_t n)
 	if (n < 1 || (p[0] & 0x3F) != 1 || !T.present || !T.active) {
 		r[0] = ST_TIMEOUT;
 		T.chain_len = 0;
+		T.rest_len = 0;
 		answer(CMD_IN_DATA_EXCHANGE, r, 1, false);
 		return;
 	}
+	/* No data after an MI answer: the host asks for the next piece. */
+	if (T.rest_len && n == 1 && !(p[0] & MI_BIT)) {
+		answer_piece();
+		return;
+	}
+	T.rest_len = 0;
 	if (T.chain_len + n - 1 > sizeof(T.chain)) {
 		emu_log("chained command too long");
 		T.chain_len = 0;
@@ -655,11 +708,10 @@ static void data_exchange(const uint8_t *p, size_t n)
 	T.chain_len = 0;
 	if (rc < 0) {
 		r[0] = ST_TIMEOUT;
-		rc = 0;
-	} else {
-		r[0] = ST_OK;
+		answer(CMD_IN_DATA_EXCHANGE, r, 1, false);
+		return;
 	}
-	answer(CMD_IN_DATA_EXCHANGE, r, (size_t)rc + 1, false);
+	answer_rapdu(r + 1, (size_t)rc);
 }
 
 static void command(const uint8_t *b, size_t len)
@@ -696,6 +748,7 @@ static void command(const uint8_t *b, size_t len)
 			emu_engine_deselect(T.tag);
 		T.active = false;
 		T.chain_len = 0;
+		T.rest_len = 0;
 		answer(cmd, &st, 1, true);
 		break;
 	default:
@@ -773,10 +826,27 @@ static int parse_uid(const char *s, uint8_t *uid)
 	return uid[0] == 0x04 ? 0 : -1;
 }
 
+/* --chain-answers[=N]: pieces of N bytes (1..262), 64 without N. */
+static int parse_piece(const char *s)
+{
+	char *end;
+	unsigned long v = 64;
+
+	if (s) {
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (errno || *end || end == s || !v || v > 262)
+			return -1;
+	}
+	T.piece = v;
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: pn533emu [--uid HEX14] [--tag-present] "
-		"[--udc NAME] [--name NAME] [--verbose]\n");
+		"[--udc NAME] [--name NAME] [--chain-answers[=N]] "
+		"[--verbose]\n");
 	exit(2);
 }
 
@@ -788,6 +858,7 @@ int main(int argc, char **argv)
 		{ "udc", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "chain-answers", optional_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	uint8_t uid[ENGINE_UID_LEN] = { 0x04, 0x53, 0x35, 0x33, 0x4E, 0x42,
@@ -818,6 +889,10 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case 'm':
+			if (parse_piece(optarg))
+				usage();
 			break;
 		default:
 			usage();

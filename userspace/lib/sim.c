@@ -266,7 +266,7 @@ int sectag_sim_tag_add(struct sectag_sim *sim, uint32_t profile,
 	msg = msg_u32(sim, NFC_SECTAG_CMD_NEW_TAG, NFC_SECTAG_ATTR_PROFILE,
 		      profile);
 	if (msg && (nla_put_u32(msg, NFC_SECTAG_ATTR_FLAGS, flags) ||
-		    (uid && nla_put(msg, NFC_SECTAG_ATTR_UID, 7, uid)))) {
+		    (uid && nla_put(msg, NFC_SECTAG_ATTR_UID, NFC_SECTAG_UID_LEN, uid)))) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}

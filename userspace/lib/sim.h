@@ -30,7 +30,7 @@ struct sectag_sim_tag {
 	uint32_t profile;		/* NFC_SECTAG_PROFILE_* */
 	uint32_t flags;
 	uint32_t reader_id;		/* 0: not on a reader */
-	uint8_t uid[7];
+	uint8_t uid[NFC_SECTAG_UID_LEN];
 	bool personalised;
 	bool random_id;
 	uint32_t fail_ctr;
@@ -78,7 +78,7 @@ struct sectag_sim_frame {
 	uint32_t tag_id;
 	uint64_t cookie;
 	size_t len;
-	uint8_t data[261];
+	uint8_t data[NFC_SECTAG_CAPDU_MAX];
 };
 
 /* Waits up to @timeout_ms (< 0: forever); -ETIMEDOUT when none came. */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Userspace stand-ins for the few kernel APIs kernel/ntag424.c uses, so the
- * engine compiles unmodified on the host (tests/unit). Crypto is OpenSSL 3;
- * randomness is getrandom() unless a test queued bytes with
- * kshim_rand_push(). Hooks let tests make allocations or crypto fail.
+ * Userspace stand-ins for the few kernel APIs the engine (kernel/ntag424.c,
+ * ntag424_sm.c) uses, so it compiles unmodified on the host (tests/unit).
+ * Crypto is OpenSSL 3; randomness is getrandom() unless a test queued
+ * bytes with kshim_rand_push(). Hooks let tests make allocations or crypto
+ * fail.
  */
 #ifndef _KSHIM_H
 #define _KSHIM_H
