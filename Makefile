@@ -17,12 +17,15 @@ CFLAGS	?= -O2 -g
 WARN	:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
-# PC/SC (userspace/lib/pcsc.c): linked into sectag and sectagd only.
+# PC/SC (userspace/lib/pcsc.c): linked into sectag, sectagd and the token
+# plugin (which taps through cli/tap.c) only.
 PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
 PCSC_LIBS := $(shell pkg-config --libs libpcsclite 2>/dev/null)
 CPPFLAGS += -Iuapi -Iuserspace/lib $(NL_CFLAGS) $(PCSC_CFLAGS)
-LDLIBS	:= $(NL_LIBS) -lcryptsetup -lkeyutils -lcrypto -lpthread
+LDLIBS	:= $(NL_LIBS) -lcryptsetup -ljson-c -lkeyutils -lcrypto -lpthread
 
+TOKEN_SO := $(B)/libcryptsetup-token-sectag.so
+TOKEN_OPEN := userspace/token/open.c userspace/token/open.h
 LIB_SRC	:= $(wildcard userspace/lib/*.c)
 LIB_OBJ	:= $(LIB_SRC:userspace/lib/%.c=$(B)/lib/%.o)
 KSFT_SRC := $(wildcard tests/kselftest/*.c)
@@ -34,7 +37,7 @@ include kernel/engine.mk
 
 all: module lib progs
 
-progs: $(B)/sectag $(B)/sectagd $(B)/pam_sectag.so
+progs: $(B)/sectag $(B)/sectagd $(B)/pam_sectag.so $(TOKEN_SO)
 
 # The PAM module only talks to the agent: of libsectag it compiles in
 # the protocol (agent.c, no libnl, no OpenSSL), and exports only the
@@ -47,8 +50,19 @@ $(B)/pam_sectag.so: userspace/pam/pam_sectag.c userspace/lib/agent.c userspace/l
 $(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
 
-$(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(B)/libsectag.a
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
+$(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(TOKEN_OPEN) $(B)/libsectag.a
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -Iuserspace/token -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
+
+# The LUKS2 token plugin (userspace/token): libsectag and the CLI's tap
+# linked in, only the cryptsetup_token_* symbols exported, under the
+# version libcryptsetup looks them up with (dlvsym).
+$(TOKEN_SO): $(wildcard userspace/token/*.c userspace/token/*.h) \
+		userspace/token/token.sym userspace/cli/tap.c userspace/cli/pcsc.c \
+		userspace/cli/cli.h \
+		$(B)/libsectag.a
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -fPIC -shared \
+		-Wl,--version-script=userspace/token/token.sym -Wl,-z,defs \
+		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -156,9 +170,10 @@ FUZZ_MAX_SECONDS ?= 7200
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Iuserspace/lib -Iuapi $(NL_CFLAGS)
-FUZZ_LDLIBS := $(NL_LIBS) -lcrypto
+FUZZ_LDLIBS := $(NL_LIBS) -ljson-c -lcrypto
 FUZZ_SRC := userspace/lib/ntag424.c userspace/lib/ntag424_sm.c
 FUZZ_SRC_fuzz_agent_proto := userspace/lib/agent.c
+FUZZ_SRC_fuzz_token := userspace/lib/token.c
 FUZZ_SRC_fuzz_store := userspace/lib/store.c userspace/lib/fileio.c
 FUZZ_SRC_fuzz_config := userspace/agent/config.c
 FUZZ_SRC_fuzz_nfc_reply := userspace/lib/nfc.c userspace/lib/genl.c
@@ -207,6 +222,10 @@ PAMDIR	?= /lib/$(MULTIARCH)/security
 UDEVDIR	?= /lib/udev/rules.d
 UNITDIR	?= /lib/systemd/system
 MANDIR	?= $(PREFIX)/share/man
+# Where this libcryptsetup loads token plugins from: it says so itself.
+TOKENDIR ?= $(or $(shell cryptsetup --help 2>/dev/null | \
+	sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$$/\1/p'),\
+	$(shell pkg-config --variable=libdir libcryptsetup)/cryptsetup)
 
 install: all
 	install -D -m 0644 kernel/nfc_sectag.ko \
@@ -216,6 +235,8 @@ install: all
 	install -D -m 0755 $(B)/sectag $(DESTDIR)$(PREFIX)/bin/sectag
 	install -D -m 0755 $(B)/sectagd $(DESTDIR)$(PREFIX)/sbin/sectagd
 	install -D -m 0644 $(B)/pam_sectag.so $(DESTDIR)$(PAMDIR)/pam_sectag.so
+	install -D -m 0644 $(TOKEN_SO) \
+		$(DESTDIR)$(TOKENDIR)/libcryptsetup-token-sectag.so
 	install -D -m 0644 udev/60-sectag.rules $(DESTDIR)$(UDEVDIR)/60-sectag.rules
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|' systemd/sectagd.service >$(B)/sectagd.service
 	install -D -m 0644 $(B)/sectagd.service $(DESTDIR)$(UNITDIR)/sectagd.service

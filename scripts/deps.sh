@@ -17,7 +17,7 @@ packages() {
 	echo linux-source-6.1 qemu-system-x86 busybox-static kmod cpio xz-utils
 	echo build-essential pkg-config sparse clang libclang-rt-14-dev
 	echo libnl-3-dev libnl-genl-3-dev libssl-dev libkeyutils-dev keyutils
-	echo libpam0g-dev pamtester cryptsetup-bin libcryptsetup-dev
+	echo libpam0g-dev pamtester cryptsetup-bin libcryptsetup-dev libjson-c-dev
 	echo udev jq e2fsprogs valgrind
 	echo libpcsclite-dev pcscd vsmartcard-vpcd
 }

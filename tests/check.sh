@@ -126,6 +126,7 @@ e2e pcsc 600 "PC/SC: real pcscd + vsmartcard-vpcd + our NTAG 424 engine: readers
 e2e story-virtual 600 "The user story on our virtual reader: provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
 e2e story-pn533 900 "The user story through the real pn533 driver: provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
 e2e story-pcsc 900 "The user story through PC/SC (pcscd + vsmartcard-vpcd): provision, enrol, agent, LUKS, PAM, borrow, presence"
+e2e token 600 "LUKS2 token plugin and sectag unlock: host and portable bindings, with and without the agent"
 echo "== $(( $(date +%s) - start )) s"
 for f in "${failed[@]}"; do echo "failed: $f"; done
 echo "$pass passed, $fail failed"

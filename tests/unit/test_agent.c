@@ -98,7 +98,7 @@ static bool t_req_refused(void)
 {
 	static const char *const bad[] = {
 		"", " ", "PING ", " PING", "PING  ", "PING x", "ping", "PONG",
-		"HAS", "HAS user", "HAS user alice x", "HAS luks alice",
+		"HAS", "HAS user", "HAS user alice x", "HAS disk alice",
 		"HAS User alice", "HAS user  alice", "HAS user alice ",
 		"HAS user al\tice", "WAIT user alice 1000",
 		"AUTH user alice", "AUTH user alice 0", "AUTH user alice 600001",
@@ -169,7 +169,7 @@ static bool t_req_format_refused(void)
 	strcpy(r.target, "al ice");
 	CHECK(sectag_agent_req_format(&r, buf, sizeof(buf)) == -EINVAL);
 	strcpy(r.target, "alice");
-	r.kind = SECTAG_BIND_LUKS;
+	r.kind = 0;
 	CHECK(sectag_agent_req_format(&r, buf, sizeof(buf)) == -EINVAL);
 	r.kind = SECTAG_BIND_USER;
 	r.verb = 99;
@@ -279,8 +279,10 @@ static bool t_clean_and_names(void)
 	CHECK(!strcmp(out, ""));
 	CHECK(sectag_agent_kind("user") == SECTAG_BIND_USER);
 	CHECK(sectag_agent_kind("name") == SECTAG_BIND_NAME);
-	CHECK(sectag_agent_kind("luks") == 0);
-	CHECK(!sectag_agent_kind_name(SECTAG_BIND_LUKS));
+	CHECK(sectag_agent_kind("luks") == SECTAG_BIND_LUKS);
+	CHECK(!strcmp(sectag_agent_kind_name(SECTAG_BIND_LUKS), "luks"));
+	CHECK(sectag_agent_kind("disk") == 0);
+	CHECK(!sectag_agent_kind_name(0));
 	return true;
 }
 

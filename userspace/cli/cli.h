@@ -90,6 +90,8 @@ int cmd_verify(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+/* unlock.c */
+int cmd_unlock(int argc, char **argv);
 /* status.c */
 int cmd_status(int argc, char **argv);
 

@@ -30,6 +30,7 @@
 #include "nfc.h"
 #include "ntag424.h"
 #include "store.h"
+#include "token.h"
 #include "unlock.h"
 
 /* cryptsetup's own limit for an interactive passphrase. */
@@ -37,7 +38,8 @@
 
 struct enroll_opts {
 	const char *issuer_key, *luks, *key_file, *auto_open, *user, *name;
-	const char *store, *reader;
+	const char *store, *reader, *bind;
+	enum sectag_bind_mode mode;	/* LUKS: --bind, default host */
 	int timeout_ms;			/* < 0: wait forever */
 	bool force;
 };
@@ -52,6 +54,7 @@ struct enrolment {
 	char *pass;			/* LUKS: existing passphrase */
 	size_t pass_len;
 	bool pass_crypt;		/* pass from crypt_keyfile_device_read */
+	bool random_id;			/* the tag hides its UID */
 	char device[PATH_MAX];
 };
 
@@ -261,7 +264,26 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
-static void print_json(const struct sectag_binding *b)
+/*
+ * How a LUKS binding is bound, from its volume's sectag token: "host"
+ * for one enrolled before tokens existed (a luks2-keyring token only),
+ * NULL when the volume is not here to tell.
+ */
+static const char *bind_mode(const struct sectag_binding *b)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if (b->kind != SECTAG_BIND_LUKS || sectag_luks_find(b, path,
+							    sizeof(path)))
+		return NULL;
+	rc = sectag_luks_token_mode(path, b->keyslot, b->uid);
+	if (rc == -ENOENT)
+		return "host";
+	return rc > 0 ? sectag_bind_mode_name(rc) : NULL;
+}
+
+static void print_json(const struct sectag_binding *b, const char *bind)
 {
 	char uid[15];
 
@@ -279,11 +301,16 @@ static void print_json(const struct sectag_binding *b)
 			json_str(b->auto_open);
 		else
 			printf("null");
+		printf(",\"bind\":");
+		if (bind)
+			json_str(bind);
+		else
+			printf("null");
 	}
 	printf("}");
 }
 
-static void print_row(const struct sectag_binding *b)
+static void print_row(const struct sectag_binding *b, const char *bind)
 {
 	char uid[15];
 
@@ -291,9 +318,9 @@ static void print_row(const struct sectag_binding *b)
 	printf("%-4u %-5s %-36s %s", b->id, sectag_binding_kind_name(b->kind),
 	       b->target, uid);
 	if (b->kind == SECTAG_BIND_LUKS)
-		printf("  keyslot %d token %d%s%s  %s", b->keyslot, b->token,
-		       b->auto_open[0] ? "  auto-open " : "", b->auto_open,
-		       b->device);
+		printf("  keyslot %d token %d%s%s  bind %s  %s", b->keyslot,
+		       b->token, b->auto_open[0] ? "  auto-open " : "",
+		       b->auto_open, bind ? bind : "?", b->device);
 	printf("\n");
 }
 
@@ -312,6 +339,7 @@ static void enroll_usage(FILE *f)
 {
 	fprintf(f, "usage: %s enroll --issuer-key FILE (--luks DEVICE "
 		"[--key-file F] [--auto-open NAME]\n"
+		"                  [--bind host|portable]\n"
 		"                  | --user NAME | --name LABEL) [--store PATH] "
 		"[--reader R]\n                  [--timeout S] [--json]\n"
 		"Bind an issued tag to a LUKS2 volume, a user or a label: wait "
@@ -324,6 +352,10 @@ static void enroll_usage(FILE *f)
 		"or read from --key-file F (the whole file)\n"
 		"  --auto-open NAME the agent opens the volume as "
 		"/dev/mapper/NAME on a tap\n"
+		"  --bind MODE      host (default): the unlock also needs this "
+		"host's store;\n                   portable: the volume and the "
+		"tag suffice (see\n                   security-model.md); both "
+		"add a sectag token\n"
 		"  --user NAME      for PAM login with the tag\n"
 		"  --name LABEL     a logon key \"sectag:name:LABEL\" for "
 		"automation\n"
@@ -359,6 +391,8 @@ static const char **opt_slot(struct enroll_opts *o, int c)
 		return &o->store;
 	case 'r':
 		return &o->reader;
+	case 'B':
+		return &o->bind;
 	}
 	return NULL;
 }
@@ -393,9 +427,21 @@ static int check_enroll_opts(const struct enroll_opts *o)
 		fprintf(stderr, "%s: enroll needs --issuer-key FILE\n", prog);
 		return -1;
 	}
-	if (!o->luks && (o->key_file || o->auto_open)) {
-		fprintf(stderr, "%s: --key-file and --auto-open only go with "
-			"--luks\n", prog);
+	if (!o->luks && (o->key_file || o->auto_open || o->bind)) {
+		fprintf(stderr, "%s: --key-file, --auto-open and --bind only go "
+			"with --luks\n", prog);
+		return -1;
+	}
+	return 0;
+}
+
+/* --bind MODE: host (the default) or portable. */
+static int check_bind(struct enroll_opts *o)
+{
+	o->mode = o->bind ? sectag_bind_mode_parse(o->bind) : SECTAG_MODE_HOST;
+	if (!o->mode) {
+		fprintf(stderr, "%s: --bind: 'host' or 'portable', not '%s'\n",
+			prog, o->bind);
 		return -1;
 	}
 	return 0;
@@ -414,6 +460,7 @@ static int parse_enroll(int argc, char **argv, struct enroll_opts *o)
 		{ "store", required_argument, NULL, 's' },
 		{ "reader", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "bind", required_argument, NULL, 'B' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -435,7 +482,7 @@ static int parse_enroll(int argc, char **argv, struct enroll_opts *o)
 			argv[optind]);
 		return -1;
 	}
-	return check_enroll_opts(o);
+	return check_enroll_opts(o) ? -1 : check_bind(o);
 }
 
 static int copy_field(char *dst, size_t size, const char *src,
@@ -584,6 +631,7 @@ static int read_tag(const struct enroll_opts *o, struct enrolment *e)
 	rc = sectag_verify_tag(tp.t, e->issuer, e->share, e->b.uid,
 			       &random_id);
 	tap_end(&tp);
+	e->random_id = random_id;
 	if (rc)
 		return tag_refused(rc);
 	if (random_id) {
@@ -630,6 +678,35 @@ static int luks_add(struct enrolment *e)
 	return rc;
 }
 
+/*
+ * The sectag token beside the keyslot: what the plugin and `sectag
+ * unlock` need besides the tag. Portable: the host secret is no secret
+ * (it is the token's salt) and the token carries the read key, so that
+ * a host that never saw the tag can authenticate it.
+ */
+static int luks_token(const struct enroll_opts *o, struct enrolment *e)
+{
+	struct sectag_token tok = {
+		.keyslot = e->b.keyslot,
+		.mode = o->mode,
+		.random_id = e->random_id,
+		.key_no = SECTAG_KEY_READ,
+	};
+	int rc;
+
+	memcpy(tok.uid, e->b.uid, sizeof(tok.uid));
+	if (o->mode == SECTAG_MODE_PORTABLE) {
+		memcpy(tok.salt, e->b.host_secret, sizeof(tok.salt));
+		memcpy(tok.read_key, e->b.read_key, sizeof(tok.read_key));
+	}
+	rc = sectag_luks_token_add(e->device, e->b.target, &tok);
+	sectag_token_wipe(&tok);
+	if (rc < 0)
+		fprintf(stderr, "%s: %s: cannot add the sectag token: %s\n",
+			prog, e->device, strerror(-rc));
+	return rc < 0 ? rc : 0;
+}
+
 /* The store could not take the binding: take the keyslot back off. */
 static void luks_undo(struct enrolment *e)
 {
@@ -660,6 +737,10 @@ static int create_binding(const struct enroll_opts *o, struct enrolment *e)
 		return fail(rc, "cannot derive the unlock secret");
 	if (luks && luks_add(e))
 		return EX_FAIL;
+	if (luks && luks_token(o, e)) {
+		luks_undo(e);
+		return EX_FAIL;
+	}
 	rc = sectag_store_add(&e->st, &e->b, &id);
 	if (rc)
 		fail(rc, "cannot add the binding");
@@ -685,15 +766,19 @@ static int load_issuer(const char *path, uint8_t *key)
 	return 0;
 }
 
-static void print_enrolled(const struct sectag_binding *b)
+static void print_enrolled(const struct enroll_opts *o,
+			   const struct sectag_binding *b)
 {
+	const char *bind = b->kind == SECTAG_BIND_LUKS ?
+			   sectag_bind_mode_name(o->mode) : NULL;
+
 	if (json) {
-		print_json(b);
+		print_json(b, bind);
 		printf("\n");
 		return;
 	}
 	printf("enrolled ");
-	print_row(b);
+	print_row(b, bind);
 }
 
 static int enroll_run(const struct enroll_opts *o, struct enrolment *e,
@@ -715,7 +800,7 @@ static int enroll_run(const struct enroll_opts *o, struct enrolment *e,
 	if (!rc)
 		rc = create_binding(o, e);
 	if (!rc)
-		print_enrolled(&e->b);
+		print_enrolled(o, &e->b);
 	return rc;
 }
 
@@ -800,9 +885,9 @@ static void print_list(const struct sectag_store *st)
 	for (i = 0; i < st->n; i++) {
 		if (json) {
 			printf(i ? "," : "");
-			print_json(&st->b[i]);
+			print_json(&st->b[i], bind_mode(&st->b[i]));
 		} else {
-			print_row(&st->b[i]);
+			print_row(&st->b[i], bind_mode(&st->b[i]));
 		}
 	}
 	if (json)

@@ -360,6 +360,7 @@ static const struct verb verbs[] = {
 	{ "enroll", cmd_enroll, "bind a tag to a LUKS2 volume, user or label" },
 	{ "list", cmd_list, "list enrolled bindings (no secrets)" },
 	{ "revoke", cmd_revoke, "remove a binding, its keyslot and token" },
+	{ "unlock", cmd_unlock, "open a LUKS2 volume with one tap" },
 	{ "sim", cmd_sim, "simulator: virtual readers and tags" },
 	{ "status", cmd_status, "readers, agent, enrolments, conflicts" },
 };

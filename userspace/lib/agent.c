@@ -45,13 +45,17 @@ int sectag_agent_kind(const char *word)
 		return SECTAG_BIND_USER;
 	if (!strcmp(word, "name"))
 		return SECTAG_BIND_NAME;
+	/* Root only (the agent's rule): the token plugin, sectag unlock. */
+	if (!strcmp(word, "luks"))
+		return SECTAG_BIND_LUKS;
 	return 0;
 }
 
 const char *sectag_agent_kind_name(int kind)
 {
 	return kind == SECTAG_BIND_USER ? "user" :
-	       kind == SECTAG_BIND_NAME ? "name" : NULL;
+	       kind == SECTAG_BIND_NAME ? "name" :
+	       kind == SECTAG_BIND_LUKS ? "luks" : NULL;
 }
 
 const char *sectag_agent_fail_name(enum sectag_agent_fail f)

@@ -43,7 +43,7 @@ struct sectag_agent_origin {
 
 struct sectag_agent_req {
 	enum sectag_agent_verb verb;
-	int kind;			/* SECTAG_BIND_USER or SECTAG_BIND_NAME */
+	int kind;			/* SECTAG_BIND_USER, _NAME or _LUKS (root) */
 	char target[128];		/* user name or label */
 	uint32_t ms;			/* AUTH, BORROW: 1..*_MAX_MS */
 	uint32_t reader;		/* BORROW: the N of nfcN */
@@ -95,7 +95,7 @@ struct sectag_agent_ans {
 	} readers[SECTAG_AGENT_STATE_MAX];
 };
 
-/* "user", "name" -> SECTAG_BIND_*, or 0; and back (NULL if none). */
+/* "user", "name", "luks" -> SECTAG_BIND_*, or 0; and back (NULL if none). */
 int sectag_agent_kind(const char *word);
 const char *sectag_agent_kind_name(int kind);
 /* "bad-request", ... for a FAIL code; "?" if unknown. */

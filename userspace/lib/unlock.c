@@ -20,6 +20,7 @@
 #define TOKEN_TYPE	"luks2-keyring"
 /* The secret is 256 random bits: the KDF adds nothing but delay. */
 #define PBKDF_ITER	1000
+#define LUKS_MAX_TOKEN	31
 
 /* View, read and search for the possessor and the owner (root): no more. */
 #define KEY_PERM	(KEY_POS_VIEW | KEY_POS_READ | KEY_POS_SEARCH | \
@@ -331,6 +332,98 @@ static bool token_ours(struct crypt_device *cd, const struct sectag_binding *b)
 	return !strcmp(params.key_description, desc);
 }
 
+/* ---------------------------------------------------------------------- */
+/* The sectag token                                                       */
+
+/* Token @token is a sectag token, parsed into @tok. */
+static bool sectag_token_at(struct crypt_device *cd, int token,
+			    struct sectag_token *tok)
+{
+	const char *type, *json, *why;
+	crypt_token_info st;
+
+	st = crypt_token_status(cd, token, &type);
+	if ((st != CRYPT_TOKEN_EXTERNAL && st != CRYPT_TOKEN_EXTERNAL_UNKNOWN) ||
+	    !type || strcmp(type, SECTAG_TOKEN_TYPE))
+		return false;
+	if (crypt_token_json_get(cd, token, &json) < 0)
+		return false;
+	return !sectag_token_parse(json, tok, &why);
+}
+
+int sectag_luks_token_find(void *cdv, int keyslot, const uint8_t *uid,
+			   struct sectag_token *tok)
+{
+	struct crypt_device *cd = cdv;
+	int token;
+
+	for (token = 0; token <= LUKS_MAX_TOKEN; token++) {
+		if (!sectag_token_at(cd, token, tok))
+			continue;
+		if (tok->keyslot == keyslot &&
+		    (!uid || !memcmp(tok->uid, uid, sizeof(tok->uid))))
+			return token;
+		sectag_token_wipe(tok);
+	}
+	return -ENOENT;
+}
+
+int sectag_luks_token_mode(const char *device, int keyslot,
+			   const uint8_t uid[7])
+{
+	struct sectag_token tok;
+	struct crypt_device *cd;
+	int rc;
+
+	rc = luks_load(device, &cd);
+	if (rc)
+		return rc;
+	rc = sectag_luks_token_find(cd, keyslot, uid, &tok);
+	crypt_free(cd);
+	if (rc >= 0)
+		rc = (int)tok.mode;
+	sectag_token_wipe(&tok);
+	return rc;
+}
+
+int sectag_luks_token_add(const char *device, const char *uuid,
+			  const struct sectag_token *tok)
+{
+	char json[SECTAG_TOKEN_JSON_MAX];
+	struct crypt_device *cd;
+	int rc;
+
+	if (!device || !uuid || !tok)
+		return -EINVAL;
+	rc = sectag_token_format(tok, json, sizeof(json));
+	if (rc < 0)
+		return rc;
+	rc = luks_load_uuid(device, uuid, &cd);
+	if (!rc) {
+		rc = crypt_token_json_set(cd, CRYPT_ANY_TOKEN, json);
+		crypt_free(cd);
+	}
+	OPENSSL_cleanse(json, sizeof(json));
+	return rc;
+}
+
+/* Every sectag token of @b's keyslot and tag. */
+static int remove_sectag_tokens(struct crypt_device *cd,
+				const struct sectag_binding *b)
+{
+	struct sectag_token tok;
+	int token, rc;
+
+	while ((token = sectag_luks_token_find(cd, b->keyslot, b->uid,
+					       &tok)) >= 0) {
+		sectag_token_wipe(&tok);
+		rc = crypt_token_json_set(cd, token, NULL);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /*
  * The keyslot goes first: a revoke stopped half-way leaves our token
  * without a keyslot, which the next attempt recognises and finishes.
@@ -349,6 +442,10 @@ static int revoke_slots(struct crypt_device *cd, const struct sectag_binding *b)
 			return -ESTALE;
 		if (ks == CRYPT_SLOT_ACTIVE_LAST)
 			return -EBUSY;
+		/* Before the keyslot: destroying it unassigns the token. */
+		rc = remove_sectag_tokens(cd, b);
+		if (rc < 0)
+			return rc;
 		rc = crypt_keyslot_destroy(cd, b->keyslot);
 		if (rc < 0)
 			return rc;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "token.h"
 
 /*
  * Put the secret of @b into root's user keyring under its key
@@ -66,5 +67,22 @@ int sectag_luks_revoke(const char *device, const struct sectag_binding *b);
  * (the key must be in the keyring); -EEXIST if @name is active.
  */
 int sectag_luks_open(const struct sectag_binding *b, const char *name);
+
+/*
+ * The "sectag" token (token.h) for keyslot tok->keyslot of @device,
+ * which must be volume @uuid: its number, or a negative errno.
+ */
+int sectag_luks_token_add(const char *device, const char *uuid,
+			  const struct sectag_token *tok);
+/*
+ * The sectag token assigned to @keyslot of the loaded volume @cd (a
+ * struct crypt_device *), parsed into @tok: its number; -ENOENT if none.
+ * With @uid, only a token for that tag.
+ */
+int sectag_luks_token_find(void *cd, int keyslot, const uint8_t *uid,
+			   struct sectag_token *tok);
+/* The same, on @device: its bind mode, or a negative errno. */
+int sectag_luks_token_mode(const char *device, int keyslot,
+			   const uint8_t uid[7]);
 
 #endif

@@ -1,0 +1,294 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End to end, in the VM, as root: the sectag LUKS2 token plugin
+# (build/libcryptsetup-token-sectag.so, copied into libcryptsetup's token
+# directory of the guest's overlay root) and `sectag unlock`, with real
+# cryptsetup, dm-crypt and keyutils. Host and portable bindings; opening
+# through the plugin with sectagd and without it; a portable volume
+# opened with an empty store, a host one refused without its store;
+# malformed tokens refused by the plugin's validate; revoke.
+#
+#   flock /tmp/sectag-vm.lock tests/vm/run --timeout 600 -- tests/e2e/token.sh
+#
+# TAP on stdout ("ok N name"); the exit status is the number of failures.
+# shellcheck disable=SC2317 # helpers are called through t/st
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+. tests/e2e/lib.sh
+STORE=$W/store
+EMPTY=$W/empty/store
+PASS=$W/passphrase
+CONF=$W/sectagd.conf
+SOCK=/run/sectag-e2e.$$/sock
+# shellcheck disable=SC2034 # lib.sh's: start_agent, reads_marker
+ALOG=$W/agent.log
+# shellcheck disable=SC2034
+MARK=sectag-token-marker
+UID_A=04A2000000000A
+UID_P=04B200000000BB
+TOKENDIR=$(cryptsetup --help |
+	sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
+PLUGIN=$TOKENDIR/libcryptsetup-token-sectag.so
+LOOP=
+AGENT=
+export SECTAG_AGENT_SOCKET=$SOCK SECTAG_READER=
+
+cleanup() {
+	local m
+	[ -z "$AGENT" ] || kill "$AGENT" 2>/dev/null
+	for m in e2e e2e-pass e2e-unl e2e-port "luks-${UUID:-x}"; do
+		[ -e "/dev/mapper/$m" ] && cryptsetup close "$m"
+	done
+	[ -z "$LOOP" ] || losetup -d "$LOOP"
+	rm -f "$PLUGIN"
+	rm -rf "$W" "${SOCK%/*}"
+}
+trap cleanup EXIT
+
+# --------------------------------------------------------------- helpers
+
+meta() { cryptsetup luksDump --dump-json-metadata "$LOOP"; }
+# The id of the sectag token for keyslot KS ("" if none).
+sectag_token() {
+	meta | jq -r --arg ks "$1" '.tokens | to_entries[] |
+		select(.value.type == "sectag" and .value.keyslots == [$ks]) |
+		.key'
+}
+token_field() {	# keyslot field
+	meta | jq -r --arg ks "$1" --arg f "$2" '.tokens | to_entries[] |
+		select(.value.type == "sectag" and .value.keyslots == [$ks]) |
+		.value[$f]'
+}
+has_keyslot() { meta | jq -e --arg ks "$1" '.keyslots | has($ks)' >/dev/null; }
+n_tokens() { meta | jq '.tokens | length'; }
+
+# The token's JSON holds the mode, the tag and, for portable, salt and
+# read key; a host token no secret at all.
+token_is() {	# keyslot mode uid
+	local j
+	j=$(meta | jq -c --arg ks "$1" '.tokens[] |
+		select(.type == "sectag" and .keyslots == [$ks])') || return 1
+	echo "$j"
+	[ "$(jq -r .bind <<<"$j")" = "$2" ] &&
+		[ "$(jq -r .uid <<<"$j")" = "${3,,}" ] &&
+		[ "$(jq -r .kdf <<<"$j")" = hkdf-sha256 ] || return 1
+	if [ "$2" = host ]; then
+		jq -e 'has("salt") or has("read_key") | not' <<<"$j"
+	else
+		jq -e '(.salt | length) == 64 and (.read_key | length) == 32' <<<"$j"
+	fi
+}
+
+dump_shows() {	# pattern...
+	local out p
+	out=$(cryptsetup luksDump "$LOOP") || return 1
+	echo "$out"
+	for p; do grep -q -- "$p" <<<"$out" || return 1; done
+}
+dump_hides_read_key() {
+	local k
+	k=$(token_field "$KS_P" read_key)
+	[ -n "$k" ] && ! cryptsetup luksDump "$LOOP" | grep -qi "$k"
+}
+
+# import_refused FILE REASON: token import fails, saying REASON, and
+# the header keeps its tokens.
+import_refused() {
+	local before out rc=0
+	before=$(n_tokens)
+	out=$(cryptsetup token import --json-file "$1" "$LOOP" 2>&1) || rc=$?
+	echo "$out (exit $rc)"
+	[ "$rc" != 0 ] && grep -q -- "$2" <<<"$out" &&
+		[ "$(n_tokens)" = "$before" ]
+}
+
+broken() {	# name sed-expression: A's token, edited
+	meta | jq -c --arg ks "$KS_A" '.tokens[] |
+		select(.type == "sectag" and .keyslots == [$ks])' |
+		sed "$2" >"$W/$1.json"
+}
+
+# cryptsetup open through our plugin only (no luks2-keyring token).
+plugin_open() {	# name [store]
+	SECTAG_STORE=${2:-$STORE} cryptsetup open --token-only \
+		--token-type sectag "$LOOP" "$1"
+}
+opens() {	# name cmd...: CMD opens /dev/mapper/NAME, which reads MARK
+	local name=$1
+	shift
+	"$@" && reads_marker "$name" && cryptsetup close "$name"
+}
+
+ctl() { build/e2e/ctl "$SOCK" "$1"; }
+pending() { ctl STATUS | grep -q "^STATE $1"; }
+
+# CMD... in the background; it must wait for the agent's AUTH (pending),
+# then a tap of TAG answers it. Its exit status is the job's.
+with_agent_tap() {	# tag name cmd...
+	local tag=$1 name=$2 job
+	shift 2
+	untap
+	"$@" >>"$LOG" 2>&1 &
+	job=$!
+	eventually 15 pending 1 || { kill "$job"; return 1; }
+	tap "$tag"
+	wait "$job" && reads_marker "$name" && cryptsetup close "$name"
+}
+
+enroll_json() {	# mode (the tag is on the reader)
+	$S --json enroll --issuer-key "$W/issuer.key" --luks "$LOOP" \
+		--key-file "$PASS" --store "$STORE" --reader "$DEV" \
+		--timeout 10 --bind "$1"
+}
+
+stop_agent() {
+	[ -z "$AGENT" ] || { kill "$AGENT"; wait "$AGENT"; }
+	AGENT=
+}
+
+setup_all() {
+	setup_reader && setup_volume "$W/vol.img" || return 1
+	$S keygen "$W/issuer.key" && $S keygen "$W/other.key" || return 1
+	A=$(new_tag $UID_A) && P=$(new_tag $UID_P) && C=$(new_tag $UID_A) ||
+		return 1
+	provision "$A" "$W/issuer.key" && provision "$P" "$W/issuer.key" &&
+		provision "$C" "$W/other.key" || return 1
+	mkdir -p "$TOKENDIR" "${EMPTY%/*}" "${SOCK%/*}" &&
+		install -m 0644 build/libcryptsetup-token-sectag.so "$PLUGIN" ||
+		return 1
+	cat >"$CONF" <<-EOC
+	# written by tests/e2e/token.sh
+	store = $STORE
+	socket = $SOCK
+	key_timeout = 30
+	EOC
+}
+
+echo "# work directory $W"
+setup_all >"$LOG" 2>&1 || bail "setup failed"
+# The plugin and unlock take the first ISO 14443 reader unless told.
+export SECTAG_READER=$DEV
+echo "# reader $DEV, tags A=$A portable=$P clone=$C, $LOOP $UUID, plugin $PLUGIN"
+
+# --- enrolment writes the token
+st enroll_refuses_bad_bind 2 $S enroll --issuer-key "$W/issuer.key" \
+	--luks "$LOOP" --key-file "$PASS" --store "$STORE" --bind tpm3
+tap "$A"
+ENR_A=$(enroll_json host 2>>"$LOG")
+echo "$ENR_A" >>"$LOG"
+ID_A=$(json_num id "$ENR_A")
+KS_A=$(json_num keyslot "$ENR_A")
+t enroll_host_binding test "$(json_str bind "$ENR_A")" = host
+t host_token_written token_is "$KS_A" host "$UID_A"
+tap "$P"
+ENR_P=$(enroll_json portable 2>>"$LOG")
+echo "$ENR_P" >>"$LOG"
+ID_P=$(json_num id "$ENR_P")
+KS_P=$(json_num keyslot "$ENR_P")
+t enroll_portable_binding test "$(json_str bind "$ENR_P")" = portable
+t portable_token_written token_is "$KS_P" portable "$UID_P"
+list_modes() {
+	local out
+	out=$($S list --store "$STORE") || return 1
+	echo "$out"
+	grep -q "$UID_A.*bind host" <<<"$out" &&
+		grep -q "$UID_P.*bind portable" <<<"$out"
+}
+t list_shows_bind_modes list_modes
+
+# --- luksDump and validate, through the plugin
+t luksdump_shows_token dump_shows "sectag" "bind:       host" "$UID_A" \
+	"bind:       portable" "$UID_P"
+t luksdump_hides_read_key dump_hides_read_key
+broken bind 's/"bind":"host"/"bind":"tpm3"/'
+t validate_refuses_bad_bind import_refused "$W/bind.json" '"bind" must be'
+broken secret 's/}$/,"read_key":"00112233445566778899aabbccddeeff"}/'
+t validate_refuses_secret_in_host_token import_refused "$W/secret.json" \
+	'host token has no'
+broken nokdf 's/,"kdf":"hkdf-sha256"//'
+t validate_refuses_missing_field import_refused "$W/nokdf.json" 'missing'
+printf '{"type":"sectag","keyslots":["%s"],' "$KS_A" >"$W/trunc.json"
+t validate_refuses_truncated_json import_refused "$W/trunc.json" ''
+
+# --- cryptsetup open through the plugin, no agent: it reads the tag
+drop_keys
+tap "$A"
+t plugin_opens_host_binding opens e2e plugin_open e2e
+t plugin_left_no_key not key_serial user "sectag:luks:$UUID"
+tap "$C"
+t plugin_refuses_clone not plugin_open e2e
+
+# --- sectag unlock, no agent
+tap "$A"
+t unlock_opens_named opens e2e-unl $S unlock "$LOOP" e2e-unl --store "$STORE"
+tap "$A"
+t unlock_default_name_luks_uuid opens "luks-$UUID" $S unlock "$LOOP" \
+	--store "$STORE"
+tap "$C"
+st unlock_refuses_clone 4 $S unlock "$LOOP" e2e-unl --store "$STORE"
+untap
+st unlock_no_tag_times_out 5 $S unlock "$LOOP" e2e-unl --store "$STORE" \
+	--timeout 2
+
+# --- portable: an empty store suffices; host: refused without its store
+tap "$P"
+t plugin_opens_portable_empty_store opens e2e-port plugin_open e2e-port "$EMPTY"
+tap "$P"
+t unlock_portable_empty_store opens e2e-port $S unlock "$LOOP" e2e-port \
+	--store "$EMPTY"
+# exit 1, saying why
+host_refused() {
+	local out rc=0
+	out=$($S unlock "$LOOP" e2e-unl --store "$EMPTY" 2>&1) || rc=$?
+	echo "$out (exit $rc)"
+	[ "$rc" = 1 ] && grep -q "bound to the host" <<<"$out"
+}
+tap "$A"
+t unlock_host_refused_without_store host_refused
+tap "$A"
+t plugin_host_refused_without_store not env SECTAG_STORE="$EMPTY" \
+	cryptsetup open --token-only --token-id "$(sectag_token "$KS_A")" \
+	"$LOOP" e2e
+
+# --- with sectagd: the plugin and unlock ask it (AUTH luks)
+drop_keys
+untap
+t agent_starts start_agent
+t plugin_asks_agent with_agent_tap "$A" e2e plugin_open e2e
+t agent_answered_request agent_logged "answered by binding $ID_A"
+drop_keys
+t unlock_asks_agent with_agent_tap "$A" e2e-unl $S unlock "$LOOP" e2e-unl \
+	--store "$STORE"
+drop_keys
+t agent_unlock_portable with_agent_tap "$P" e2e-port $S unlock "$LOOP" \
+	e2e-port --store "$STORE"
+t agent_still_alive kill -0 "$AGENT"
+stop_agent
+
+# --- revoke takes the token with the keyslot
+t revoke_portable_binding_first $S revoke "$ID_P" --store "$STORE"
+t revoke_removed_portable_token test -z "$(sectag_token "$KS_P")"
+t revoke_removed_portable_keyslot not has_keyslot "$KS_P"
+t host_token_kept test -n "$(sectag_token "$KS_A")"
+tap "$P"
+st revoked_portable_opens_nothing 4 $S unlock "$LOOP" e2e-port \
+	--store "$STORE"
+
+# --- then A as a binding enrolled before tokens (no sectag token): from the store
+t legacy_binding_without_token cryptsetup token remove --token-id \
+	"$(sectag_token "$KS_A")" "$LOOP"
+tap "$A"
+t unlock_legacy_binding_from_store opens e2e-unl $S unlock "$LOOP" e2e-unl \
+	--store "$STORE"
+list_shows() { $S list --store "$STORE" | grep -q "$1"; }
+t list_legacy_binding_is_host list_shows "$UID_A.*bind host"
+
+t revoke_host_binding $S revoke "$ID_A" --store "$STORE"
+t revoke_removed_keyslot not has_keyslot "$KS_A"
+t revoke_removed_sectag_token test -z "$(sectag_token "$KS_A")"
+t no_sectag_token_left test "$(meta | jq '[.tokens[] | select(.type == "sectag")] | length')" = 0
+
+echo "# $n tests, $failed failed"
+exit "$failed"

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The "sectag" LUKS2 token's JSON (token.h): strict parsing with
+ * json-c, the library libcryptsetup itself parses headers with, and
+ * canonical formatting. Every field is checked for type and range, and
+ * unknown fields are refused, so a validated token means one thing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "token.h"
+
+#define LUKS_MAX_SLOT	31
+#define READ_KEY_NO	2
+
+const char *sectag_bind_mode_name(enum sectag_bind_mode mode)
+{
+	return mode == SECTAG_MODE_HOST ? "host" :
+	       mode == SECTAG_MODE_PORTABLE ? "portable" : NULL;
+}
+
+enum sectag_bind_mode sectag_bind_mode_parse(const char *word)
+{
+	if (word && !strcmp(word, "host"))
+		return SECTAG_MODE_HOST;
+	if (word && !strcmp(word, "portable"))
+		return SECTAG_MODE_PORTABLE;
+	return 0;
+}
+
+void sectag_token_wipe(struct sectag_token *tok)
+{
+	if (tok)
+		OPENSSL_cleanse(tok, sizeof(*tok));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Parsing                                                                */
+
+/* What parsing found so far: which fields were seen. */
+struct seen {
+	unsigned int fields;
+	const char *why;
+};
+
+enum {
+	F_TYPE = 1 << 0, F_SLOTS = 1 << 1, F_VERSION = 1 << 2,
+	F_BIND = 1 << 3, F_UID = 1 << 4, F_RANDOM = 1 << 5,
+	F_KEYNO = 1 << 6, F_KDF = 1 << 7, F_SALT = 1 << 8,
+	F_READKEY = 1 << 9,
+};
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly 2 * @n hex digits. */
+static int parse_hex(const char *s, uint8_t *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(s) != 2 * n)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		hi = hexval(s[2 * i]);
+		lo = hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* A JSON string value of @o, or NULL (with *@why set) if not a string. */
+static const char *str_of(json_object *o, const char *why, struct seen *sn)
+{
+	if (!json_object_is_type(o, json_type_string)) {
+		sn->why = why;
+		return NULL;
+	}
+	return json_object_get_string(o);
+}
+
+/* An integer 0..@max written as a JSON number (not a string). */
+static int int_of(json_object *o, int64_t max, int64_t *v)
+{
+	if (!json_object_is_type(o, json_type_int))
+		return -EINVAL;
+	errno = 0;
+	*v = json_object_get_int64(o);
+	return errno || *v < 0 || *v > max ? -EINVAL : 0;
+}
+
+/* "keyslots": exactly one keyslot, as LUKS2 writes it: a decimal string. */
+static int f_keyslots(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	const char *s;
+	char *end;
+	long v;
+
+	sn->why = "\"keyslots\" must list exactly one keyslot, \"0\"..\"31\"";
+	if (!json_object_is_type(o, json_type_array) ||
+	    json_object_array_length(o) != 1)
+		return -EINVAL;
+	o = json_object_array_get_idx(o, 0);
+	if (!json_object_is_type(o, json_type_string))
+		return -EINVAL;
+	s = json_object_get_string(o);
+	if (!*s || (s[0] == '0' && s[1]) || *s == '+' || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > LUKS_MAX_SLOT)
+		return -EINVAL;
+	t->keyslot = (int)v;
+	return 0;
+}
+
+static int f_type(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	const char *s = str_of(o, "\"type\" must be \"sectag\"", sn);
+
+	(void)t;
+	if (!s || strcmp(s, SECTAG_TOKEN_TYPE)) {
+		sn->why = "\"type\" must be \"sectag\"";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int f_version(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	int64_t v;
+
+	(void)t;
+	sn->why = "\"sectag_version\" must be the number 1 (a newer sectag "
+		  "wrote this token?)";
+	return int_of(o, 1000, &v) || v != SECTAG_TOKEN_VERSION ? -EINVAL : 0;
+}
+
+static int f_bind(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	const char *s = str_of(o, "", sn);
+
+	sn->why = "\"bind\" must be \"host\" or \"portable\"";
+	t->mode = sectag_bind_mode_parse(s);
+	return t->mode ? 0 : -EINVAL;
+}
+
+/* A real NTAG UID: 7 bytes, NXP's manufacturer code 04 first. */
+static int f_uid(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	const char *s = str_of(o, "", sn);
+
+	sn->why = "\"uid\" must be the tag's 7-byte UID in hex, starting "
+		  "with 04 (NXP)";
+	if (!s || parse_hex(s, t->uid, sizeof(t->uid)) || t->uid[0] != 0x04)
+		return -EINVAL;
+	return 0;
+}
+
+static int f_random(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	sn->why = "\"random_id\" must be true or false";
+	if (!json_object_is_type(o, json_type_boolean))
+		return -EINVAL;
+	t->random_id = json_object_get_boolean(o);
+	return 0;
+}
+
+static int f_keyno(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	int64_t v;
+
+	sn->why = "\"key_no\" must be the number 2 (the tag's read key)";
+	if (int_of(o, 4, &v) || v != READ_KEY_NO)
+		return -EINVAL;
+	t->key_no = (unsigned int)v;
+	return 0;
+}
+
+static int f_kdf(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	const char *s = str_of(o, "", sn);
+
+	(void)t;
+	sn->why = "\"kdf\" must be \"" SECTAG_TOKEN_KDF "\"";
+	return s && !strcmp(s, SECTAG_TOKEN_KDF) ? 0 : -EINVAL;
+}
+
+static int f_salt(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	const char *s = str_of(o, "", sn);
+
+	sn->why = "\"salt\" must be 64 hex digits";
+	return s && !parse_hex(s, t->salt, sizeof(t->salt)) ? 0 : -EINVAL;
+}
+
+static int f_read_key(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	const char *s = str_of(o, "", sn);
+
+	sn->why = "\"read_key\" must be 32 hex digits";
+	return s && !parse_hex(s, t->read_key, sizeof(t->read_key)) ?
+	       0 : -EINVAL;
+}
+
+static const struct field {
+	const char *key;
+	unsigned int bit;
+	int (*parse)(json_object *o, struct sectag_token *t, struct seen *sn);
+} fields[] = {
+	{ "type", F_TYPE, f_type },
+	{ "keyslots", F_SLOTS, f_keyslots },
+	{ "sectag_version", F_VERSION, f_version },
+	{ "bind", F_BIND, f_bind },
+	{ "uid", F_UID, f_uid },
+	{ "random_id", F_RANDOM, f_random },
+	{ "key_no", F_KEYNO, f_keyno },
+	{ "kdf", F_KDF, f_kdf },
+	{ "salt", F_SALT, f_salt },
+	{ "read_key", F_READKEY, f_read_key },
+};
+
+#define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
+#define F_NEEDED (F_TYPE | F_SLOTS | F_VERSION | F_BIND | F_UID | F_RANDOM | \
+		  F_KEYNO | F_KDF)
+#define F_SECRET (F_SALT | F_READKEY)
+
+static int one_field(const char *key, json_object *val,
+		     struct sectag_token *t, struct seen *sn)
+{
+	size_t i;
+
+	for (i = 0; i < NFIELDS; i++) {
+		if (strcmp(key, fields[i].key))
+			continue;
+		if (sn->fields & fields[i].bit) {
+			sn->why = "a field appears twice";
+			return -EINVAL;
+		}
+		sn->fields |= fields[i].bit;
+		return fields[i].parse(val, t, sn);
+	}
+	sn->why = "unknown field (a newer sectag wrote this token?)";
+	return -EINVAL;
+}
+
+/* Which fields a mode needs: the secrets' place is the mode's business. */
+static int check_complete(const struct sectag_token *t, struct seen *sn)
+{
+	if ((sn->fields & F_NEEDED) != F_NEEDED) {
+		sn->why = "a field is missing (type, keyslots, sectag_version, "
+			  "bind, uid, random_id, key_no and kdf are required)";
+		return -EINVAL;
+	}
+	if (t->mode == SECTAG_MODE_PORTABLE &&
+	    (sn->fields & F_SECRET) != F_SECRET) {
+		sn->why = "a portable token needs \"salt\" and \"read_key\"";
+		return -EINVAL;
+	}
+	if (t->mode == SECTAG_MODE_HOST && (sn->fields & F_SECRET)) {
+		sn->why = "a host token has no \"salt\" or \"read_key\" (the "
+			  "host's store keeps them)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_object(json_object *root, struct sectag_token *t,
+			struct seen *sn)
+{
+	int rc = 0;
+
+	if (!json_object_is_type(root, json_type_object)) {
+		sn->why = "not a JSON object";
+		return -EINVAL;
+	}
+	json_object_object_foreach(root, key, val) {
+		rc = one_field(key, val, t, sn);
+		if (rc)
+			return rc;
+	}
+	return check_complete(t, sn);
+}
+
+/*
+ * Strict JSON (no trailing text, no comments, no single quotes). json-c
+ * keeps the last of repeated keys, so a repeat cannot be seen here:
+ * libcryptsetup's own parser has already taken the header that way.
+ */
+int sectag_token_parse(const char *json, struct sectag_token *tok,
+		       const char **why)
+{
+	struct seen sn = { 0 };
+	struct json_tokener *tk;
+	json_object *root;
+	size_t len;
+	int rc = -EINVAL;
+
+	if (!tok || !why)
+		return -EINVAL;
+	memset(tok, 0, sizeof(*tok));
+	*why = "no token";
+	if (!json)
+		return -EINVAL;
+	len = strlen(json);
+	*why = "token too long";
+	if (len > SECTAG_TOKEN_JSON_MAX)
+		return -EINVAL;
+	tk = json_tokener_new();
+	if (!tk)
+		return -ENOMEM;
+	json_tokener_set_flags(tk, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tk, json, (int)len);
+	if (!root || json_tokener_get_error(tk) != json_tokener_success ||
+	    json_tokener_get_parse_end(tk) != len)
+		sn.why = "not valid JSON";
+	else
+		rc = parse_object(root, tok, &sn);
+	json_object_put(root);
+	json_tokener_free(tk);
+	if (rc)
+		sectag_token_wipe(tok);
+	*why = rc ? sn.why : NULL;
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Formatting                                                             */
+
+/* Lower case in the JSON; upper case for people, as `sectag list`. */
+static void put_hex_case(char *out, const uint8_t *p, size_t n, bool upper)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+static void put_hex(char *out, const uint8_t *p, size_t n)
+{
+	put_hex_case(out, p, n, false);
+}
+
+static int valid(const struct sectag_token *t)
+{
+	return t && t->keyslot >= 0 && t->keyslot <= LUKS_MAX_SLOT &&
+	       sectag_bind_mode_name(t->mode) && t->uid[0] == 0x04 &&
+	       t->key_no == READ_KEY_NO;
+}
+
+/* Canonical: the field order above, no blanks; parses back to @tok. */
+int sectag_token_format(const struct sectag_token *tok, char *buf,
+			size_t size)
+{
+	char uid[15], salt[65], key[33];
+	int n;
+
+	if (!valid(tok) || !buf)
+		return -EINVAL;
+	put_hex(uid, tok->uid, sizeof(tok->uid));
+	n = snprintf(buf, size, "{\"type\":\"%s\",\"keyslots\":[\"%d\"],"
+		     "\"sectag_version\":%d,\"bind\":\"%s\",\"uid\":\"%s\","
+		     "\"random_id\":%s,\"key_no\":%u,\"kdf\":\"%s\"",
+		     SECTAG_TOKEN_TYPE, tok->keyslot, SECTAG_TOKEN_VERSION,
+		     sectag_bind_mode_name(tok->mode), uid,
+		     tok->random_id ? "true" : "false", tok->key_no,
+		     SECTAG_TOKEN_KDF);
+	if (n > 0 && (size_t)n < size && tok->mode == SECTAG_MODE_PORTABLE) {
+		put_hex(salt, tok->salt, sizeof(tok->salt));
+		put_hex(key, tok->read_key, sizeof(tok->read_key));
+		n += snprintf(buf + n, size - (size_t)n,
+			      ",\"salt\":\"%s\",\"read_key\":\"%s\"", salt, key);
+		OPENSSL_cleanse(key, sizeof(key));
+	}
+	if (n > 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, "}");
+	return n > 0 && (size_t)n < size ? n : -ENOSPC;
+}
+
+int sectag_token_describe(const struct sectag_token *tok, char *buf,
+			  size_t size)
+{
+	char uid[15];
+	int n;
+
+	if (!valid(tok) || !buf)
+		return -EINVAL;
+	put_hex_case(uid, tok->uid, sizeof(tok->uid), true);
+	n = snprintf(buf, size, "\tbind:       %s (%s)\n\ttag UID:    %s%s\n"
+		     "\tread key:   key %u%s\n\tkdf:        %s\n",
+		     sectag_bind_mode_name(tok->mode),
+		     tok->mode == SECTAG_MODE_HOST ?
+		     "host secret in this host's store" :
+		     "the disk and the tag suffice",
+		     uid, tok->random_id ? " (Random ID)" : "", tok->key_no,
+		     tok->mode == SECTAG_MODE_PORTABLE ?
+		     " (in the token)" : " (in the store)", SECTAG_TOKEN_KDF);
+	return n > 0 && (size_t)n < size ? n : -ENOSPC;
+}
