@@ -17,7 +17,11 @@ CFLAGS	?= -O2 -g
 WARN	:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
-CPPFLAGS += -Iuapi -Iuserspace/lib $(NL_CFLAGS)
+# PC/SC (userspace/lib/pcsc.c): linked into sectag, sectagd and the token
+# plugin (which taps through cli/tap.c) only.
+PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
+PCSC_LIBS := $(shell pkg-config --libs libpcsclite 2>/dev/null)
+CPPFLAGS += -Iuapi -Iuserspace/lib $(NL_CFLAGS) $(PCSC_CFLAGS)
 LDLIBS	:= $(NL_LIBS) -lcryptsetup -ljson-c -lkeyutils -lcrypto -lpthread
 
 TOKEN_SO := $(B)/libcryptsetup-token-sectag.so
@@ -50,24 +54,25 @@ AGENT_LDLIBS := -Wl,--as-needed $(NL_LIBS) -lkeyutils -lcrypto -lpthread
 
 $(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -DSECTAG_LIBEXECDIR='"$(LIBEXECDIR)"' \
-		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(AGENT_LDLIBS)
+		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(AGENT_LDLIBS) $(PCSC_LIBS)
 
 $(B)/sectag-open: userspace/helper/sectag-open.c $(B)/libsectag.a
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a \
 		-Wl,--as-needed -lcryptsetup -ljson-c -lkeyutils -lcrypto
 
 $(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(TOKEN_OPEN) $(B)/libsectag.a
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -Iuserspace/token -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -Iuserspace/token -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
 
 # The LUKS2 token plugin (userspace/token): libsectag and the CLI's tap
 # linked in, only the cryptsetup_token_* symbols exported, under the
 # version libcryptsetup looks them up with (dlvsym).
 $(TOKEN_SO): $(wildcard userspace/token/*.c userspace/token/*.h) \
-		userspace/token/token.sym userspace/cli/tap.c userspace/cli/cli.h \
+		userspace/token/token.sym userspace/cli/tap.c userspace/cli/pcsc.c \
+		userspace/cli/cli.h \
 		$(B)/libsectag.a
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -fPIC -shared \
 		-Wl,--version-script=userspace/token/token.sym -Wl,-z,defs \
-		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS)
+		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -127,17 +132,23 @@ $(USB_OBJ)/engine_rf.o: tests/usb/engine_rf.c $(USB_KHDR)
 	@mkdir -p $(@D)
 	$(USB_KCC)
 
-$(B)/usb/pn533emu: tests/usb/pn533emu.c tests/usb/pn533emu_engine.h \
-		tests/unit/engine_api.h $(USB_ENGINE_OBJ) $(USB_OBJ)/kshim.o \
-		$(USB_OBJ)/engine_rf.o
+# Every reader emulator (pn533emu, ncidevemu, vpcdbridge) is one program
+# with these engine objects behind it.
+EMU_DEPS := tests/usb/pn533emu_engine.h tests/unit/engine_api.h \
+	$(USB_ENGINE_OBJ) $(USB_OBJ)/kshim.o $(USB_OBJ)/engine_rf.o
+EMU_BIN	:= $(B)/usb/pn533emu $(B)/nci/ncidevemu $(B)/pcsc/vpcdbridge
+
+$(B)/usb/pn533emu: tests/usb/pn533emu.c $(EMU_DEPS)
+$(B)/nci/ncidevemu: tests/nci/ncidevemu.c $(EMU_DEPS)
+$(B)/pcsc/vpcdbridge: tests/pcsc/vpcdbridge.c $(EMU_DEPS)
+$(EMU_BIN):
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \
 		$(filter %.c %.o,$^) -lcrypto -lpthread
 
 # The NCI test reader (tests/nci): virtual_ncidev.ko, which Debian's
 # kernel does not build, from the installed linux-source (never a copy in
-# this tree) against KDIR; and the NCI controller emulator behind it, with
-# the NTAG 424 engine built as for pn533emu.
+# this tree) against KDIR (ncidevemu, above, is the controller behind it).
 $(B)/nci/virtual_ncidev.c: $(LINUX_SRC)
 	@mkdir -p $(@D)
 	tar -xJf $(LINUX_SRC) -C $(@D) --strip-components=3 \
@@ -151,22 +162,14 @@ $(B)/nci/virtual_ncidev.ko: $(B)/nci/virtual_ncidev.c tests/nci/Kbuild FORCE
 
 FORCE:
 
-$(B)/nci/ncidevemu: tests/nci/ncidevemu.c tests/usb/pn533emu_engine.h \
-		tests/unit/engine_api.h $(USB_ENGINE_OBJ) $(USB_OBJ)/kshim.o \
-		$(USB_OBJ)/engine_rf.o
-	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \
-		$(filter %.c %.o,$^) -lcrypto -lpthread
-
-NCI_BIN	:= $(B)/nci/virtual_ncidev.ko $(B)/nci/ncidevemu
-
 BENCH_BIN := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
 
 $(B)/bench/%: tests/bench/%.c $(B)/libsectag.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
 
-tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN) $(B)/usb/pn533emu $(NCI_BIN)
+tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN) $(EMU_BIN) \
+	$(B)/nci/virtual_ncidev.ko
 
 # Benchmarks print figures; they are not pass/fail tests.
 bench: deps

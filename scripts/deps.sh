@@ -19,6 +19,7 @@ packages() {
 	echo libnl-3-dev libnl-genl-3-dev libssl-dev libkeyutils-dev keyutils
 	echo libpam0g-dev pamtester cryptsetup-bin libcryptsetup-dev libjson-c-dev
 	echo udev jq e2fsprogs valgrind
+	echo libpcsclite-dev pcscd vsmartcard-vpcd
 }
 
 missing() {

@@ -123,10 +123,12 @@ e2e borrow 600 "One owner per reader: the CLI borrows the reader from sectagd; s
 e2e presence 600 "sectagd checks presence itself on a pn533-like reader: held = one tap, lifted = removal, idle = no wakeups"
 e2e pn533 400 "The real pn533_usb driver on an emulated PN533 (dummy_hcd, FunctionFS): scan, provision, verify, lifts"
 e2e nci 600 "The real NCI core on virtual_ncidev with an emulated NCI controller: scan, provision, verify, lifts, sectagd taps and presence"
+e2e pcsc 600 "PC/SC: real pcscd + vsmartcard-vpcd + our NTAG 424 engine: readers, scan, provision, verify, enroll, agent taps, pcscd restarts"
 e2e story-virtual 600 "The user story on our virtual reader: provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
 e2e story-pn533 900 "The user story through the real pn533 driver: provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
-e2e token 600 "LUKS2 token plugin and sectag unlock: host and portable bindings, with and without the agent"
+e2e story-pcsc 900 "The user story through PC/SC (pcscd + vsmartcard-vpcd): provision, enrol, agent, LUKS, PAM, borrow, presence"
 e2e story-nci 900 "The user story through the real NCI core (virtual_ncidev, emulated controller): provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
+e2e token 600 "LUKS2 token plugin and sectag unlock: host and portable bindings, with and without the agent"
 echo "== $(( $(date +%s) - start )) s"
 for f in "${failed[@]}"; do echo "failed: $f"; done
 echo "$pass passed, $fail failed"

@@ -92,6 +92,13 @@ void tap_lost(struct agent *a, struct reader *r)
 	losts++;
 }
 
+/* reader.c's PC/SC hook (agent/pcsc.c): no PC/SC reader here. */
+void pcsc_poll(struct agent *a, struct reader *r)
+{
+	(void)a;
+	(void)r;
+}
+
 /* ----------------------------------------------------------- helpers */
 
 static struct agent ag;

@@ -8,6 +8,8 @@
 #include <sys/types.h>
 
 #include "nfc.h"
+#include "ntag424.h"
+#include "pcsc.h"
 #include "../lib/agent.h"	/* the protocol; not this file */
 
 #define SECTAGD_CONF		"/etc/sectag/sectagd.conf"
@@ -107,6 +109,7 @@ struct agent {
 	unsigned long dropped;		/* connections refused or evicted */
 	struct reader readers[SECTAGD_MAX_READERS];
 	struct rate rates[SECTAGD_RATE_SLOTS];
+	struct agent_pcsc *pcsc;	/* pcsc.c; NULL without pcscd */
 };
 
 /* config.c: 0, or -1 with the reason logged as "file:line: ..." */
@@ -130,6 +133,13 @@ int64_t readers_next_repoll(const struct agent *a);
 
 /* tap.c */
 void tap_handle(struct agent *a, struct reader *r);
+/*
+ * The tap itself, over any transport (@timeout_ms: its per-frame
+ * timeout, or NULL): authenticate, release, answer requests.
+ */
+void tap_converse(struct agent *a, struct reader *r,
+		  const struct sectag_nfc_target *tg, sectag_ntag_xfer_fn xfer,
+		  void *ctx, int *timeout_ms);
 void tap_lost(struct agent *a, struct reader *r);
 /* Is the tag held on @r still there? 0, or the failed exchange's -errno. */
 int tap_probe(struct agent *a, struct reader *r);
@@ -163,6 +173,20 @@ void ctl_close(struct agent *a, struct client *c);
 bool ctl_borrowed(const struct agent *a, uint32_t idx);
 /* The next request or idle deadline, 0 if none. */
 int64_t ctl_next_deadline(const struct agent *a);
+
+/*
+ * pcsc.c: PC/SC readers, in a->readers with idx sectag_pcsc_reader_id()
+ * (SECTAG_PCSC_ID_FLAG set), watched while pcscd runs (it may come later).
+ */
+void pcsc_setup(struct agent *a);
+bool pcsc_dispatch(struct agent *a, void *ptr);
+void pcsc_teardown(struct agent *a);
+/* reader_poll() of a PC/SC reader: a card on it unheld is a tap. */
+void pcsc_poll(struct agent *a, struct reader *r);
+static inline bool pcsc_reader(const struct reader *r)
+{
+	return r->idx & SECTAG_PCSC_ID_FLAG;
+}
 
 /* sectagd.c */
 int64_t agent_now_ms(void);

@@ -75,6 +75,11 @@ void reader_poll(struct agent *a, struct reader *r)
 	/* Lent to a client (ctl.c polls again when it comes back). */
 	if (r->polling || r->tag_fd >= 0 || ctl_borrowed(a, r->idx))
 		return;
+	/* PC/SC (pcsc.c): no poll; a card there after a borrow is a tap. */
+	if (pcsc_reader(r)) {
+		pcsc_poll(a, r);
+		return;
+	}
 	rc = sectag_nfc_dev_up(a->nfc, r->idx);
 	if (!rc || rc == -EALREADY)
 		rc = sectag_nfc_start_poll(a->nfc, r->idx,

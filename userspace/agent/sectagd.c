@@ -333,6 +333,7 @@ static int setup(struct agent *a)
 		return -1;
 	}
 	readers_sync(a);
+	pcsc_setup(a);
 	presence_update(a);
 	return 0;
 }
@@ -351,7 +352,7 @@ static void dispatch(struct agent *a, void *ptr)
 		on_timer(a);
 	else if (ptr == &tag_presence)
 		on_presence(a);
-	else
+	else if (!pcsc_dispatch(a, ptr))
 		ctl_input(a, ptr);
 }
 
@@ -388,6 +389,7 @@ static void teardown(struct agent *a)
 	for (i = 0; i < SECTAGD_MAX_READERS; i++)
 		if (a->readers[i].used)
 			tap_lost(a, &a->readers[i]);
+	pcsc_teardown(a);
 	if (a->listen_fd > 0) {
 		close(a->listen_fd);
 		unlink(a->cfg.socket);

@@ -239,11 +239,10 @@ static void tap_uid(const struct sectag_tap_result *res,
 	memcpy(uid, tg->nfcid1, *len);
 }
 
-static void converse(struct agent *a, struct reader *r,
-		     const struct sectag_nfc_target *tg)
+void tap_converse(struct agent *a, struct reader *r,
+		  const struct sectag_nfc_target *tg, sectag_ntag_xfer_fn xfer,
+		  void *ctx, int *timeout_ms)
 {
-	struct sectag_nfc_link link = { r->tag_fd,
-					(int)a->cfg.exchange_timeout_ms };
 	struct sectag_tap_result res = { .why = "" };
 	struct sectag_tap_budget budget;
 	struct sectag_store st = { 0 };
@@ -255,8 +254,8 @@ static void converse(struct agent *a, struct reader *r,
 	size_t n = 0, len;
 	int rc;
 
-	sectag_tap_budget_init(&budget, sectag_nfc_link_xfer, &link,
-			       &link.timeout_ms, a->cfg.exchange_timeout_ms *
+	sectag_tap_budget_init(&budget, xfer, ctx, timeout_ms,
+			       a->cfg.exchange_timeout_ms *
 			       SECTAG_TAP_BUDGET_FRAMES);
 	rc = sectag_store_load(a->cfg.store, &st);
 	if (rc)
@@ -311,6 +310,7 @@ static void log_holders(struct reader *r, int err)
 
 void tap_handle(struct agent *a, struct reader *r)
 {
+	struct sectag_nfc_link link = { -1, (int)a->cfg.exchange_timeout_ms };
 	struct sectag_nfc_target tg;
 	int fd, rc;
 
@@ -332,7 +332,8 @@ void tap_handle(struct agent *a, struct reader *r)
 	free(r->released);
 	r->released = NULL;
 	r->n_released = 0;
-	converse(a, r, &tg);
+	link.fd = fd;
+	tap_converse(a, r, &tg, sectag_nfc_link_xfer, &link, &link.timeout_ms);
 }
 
 /*

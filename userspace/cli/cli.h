@@ -8,6 +8,7 @@
 
 #include "nfc.h"
 #include "ntag424.h"
+#include "pcsc.h"
 
 /* Exit codes, documented in sectag(1). */
 #define EX_FAIL		1	/* the operation failed */
@@ -43,6 +44,10 @@ struct tap {
 	struct sectag_ntag *t;
 	bool polling;			/* we started it and it still runs */
 	int agent_fd;			/* borrowed from sectagd, or -1 */
+	/* A PC/SC reader (pcsc.c): then nfc is NULL, dev.idx its id. */
+	struct sectag_pcsc *pcsc;
+	struct sectag_pcsc_card *card;
+	char name[sizeof(SECTAG_PCSC_PREFIX) + SECTAG_PCSC_NAME_MAX];
 };
 
 /*
@@ -61,6 +66,17 @@ const char *agent_socket(void);
 int tap_begin(struct tap *tp, const char *reader, int timeout_ms,
 	      const char *prompt);
 void tap_end(struct tap *tp);
+/* tap.c, for pcsc.c: borrow tp->dev.idx from sectagd, give it back. */
+int tap_borrow(struct tap *tp, int timeout_ms);
+void tap_return(struct tap *tp);
+
+/* pcsc.c: tap_begin()/tap_end() on a reader named pcsc:NAME. */
+bool pcsc_reader_name(const char *reader);
+int pcsc_tap_begin(struct tap *tp, const char *reader, int timeout_ms,
+		   const char *prompt);
+void pcsc_tap_end(struct tap *tp);
+/* Lists PC/SC readers after @n_before other entries ('sectag readers'). */
+void pcsc_print_readers(size_t n_before);
 
 /*
  * Verbs: argv[0] is the verb's name, its options follow, so getopt

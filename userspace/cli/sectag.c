@@ -314,16 +314,21 @@ static int cmd_readers(int argc, char **argv)
 	argv++;
 	if (argc >= 1) {
 		printf("usage: %s [--json] readers\n"
-		       "List NFC devices known to the kernel.\n", prog);
+		       "List NFC devices known to the kernel, and PC/SC "
+		       "readers (pcsc:NAME) when pcscd runs.\n", prog);
 		return strcmp(argv[0], "--help") ? EX_USAGE : 0;
 	}
+	/* Without kernel NFC, PC/SC readers are still worth listing. */
 	rc = open_nfc(&nfc);
-	if (rc)
-		return rc;
-	rc = sectag_nfc_list(nfc, &devs, &n);
-	sectag_nfc_close(nfc);
-	if (rc)
-		return fail(rc, "cannot list NFC devices");
+	if (!rc) {
+		rc = sectag_nfc_list(nfc, &devs, &n);
+		sectag_nfc_close(nfc);
+		rc = rc ? fail(rc, "cannot list NFC devices") : 0;
+	}
+	if (rc) {
+		devs = NULL;
+		n = 0;
+	}
 	if (json)
 		printf("[");
 	for (i = 0; i < n; i++) {
@@ -339,14 +344,15 @@ static int cmd_readers(int argc, char **argv)
 			       devs[i].powered ? "powered" : "off",
 			       devs[i].protocols);
 	}
+	pcsc_print_readers(n);
 	if (json)
 		printf("]\n");
 	free(devs);
-	return 0;
+	return rc;
 }
 
 static const struct verb verbs[] = {
-	{ "readers", cmd_readers, "list NFC devices (any driver)" },
+	{ "readers", cmd_readers, "list NFC devices and PC/SC readers" },
 	{ "scan", cmd_scan, "wait for a tag: UID, version, virgin or issued" },
 	{ "provision", cmd_provision, "issue a virgin tag with an issuer key" },
 	{ "verify", cmd_verify, "check a tag is genuine (mutual auth)" },

@@ -39,6 +39,9 @@ struct rinfo {
 struct status {
 	struct rinfo *r;
 	size_t n_readers;
+	struct sectag_pcsc_reader *pc;	/* PC/SC readers, when pcscd runs */
+	const char **pc_agent;		/* their state for the agent */
+	size_t n_pc;
 	bool nfc_ok;
 	bool agent_running;		/* answered PING */
 	bool agent_socket;		/* the socket exists */
@@ -178,8 +181,26 @@ static void gather_readers(struct status *s)
 	}
 	free(sr);
 	free(devs);
-	if (!s->n_readers)
+	if (!s->n_readers && !s->n_pc)
 		problem(s, "no NFC reader");
+}
+
+/* PC/SC readers: none without pcscd, which is no problem. */
+static void gather_pcsc(struct status *s)
+{
+	struct sectag_pcsc *p;
+	size_t i;
+
+	if (sectag_pcsc_open(&p))
+		return;
+	if (sectag_pcsc_list(p, &s->pc, &s->n_pc))
+		s->n_pc = 0;
+	sectag_pcsc_close(p);
+	s->pc_agent = calloc(s->n_pc ? s->n_pc : 1, sizeof(*s->pc_agent));
+	if (!s->pc_agent)
+		s->n_pc = 0;
+	for (i = 0; i < s->n_pc; i++)
+		clean(s->pc[i].name);
 }
 
 static void gather_agent(struct status *s)
@@ -227,6 +248,12 @@ static void gather_agent(struct status *s)
 		for (j = 0; j < s->n_readers; j++)
 			if (s->r[j].dev.idx == ans.readers[i].idx)
 				s->r[j].agent_state =
+					sectag_agent_rstate_name(ans.readers[i].state);
+	for (i = 0; i < ans.n_readers; i++)
+		for (j = 0; j < s->n_pc; j++)
+			if (sectag_pcsc_reader_id(s->pc[j].name) ==
+			    ans.readers[i].idx)
+				s->pc_agent[j] =
 					sectag_agent_rstate_name(ans.readers[i].state);
 }
 
@@ -314,7 +341,7 @@ static void print_text(const struct status *s, const char *store)
 {
 	size_t i;
 
-	printf("readers:%s\n", s->n_readers ? "" : " none");
+	printf("readers:%s\n", s->n_readers || s->n_pc ? "" : " none");
 	for (i = 0; i < s->n_readers; i++) {
 		const struct rinfo *r = &s->r[i];
 
@@ -326,6 +353,13 @@ static void print_text(const struct status *s, const char *store)
 			printf("%s", r->polling ? "  polling" : "  not polling");
 		if (r->agent_state)
 			printf("  agent: %s", r->agent_state);
+		printf("\n");
+	}
+	for (i = 0; i < s->n_pc; i++) {
+		printf("  " SECTAG_PCSC_PREFIX "%s  PC/SC  %s", s->pc[i].name,
+		       s->pc[i].card ? "card present" : "no card");
+		if (s->pc_agent[i])
+			printf("  agent: %s", s->pc_agent[i]);
 		printf("\n");
 	}
 	if (s->agent_running) {
@@ -350,6 +384,24 @@ static void print_text(const struct status *s, const char *store)
 	for (i = 0; i < s->n_problems; i++)
 		printf("problem: %s\n", s->problem[i]);
 	printf("status: %zu problem(s)\n", s->n_problems);
+}
+
+static void print_pcsc_json(const struct sectag_pcsc_reader *r,
+			    const char *agent, bool first)
+{
+	char name[sizeof(SECTAG_PCSC_PREFIX) + SECTAG_PCSC_NAME_MAX];
+
+	snprintf(name, sizeof(name), SECTAG_PCSC_PREFIX "%s", r->name);
+	printf("%s{\"name\":", first ? "" : ",");
+	json_str(name);
+	printf(",\"pcsc\":true,\"card\":%s,\"agent\":",
+	       r->card ? "true" : "false");
+	if (agent)
+		json_str(agent);
+	else
+		printf("null");
+	printf(",\"borrowed\":%s}", agent && !strcmp(agent, "borrowed") ?
+	       "true" : "false");
 }
 
 static void print_json(const struct status *s, const char *store)
@@ -379,6 +431,9 @@ static void print_json(const struct status *s, const char *store)
 		printf(",\"borrowed\":%s}", r->agent_state &&
 		       !strcmp(r->agent_state, "borrowed") ? "true" : "false");
 	}
+	for (i = 0; i < s->n_pc; i++)
+		print_pcsc_json(&s->pc[i], s->pc_agent[i],
+				s->n_readers + i == 0);
 	printf("],\"agent\":{\"running\":%s,\"socket\":",
 	       s->agent_running ? "true" : "false");
 	json_str(agent_socket());
@@ -411,7 +466,8 @@ static void status_usage(FILE *f)
 {
 	fprintf(f, "usage: %s [--json] status [--store FILE]\n"
 		"The readers (driver, power, polling, the agent's view), the "
-		"agent, the\nenrolments per kind, and programs that take "
+		"PC/SC readers,\nthe agent, the enrolments per kind, and "
+		"programs that take "
 		"readers (neard, pcscd with\npn533_usb, libnfc's blacklist). "
 		"Exit 0 healthy, 1 a problem, 2 usage.\n", prog);
 }
@@ -449,6 +505,7 @@ int cmd_status(int argc, char **argv)
 		status_usage(stderr);
 		return EX_USAGE;
 	}
+	gather_pcsc(&s);
 	gather_readers(&s);
 	gather_agent(&s);
 	gather_store(&s, store);
@@ -458,5 +515,7 @@ int cmd_status(int argc, char **argv)
 	else
 		print_text(&s, store);
 	free(s.r);
+	free(s.pc);
+	free(s.pc_agent);
 	return s.n_problems ? EX_FAIL : 0;
 }

@@ -253,7 +253,7 @@ static void print_scan_json(const struct tap *tp,
 	       "\"ident_key\":%s,"
 	       "\"key_versions\":[%u,%u,%u,%u,%u],\"hw\":\"%s\",\"sw\":\"%s\","
 	       "\"batch\":\"%s\",\"week\":\"%02x\",\"year\":\"%02x\"}\n",
-	       tp->dev.name, uid, i->random_id ? "true" : "false",
+	       tp->name, uid, i->random_id ? "true" : "false",
 	       sectag_tag_state_name(i->state), i->verified ? "true" : "false",
 	       i->locked ? "true" : "false", i->ident ? "true" : "false",
 	       i->key_ver[0], i->key_ver[1],
@@ -278,7 +278,7 @@ static void print_scan(const struct tap *tp, const struct sectag_tag_info *i)
 	char uid[15], b[15];
 
 	hex(i->uid, 7, uid);
-	printf("reader      %s\n", tp->dev.name);
+	printf("reader      %s\n", tp->name);
 	if (!i->random_id)
 		printf("uid         %s\n", uid);
 	else if (i->uid[0])	/* real UIDs start with the vendor, 04 */

@@ -232,7 +232,7 @@ static void busy_reader(void)
  * leaves its tags to us until we give it back (or exit: the connection
  * closes). No agent: nothing to do. 0, or an exit code.
  */
-static int borrow_reader(struct tap *tp, int timeout_ms)
+int tap_borrow(struct tap *tp, int timeout_ms)
 {
 	struct sectag_agent_req rq = { .verb = SECTAG_AGENT_BORROW };
 	struct sectag_agent_ans ans;
@@ -246,7 +246,7 @@ static int borrow_reader(struct tap *tp, int timeout_ms)
 	if (fd < 0) {
 		fprintf(stderr, "%s: warning: cannot reach sectagd at %s (%s); "
 			"going on without borrowing %s from it\n", prog,
-			agent_socket(), strerror(-fd), tp->dev.name);
+			agent_socket(), strerror(-fd), tp->name);
 		return 0;
 	}
 	rq.reader = tp->dev.idx;
@@ -263,20 +263,20 @@ static int borrow_reader(struct tap *tp, int timeout_ms)
 	close(fd);
 	if (rc) {
 		fprintf(stderr, "%s: warning: sectagd did not lend %s (%s)\n",
-			prog, tp->dev.name, strerror(-rc));
+			prog, tp->name, strerror(-rc));
 		return 0;
 	}
 	if (ans.type == SECTAG_AGENT_FAIL &&
 	    ans.fail == SECTAG_AGENT_E_BORROWED) {
 		fprintf(stderr, "%s: %s is in use by another sectag command "
 			"(uid %u); try again when it is done\n", prog,
-			tp->dev.name, ans.uid);
+			tp->name, ans.uid);
 		return EX_UNAVAIL;
 	}
 	if (ans.type == SECTAG_AGENT_FAIL &&
 	    ans.fail == SECTAG_AGENT_E_DENIED) {
 		fprintf(stderr, "%s: warning: sectagd watches %s and lends it "
-			"to root only: run this as root\n", prog, tp->dev.name);
+			"to root only: run this as root\n", prog, tp->name);
 		return 0;
 	}
 	fprintf(stderr, "%s: warning: unexpected answer from sectagd to "
@@ -285,7 +285,7 @@ static int borrow_reader(struct tap *tp, int timeout_ms)
 }
 
 /* Give the reader back to sectagd: it polls it again. */
-static void return_reader(struct tap *tp)
+void tap_return(struct tap *tp)
 {
 	struct sectag_agent_req rq = { .verb = SECTAG_AGENT_RETURN };
 	struct sectag_agent_ans ans;
@@ -357,6 +357,10 @@ out:
 
 void tap_end(struct tap *tp)
 {
+	if (tp->pcsc || tp->card) {
+		pcsc_tap_end(tp);
+		return;
+	}
 	sectag_ntag_free(tp->t);
 	if (tp->link.fd >= 0)
 		close(tp->link.fd);
@@ -364,7 +368,7 @@ void tap_end(struct tap *tp)
 	if (tp->polling)
 		sectag_nfc_stop_poll(tp->nfc, tp->dev.idx);
 	sectag_nfc_close(tp->nfc);
-	return_reader(tp);
+	tap_return(tp);
 	memset(tp, 0, sizeof(*tp));
 	tp->link.fd = -1;
 	tp->agent_fd = -1;
@@ -375,6 +379,8 @@ int tap_begin(struct tap *tp, const char *reader, int timeout_ms,
 {
 	int rc;
 
+	if (pcsc_reader_name(reader))
+		return pcsc_tap_begin(tp, reader, timeout_ms, prompt);
 	memset(tp, 0, sizeof(*tp));
 	tp->link.fd = -1;
 	tp->agent_fd = -1;
@@ -382,7 +388,9 @@ int tap_begin(struct tap *tp, const char *reader, int timeout_ms,
 	if (!rc)
 		rc = pick_reader(tp, reader);
 	if (!rc)
-		rc = borrow_reader(tp, timeout_ms);
+		snprintf(tp->name, sizeof(tp->name), "%s", tp->dev.name);
+	if (!rc)
+		rc = tap_borrow(tp, timeout_ms);
 	if (!rc && !tp->dev.powered) {
 		rc = sectag_nfc_dev_up(tp->nfc, tp->dev.idx);
 		rc = rc && rc != -EALREADY ?
