@@ -145,6 +145,8 @@ void ctl_close(struct agent *a, struct client *c)
 	close(c->fd);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	/* Its deadline must not wake an idle agent once more. */
+	agent_arm_timer(a);
 }
 
 static int conns_of(const struct agent *a, uid_t uid)
