@@ -4,7 +4,8 @@
 # make module DEBUG=1   the module with pr_debug()/dev_dbg() printing
 # make check    every test: static checks, unit tests, kernel tests in a VM
 # make demo     the whole story, in a VM
-# make install  DESTDIR/PREFIX aware
+# make install  for the running kernel (INSTALL_KVER), DESTDIR/PREFIX aware
+# make uninstall
 
 KVER	?= $(shell tests/vm/kver)
 KDIR	?= $(firstword $(wildcard /usr/src/linux-headers-$(KVER) /lib/modules/$(KVER)/build) /lib/modules/$(shell uname -r)/build)
@@ -21,7 +22,7 @@ NL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 # plugin (which taps through cli/tap.c) only.
 PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
 PCSC_LIBS := $(shell pkg-config --libs libpcsclite 2>/dev/null)
-CPPFLAGS += -Iuapi -Iuserspace/lib $(NL_CFLAGS) $(PCSC_CFLAGS)
+CPPFLAGS += -Iuapi -Iuserspace/lib -I$(B) $(NL_CFLAGS) $(PCSC_CFLAGS)
 LDLIBS	:= $(NL_LIBS) -lcryptsetup -ljson-c -lkeyutils -lcrypto -lpthread
 
 TOKEN_SO := $(B)/libcryptsetup-token-sectag.so
@@ -33,7 +34,7 @@ KSFT_BIN := $(KSFT_SRC:tests/kselftest/%.c=$(B)/kselftest/%)
 LINUX_SRC := /usr/src/linux-source-6.1.tar.xz
 include kernel/engine.mk
 
-.PHONY: all module lib progs unit tests check demo deps install clean bench fuzz fuzz-build fuzz-seeds
+.PHONY: all module lib progs unit tests check demo deps install install-module uninstall clean bench fuzz fuzz-build fuzz-seeds
 
 all: module lib progs
 
@@ -52,15 +53,16 @@ $(B)/pam_sectag.so: userspace/pam/pam_sectag.c userspace/lib/agent.c userspace/l
 LIBEXECDIR ?= $(PREFIX)/libexec/sectag
 AGENT_LDLIBS := -Wl,--as-needed $(NL_LIBS) -lkeyutils -lcrypto -lpthread
 
-$(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a
+$(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a $(B)/version.h
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -DSECTAG_LIBEXECDIR='"$(LIBEXECDIR)"' \
 		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(AGENT_LDLIBS) $(PCSC_LIBS)
 
-$(B)/sectag-open: userspace/helper/sectag-open.c $(B)/libsectag.a
+$(B)/sectag-open: userspace/helper/sectag-open.c $(B)/libsectag.a $(B)/version.h
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a \
 		-Wl,--as-needed -lcryptsetup -ljson-c -lkeyutils -lcrypto
 
-$(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(TOKEN_OPEN) $(B)/libsectag.a
+$(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(TOKEN_OPEN) $(B)/libsectag.a \
+		$(B)/version.h
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -Iuserspace/token -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
 
 # The LUKS2 token plugin (userspace/token): libsectag and the CLI's tap
@@ -69,7 +71,7 @@ $(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(TOKEN_OPEN) $(B)/
 $(TOKEN_SO): $(wildcard userspace/token/*.c userspace/token/*.h) \
 		userspace/token/token.sym userspace/cli/tap.c userspace/cli/pcsc.c \
 		userspace/cli/cli.h \
-		$(B)/libsectag.a
+		$(B)/libsectag.a $(B)/version.h
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -fPIC -shared \
 		-Wl,--version-script=userspace/token/token.sym -Wl,-z,defs \
 		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
@@ -78,6 +80,14 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 lib: $(B)/libsectag.a
+
+# One version for every program (--version), the module (MODULE_VERSION)
+# and packages: scripts/version. The header is rewritten only when the
+# version changed, so a commit relinks the programs and nothing else.
+$(B)/version.h: FORCE
+	@mkdir -p $(@D)
+	@echo "#define SECTAG_VERSION \"$$(scripts/version)\"" >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 
 $(B)/lib/%.o: userspace/lib/%.c $(wildcard userspace/lib/*.h) uapi/linux/nfc_sectag.h
 	@mkdir -p $(@D)
@@ -252,9 +262,24 @@ TOKENDIR ?= $(or $(shell cryptsetup --help 2>/dev/null | \
 	sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$$/\1/p'),\
 	$(shell pkg-config --variable=libdir libcryptsetup)/cryptsetup)
 
-install: all
-	install -D -m 0644 kernel/nfc_sectag.ko \
-		$(DESTDIR)/lib/modules/$(KVER)/updates/nfc_sectag.ko
+# The module is installed for the kernel it will run on, the running one
+# unless INSTALL_KVER says otherwise (the tests' KVER is the VM's kernel):
+# built against that kernel's headers, installed by kbuild's
+# modules_install into updates/, then depmod -- which a package's
+# postinst runs instead when DESTDIR is set.
+INSTALL_KVER ?= $(shell uname -r)
+INSTALL_KDIR := $(firstword $(wildcard /lib/modules/$(INSTALL_KVER)/build \
+	/usr/src/linux-headers-$(INSTALL_KVER)))
+install-module:
+	@[ -n "$(INSTALL_KDIR)" ] || { echo "no headers for kernel $(INSTALL_KVER):" \
+		"apt-get install linux-headers-$(INSTALL_KVER), or set INSTALL_KVER" >&2; exit 1; }
+	$(MAKE) -C $(INSTALL_KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(INSTALL_KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) DEPMOD=true \
+		CONFIG_MODULE_SIG_ALL= modules_install
+	$(if $(DESTDIR),,depmod -a $(INSTALL_KVER))
+
+install: progs install-module
 	install -D -m 0644 uapi/linux/nfc_sectag.h \
 		$(DESTDIR)$(PREFIX)/include/linux/nfc_sectag.h
 	install -D -m 0755 $(B)/sectag $(DESTDIR)$(PREFIX)/bin/sectag
@@ -270,6 +295,19 @@ install: all
 		install -D -m 0644 etc/sectagd.conf $(DESTDIR)/etc/sectag/sectagd.conf
 	for m in $(wildcard Documentation/man/*.[0-9]); do \
 		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+	done
+
+# The configuration file is left in place, as a package's remove does.
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(INSTALL_KVER)/updates/kernel/nfc_sectag.ko
+	$(if $(DESTDIR),,depmod -a $(INSTALL_KVER))
+	rm -f $(DESTDIR)$(PREFIX)/include/linux/nfc_sectag.h \
+		$(DESTDIR)$(PREFIX)/bin/sectag $(DESTDIR)$(PREFIX)/sbin/sectagd \
+		$(DESTDIR)$(LIBEXECDIR)/sectag-open $(DESTDIR)$(PAMDIR)/pam_sectag.so \
+		$(DESTDIR)$(TOKENDIR)/libcryptsetup-token-sectag.so \
+		$(DESTDIR)$(UDEVDIR)/60-sectag.rules $(DESTDIR)$(UNITDIR)/sectagd.service
+	for m in $(notdir $(wildcard Documentation/man/*.[0-9])); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
 	done
 
 clean:

@@ -28,6 +28,7 @@
 
 #include <linux/nfc.h>
 
+#include "version.h"
 #include "agent.h"
 
 /* epoll tags for the fixed descriptors; clients use their struct. */
@@ -404,6 +405,7 @@ static void usage(FILE *f)
 		"  -f, --foreground  stay attached, log to stderr too\n"
 		"  -d, --debug       log every NFC event\n"
 		"  -c, --config FILE configuration (default %s)\n"
+		"  -V, --version     print the version\n"
 		"Exit codes: 0 stopped by a signal, 1 runtime failure,\n"
 		"2 usage or configuration error.\n", SECTAGD_CONF);
 }
@@ -415,6 +417,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	const char *conf = SECTAGD_CONF;
@@ -422,8 +425,11 @@ int main(int argc, char **argv)
 	static struct agent a;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "fc:dh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "fc:dhV", opts, NULL)) != -1) {
 		switch (o) {
+		case 'V':
+			puts("sectagd " SECTAG_VERSION);
+			return 0;
 		case 'd':
 			debug = true;
 			break;

@@ -14,6 +14,7 @@
 
 #include <linux/nfc.h>
 
+#include "version.h"
 #include "cli.h"
 #include "nfc.h"
 #include "sim.h"
@@ -369,7 +370,8 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: %s [--json] VERB [ARGS]\n\nverbs:\n", prog);
+	fprintf(f, "usage: %s [--json] VERB [ARGS]\n       %s --version\n\n"
+		"verbs:\n", prog, prog);
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
 	fprintf(f, "\n'%s VERB --help' for details; man sectag. Exit codes: "
@@ -386,6 +388,9 @@ int main(int argc, char **argv)
 			json = 1;
 		} else if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[1], "--version")) {
+			puts("sectag " SECTAG_VERSION);
 			return 0;
 		} else {
 			fprintf(stderr, "%s: unknown option '%s'\n", prog,

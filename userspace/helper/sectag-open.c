@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "version.h"
 #include "store.h"
 #include "unlock.h"
 
@@ -50,6 +51,10 @@ int main(int argc, char **argv)
 	struct sectag_binding b = { 0 };
 	int rc;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		puts("sectag-open " SECTAG_VERSION);
+		return 0;
+	}
 	if (argc != 5 || !*argv[1] || !*argv[4] || fill(&b, argv)) {
 		fprintf(stderr, "usage: sectag-open UUID DEVICE TOKEN NAME\n");
 		return USAGE_ERROR;

@@ -18,6 +18,7 @@
 #include <libcryptsetup.h>
 #include <openssl/crypto.h>
 
+#include "version.h"
 #include "cli.h"
 #include "open.h"
 #include "token.h"
@@ -140,5 +141,5 @@ EXPORT void cryptsetup_token_dump(struct crypt_device *cd, const char *json)
 
 EXPORT const char *cryptsetup_token_version(void)
 {
-	return "1.0";
+	return SECTAG_VERSION;
 }
