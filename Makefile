@@ -144,8 +144,9 @@ $(USB_OBJ)/engine_rf.o: tests/usb/engine_rf.c $(USB_KHDR)
 
 # Every reader emulator (pn533emu, ncidevemu, vpcdbridge) is one program
 # with these engine objects behind it.
-EMU_DEPS := tests/usb/pn533emu_engine.h tests/unit/engine_api.h \
-	$(USB_ENGINE_OBJ) $(USB_OBJ)/kshim.o $(USB_OBJ)/engine_rf.o
+EMU_DEPS := tests/usb/emu.c tests/usb/emu.h tests/usb/pn533emu_engine.h \
+	tests/unit/engine_api.h $(USB_ENGINE_OBJ) $(USB_OBJ)/kshim.o \
+	$(USB_OBJ)/engine_rf.o
 EMU_BIN	:= $(B)/usb/pn533emu $(B)/nci/ncidevemu $(B)/pcsc/vpcdbridge
 
 $(B)/usb/pn533emu: tests/usb/pn533emu.c $(EMU_DEPS)

@@ -97,6 +97,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 
+#include "emu.h"
 #include "engine_api.h"
 #include "pn533emu_engine.h"
 
@@ -152,7 +153,6 @@ static const uint8_t ntag_ats[6] = { 0x06, 0x77, 0x77, 0x71, 0x02, 0x80 };
 enum rfst { RFST_IDLE, RFST_DISCOVERY, RFST_POLL_ACTIVE };
 static const char *const rfst_name[] = { "idle", "discovery", "poll-active" };
 
-static bool verbose;
 static size_t segment = MAX_PAYLOAD;	/* --segment: answers cut at this */
 static int nci_fd = -1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -168,30 +168,9 @@ static struct {
 	unsigned long n_cmd, n_data, n_activations, n_rf_timeouts;
 } T;
 
-static void emu_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("ncidevemu: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-static void dbg_hex(const char *what, const uint8_t *p, size_t n)
-{
-	if (!verbose)
-		return;
-	fprintf(stderr, "ncidevemu: %s", what);
-	for (size_t i = 0; i < n && i < 48; i++)
-		fprintf(stderr, " %02x", p[i]);
-	fprintf(stderr, n > 48 ? " ... (%zu)\n" : "\n", n);
-}
-
 static void set_rfst(enum rfst s)
 {
-	if (verbose && s != T.rfst)
+	if (emu_verbose && s != T.rfst)
 		emu_log("RF state %s -> %s", rfst_name[T.rfst], rfst_name[s]);
 	T.rfst = s;
 }
@@ -206,7 +185,7 @@ static void send_frame(uint8_t b0, uint8_t b1, const uint8_t *p, size_t n)
 	f[2] = (uint8_t)n;
 	if (n)
 		memcpy(f + HDR_LEN, p, n);
-	dbg_hex("<-", f, HDR_LEN + n);
+	emu_dbg_hex("<-", f, HDR_LEN + n);
 	if (write(nci_fd, f, HDR_LEN + n) != (ssize_t)(HDR_LEN + n))
 		emu_log("write: %s", strerror(errno));
 }
@@ -486,7 +465,7 @@ static void frame(const uint8_t *f, size_t n)
 	uint8_t mt = f[0] >> 5;
 	size_t plen = f[2];
 
-	dbg_hex("->", f, n);
+	emu_dbg_hex("->", f, n);
 	if (n < HDR_LEN || n < HDR_LEN + plen) {
 		emu_log("short frame (%zu bytes) ignored", n);
 		return;
@@ -550,20 +529,6 @@ static void lift(void)
 
 /* ---- main ---------------------------------------------------------------- */
 
-static int parse_uid(const char *s, uint8_t *uid)
-{
-	if (strlen(s) != 2 * ENGINE_UID_LEN)
-		return -1;
-	for (int i = 0; i < ENGINE_UID_LEN; i++) {
-		unsigned int v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		uid[i] = (uint8_t)v;
-	}
-	return uid[0] == 0x04 ? 0 : -1;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: ncidevemu [--uid HEX14] [--tag-present] "
@@ -586,7 +551,7 @@ static void parse_args(int argc, char **argv, uint8_t *uid, bool *present)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			if (parse_uid(optarg, uid))
+			if (emu_parse_uid(optarg, uid))
 				usage();
 			break;
 		case 'p':
@@ -598,7 +563,7 @@ static void parse_args(int argc, char **argv, uint8_t *uid, bool *present)
 				usage();
 			break;
 		case 'v':
-			verbose = true;
+			emu_verbose = true;
 			break;
 		default:
 			usage();
@@ -660,6 +625,7 @@ int main(int argc, char **argv)
 	uint32_t idx;
 	sigset_t set;
 
+	emu_set_name("ncidevemu");
 	parse_args(argc, argv, uid, &present);
 	/* Every thread leaves these to sigwait() in the main thread. */
 	sigemptyset(&set);

@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "emu.h"
 #include "engine_api.h"
 #include "pn533emu_engine.h"
 
@@ -65,20 +66,8 @@ static struct {
 	struct ntag424 *tag;
 	uint16_t port;
 	int sock;			/* -1: lifted */
-	bool verbose;
 	unsigned long apdus, getdata, controls;
 } B = { .sock = -1, .port = 35963 };
-
-static void bridge_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "vpcdbridge: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-}
 
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
@@ -126,7 +115,7 @@ static void tag_lift(const char *why)
 	close(B.sock);
 	B.sock = -1;
 	ntag424_power_cycle(B.tag);
-	bridge_log("tag lifted (%s)", why);
+	emu_log("tag lifted (%s)", why);
 }
 
 static int tag_place(void)
@@ -145,13 +134,13 @@ static int tag_place(void)
 			return -1;
 		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 			B.sock = fd;
-			bridge_log("tag placed");
+			emu_log("tag placed");
 			return 0;
 		}
 		close(fd);
 		nanosleep(&pause, NULL);
 	}
-	bridge_log("cannot connect to vpcd on port %u: %s", B.port,
+	emu_log("cannot connect to vpcd on port %u: %s", B.port,
 		   strerror(errno));
 	return -1;
 }
@@ -185,8 +174,8 @@ static int reader_apdu(const uint8_t *c, size_t n, uint8_t *r)
 static void control(uint8_t what)
 {
 	B.controls++;
-	if (B.verbose)
-		bridge_log("control %u", what);
+	if (emu_verbose)
+		emu_log("control %u", what);
 	if (what == VPCD_ATR) {
 		if (send_msg(atr, sizeof(atr)))
 			tag_lift("vpcd went away");
@@ -261,7 +250,7 @@ static void serve(int sigfd)
 		if (poll(p, B.sock >= 0 ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			bridge_log("poll: %s", strerror(errno));
+			emu_log("poll: %s", strerror(errno));
 			return;
 		}
 		if (p[0].revents)
@@ -269,21 +258,6 @@ static void serve(int sigfd)
 		else if (B.sock >= 0 && p[1].revents)
 			message();
 	}
-}
-
-static int parse_uid(const char *s, uint8_t *uid)
-{
-	unsigned int v;
-	int i;
-
-	if (strlen(s) != 2 * ENGINE_UID_LEN)
-		return -1;
-	for (i = 0; i < ENGINE_UID_LEN; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		uid[i] = (uint8_t)v;
-	}
-	return uid[0] == 0x04 ? 0 : -1;
 }
 
 static void usage(void)
@@ -310,10 +284,11 @@ int main(int argc, char **argv)
 	char *end;
 	long v;
 
+	emu_set_name("vpcdbridge");
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			if (parse_uid(optarg, uid))
+			if (emu_parse_uid(optarg, uid))
 				usage();
 			break;
 		case 'p':
@@ -326,7 +301,7 @@ int main(int argc, char **argv)
 			present = true;
 			break;
 		case 'v':
-			B.verbose = true;
+			emu_verbose = true;
 			break;
 		default:
 			usage();
@@ -343,7 +318,7 @@ int main(int argc, char **argv)
 	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	B.tag = ntag424_create(uid);
 	if (sigfd < 0 || !B.tag) {
-		bridge_log("cannot set up");
+		emu_log("cannot set up");
 		return 1;
 	}
 	if (present && tag_place())

@@ -78,6 +78,7 @@
 #include <linux/usb/ch9.h>
 #include <linux/usb/functionfs.h>
 
+#include "emu.h"
 #include "engine_api.h"
 #include "pn533emu_engine.h"
 
@@ -112,7 +113,6 @@ static const uint8_t syntax_error[8] = {
 static const uint8_t ntag_ats[6] = { 0x06, 0x77, 0x77, 0x71, 0x02, 0x80 };
 
 static volatile sig_atomic_t sig_place, sig_lift, sig_stop;
-static bool verbose;
 
 static pthread_t ep0_tid;
 static bool ep0_running;
@@ -137,27 +137,6 @@ static struct {
 	size_t rest_len, rest_off;
 	unsigned long n_cmd[256], n_abort, n_cancel;
 } T;
-
-static void emu_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("pn533emu: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-static void dbg_hex(const char *what, const uint8_t *p, size_t n)
-{
-	if (!verbose)
-		return;
-	fprintf(stderr, "pn533emu: %s", what);
-	for (size_t i = 0; i < n && i < 48; i++)
-		fprintf(stderr, " %02x", p[i]);
-	fprintf(stderr, n > 48 ? " ... (%zu)\n" : "\n", n);
-}
 
 /* ---- configfs and FunctionFS ------------------------------------------ */
 
@@ -383,7 +362,7 @@ static void *ep0_thread(void *arg)
 			continue;
 		if (n != sizeof(ev))
 			return NULL;
-		if (verbose)
+		if (emu_verbose)
 			emu_log("ep0 event %s", ev.type < 7 ? names[ev.type] : "?");
 		if (ev.type == FUNCTIONFS_SETUP) {
 			if (ev.u.setup.bRequestType & USB_DIR_IN)
@@ -424,7 +403,7 @@ static void reap(long min_nr)
 
 			slot[k].busy = false;
 			inflight--;
-			if (ev[i].res < 0 && verbose)
+			if (ev[i].res < 0 && emu_verbose)
 				emu_log("IN write ended: %s",
 					strerror((int)-ev[i].res));
 		}
@@ -499,7 +478,7 @@ static int submit(const uint8_t *frame, size_t len, bool pad)
 	}
 	slot[k].busy = true;
 	inflight++;
-	dbg_hex("<-", slot[k].buf, len);
+	emu_dbg_hex("<-", slot[k].buf, len);
 	return 0;
 }
 
@@ -782,7 +761,7 @@ static void serve(void)
 			return;
 		}
 		apply_signals();
-		dbg_hex("->", f, (size_t)n);
+		emu_dbg_hex("->", f, (size_t)n);
 		len = parse(f, (size_t)n, &body);
 		if (len == 0) {
 			/* abort: drop whatever answer is still queued */
@@ -810,20 +789,6 @@ static void on_signal(int sig)
 		sig_lift = 1;
 	else
 		sig_stop = 1;
-}
-
-static int parse_uid(const char *s, uint8_t *uid)
-{
-	if (strlen(s) != 2 * ENGINE_UID_LEN)
-		return -1;
-	for (int i = 0; i < ENGINE_UID_LEN; i++) {
-		unsigned int v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		uid[i] = (uint8_t)v;
-	}
-	return uid[0] == 0x04 ? 0 : -1;
 }
 
 /* --chain-answers[=N]: pieces of N bytes (1..262), 64 without N. */
@@ -870,10 +835,11 @@ int main(int argc, char **argv)
 
 	snprintf(G.name, sizeof(G.name), "pn533emu");
 	snprintf(G.udc, sizeof(G.udc), "dummy_udc.0");
+	emu_set_name("pn533emu");
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			if (parse_uid(optarg, uid))
+			if (emu_parse_uid(optarg, uid))
 				usage();
 			break;
 		case 'p':
@@ -888,7 +854,7 @@ int main(int argc, char **argv)
 			snprintf(G.name, sizeof(G.name), "%s", optarg);
 			break;
 		case 'v':
-			verbose = true;
+			emu_verbose = true;
 			break;
 		case 'm':
 			if (parse_piece(optarg))
