@@ -209,10 +209,10 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g \
 FUZZ_LDLIBS := $(NL_LIBS) -ljson-c -lcrypto
 FUZZ_SRC := userspace/lib/ntag424.c userspace/lib/ntag424_sm.c
 FUZZ_SRC_fuzz_agent_proto := userspace/lib/agent.c
-FUZZ_SRC_fuzz_token := userspace/lib/token.c
-FUZZ_SRC_fuzz_store := userspace/lib/store.c userspace/lib/fileio.c
+FUZZ_SRC_fuzz_token := userspace/lib/token.c userspace/lib/hex.c
+FUZZ_SRC_fuzz_store := userspace/lib/store.c userspace/lib/fileio.c userspace/lib/hex.c
 FUZZ_SRC_fuzz_config := userspace/agent/config.c
-FUZZ_SRC_fuzz_nfc_reply := userspace/lib/nfc.c userspace/lib/genl.c
+FUZZ_SRC_fuzz_nfc_reply := userspace/lib/nfc.c userspace/lib/genl.c userspace/lib/hex.c
 FUZZ_SRC_fuzz_sim_reply := userspace/lib/sim.c userspace/lib/genl.c
 # Harnesses that #include the file they feed: a prerequisite, not a source.
 FUZZ_INCLUDED := userspace/agent/config.c userspace/lib/agent.c

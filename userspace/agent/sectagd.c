@@ -28,6 +28,7 @@
 
 #include <linux/nfc.h>
 
+#include "hex.h"
 #include "version.h"
 #include "agent.h"
 
@@ -36,10 +37,7 @@ static char tag_nfc, tag_sig, tag_listen, tag_timer, tag_presence;
 
 int64_t agent_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return sectag_now_ms();
 }
 
 int agent_watch(struct agent *a, int fd, void *ptr)

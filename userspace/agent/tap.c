@@ -23,21 +23,13 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "agent.h"
 #include "holders.h"
 #include "issue.h"
 #include "store.h"
 #include "tap.h"
 #include "unlock.h"
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02X", p[i]);
-	out[2 * n] = 0;
-}
 
 /*
  * Too many failures from one UID in a minute: stay quiet about it. Only
@@ -103,7 +95,7 @@ static void uevent(struct agent *a, struct reader *r, const char *event,
 		return;
 	u[6] = (u[6] & 0x0f) | 0x40;	/* a version 4 UUID */
 	u[8] = (u[8] & 0x3f) | 0x80;
-	hex(u, 16, id);
+	sectag_hex(id, u, 16, true);
 	n = snprintf(buf, sizeof(buf),
 		     "change %.8s-%.4s-%.4s-%.4s-%.12s SECTAG=%s KIND=%s "
 		     "BINDING=%u",
@@ -275,7 +267,7 @@ void tap_converse(struct agent *a, struct reader *r,
 	       budget.auths, budget.frames, (long long)(agent_now_ms() - t0));
 	tap_uid(&res, tg, uid, &len);
 	if (!n && !rate_limited(a, uid, true)) {
-		hex(uid, len, uidhex);
+		sectag_hex(uidhex, uid, len, true);
 		syslog(LOG_NOTICE, "nfc%u: tag %s%s refused: %s", r->idx,
 		       res.random_id ? "random-id " : "", uidhex,
 		       res.why ? res.why : "nothing released");

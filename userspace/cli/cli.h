@@ -32,8 +32,6 @@ int parse_u32(const char *s, uint32_t *out);
 
 /* Seconds (0: forever) into milliseconds (-1); -1 after saying why. */
 int parse_timeout(const char *s, int *ms);
-/* Upper-case hex of @p into @out (2 * n + 1 bytes). */
-void hex(const uint8_t *p, size_t n, char *out);
 
 /* A tag presented on a reader, connected (tap.c). */
 struct tap {

@@ -25,6 +25,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "cli.h"
 #include "issue.h"
 #include "nfc.h"
@@ -287,7 +288,7 @@ static void print_json(const struct sectag_binding *b, const char *bind)
 {
 	char uid[15];
 
-	hex(b->uid, sizeof(b->uid), uid);
+	sectag_hex(uid, b->uid, sizeof(b->uid), true);
 	printf("{\"id\":%u,\"kind\":\"%s\",\"target\":", b->id,
 	       sectag_binding_kind_name(b->kind));
 	json_str(b->target);
@@ -314,7 +315,7 @@ static void print_row(const struct sectag_binding *b, const char *bind)
 {
 	char uid[15];
 
-	hex(b->uid, sizeof(b->uid), uid);
+	sectag_hex(uid, b->uid, sizeof(b->uid), true);
 	printf("%-4u %-5s %-36s %s", b->id, sectag_binding_kind_name(b->kind),
 	       b->target, uid);
 	if (b->kind == SECTAG_BIND_LUKS)
@@ -657,7 +658,7 @@ static int check_new(const struct enrolment *e)
 		if (o->kind != b->kind || strcmp(o->target, b->target) ||
 		    memcmp(o->uid, b->uid, sizeof(b->uid)))
 			continue;
-		hex(b->uid, sizeof(b->uid), uid);
+		sectag_hex(uid, b->uid, sizeof(b->uid), true);
 		fprintf(stderr, "%s: tag %s is already enrolled for %s %s "
 			"(binding %u)\n", prog, uid,
 			sectag_binding_kind_name(b->kind), b->target, o->id);

@@ -19,6 +19,7 @@
 #include <linux/nfc.h>
 #include <openssl/crypto.h>
 
+#include "hex.h"
 #include "cli.h"
 #include "issue.h"
 #include "nfc.h"
@@ -244,10 +245,10 @@ static void print_scan_json(const struct tap *tp,
 	const struct sectag_ntag_version *v = &i->version;
 	char uid[15], hw[15], sw[15], batch[9];
 
-	hex(i->uid, 7, uid);
-	hex(v->hw, 7, hw);
-	hex(v->sw, 7, sw);
-	hex(v->batch, 4, batch);
+	sectag_hex(uid, i->uid, 7, true);
+	sectag_hex(hw, v->hw, 7, true);
+	sectag_hex(sw, v->sw, 7, true);
+	sectag_hex(batch, v->batch, 4, true);
 	printf("{\"reader\":\"%s\",\"uid\":\"%s\",\"random_id\":%s,"
 	       "\"state\":\"%s\",\"verified\":%s,\"locked\":%s,"
 	       "\"ident_key\":%s,"
@@ -277,7 +278,7 @@ static void print_scan(const struct tap *tp, const struct sectag_tag_info *i)
 	const struct sectag_ntag_file *f = &i->file;
 	char uid[15], b[15];
 
-	hex(i->uid, 7, uid);
+	sectag_hex(uid, i->uid, 7, true);
 	printf("reader      %s\n", tp->name);
 	if (!i->random_id)
 		printf("uid         %s\n", uid);
@@ -287,13 +288,13 @@ static void print_scan(const struct tap *tp, const struct sectag_tag_info *i)
 	else
 		printf("uid         hidden (Random ID)\n");
 	printf("state       %s\n", state_text(i));
-	hex(v->hw, 7, b);
+	sectag_hex(b, v->hw, 7, true);
 	printf("hardware    %s (vendor %02X type %02X subtype %02X "
 	       "version %02X.%02X)\n", b, v->hw[0], v->hw[1], v->hw[2],
 	       v->hw[3], v->hw[4]);
-	hex(v->sw, 7, b);
+	sectag_hex(b, v->sw, 7, true);
 	printf("software    %s (version %02X.%02X)\n", b, v->sw[3], v->sw[4]);
-	hex(v->batch, 4, b);
+	sectag_hex(b, v->batch, 4, true);
 	printf("production  batch %s, week %02x of 20%02x\n", b,
 	       v->fab[1] & 0x7f, v->year);
 	printf("key version %u %u %u %u %u%s\n", i->key_ver[0], i->key_ver[1],
@@ -412,7 +413,7 @@ static int provision_report(const struct tap *tp, int rc, bool lock,
 	char uid[15];
 
 	/* A Random ID tag's anticollision UID is 4 bytes and meaningless. */
-	hex(tp->target.nfcid1, tp->target.nfcid1_len == 7 ? 7 : 4, uid);
+	sectag_hex(uid, tp->target.nfcid1, tp->target.nfcid1_len == 7 ? 7 : 4, true);
 	if (rc == -EEXIST) {
 		fprintf(stderr, "%s: tag %s is already issued with this issuer "
 			"key: nothing to do ('%s verify' checks it)\n", prog,
@@ -496,9 +497,9 @@ static void print_verdict(const uint8_t *uid, int rc, const uint8_t *secret,
 {
 	char u[15], s[2 * SECTAG_SECRET_LEN + 1] = "";
 
-	hex(uid, 7, u);
+	sectag_hex(u, uid, 7, true);
 	if (show && !rc)
-		hex(secret, SECTAG_SECRET_LEN, s);
+		sectag_hex(s, secret, SECTAG_SECRET_LEN, true);
 	if (json) {
 		printf("{\"uid\":\"%s\",\"genuine\":%s", u, rc ? "false" : "true");
 		if (rc)

@@ -16,6 +16,7 @@
 
 #include <linux/nfc.h>
 
+#include "hex.h"
 #include "agent.h"
 #include "cli.h"
 #include "holders.h"
@@ -34,14 +35,6 @@ const char *agent_socket(void)
 	const char *p = getenv("SECTAG_AGENT_SOCKET");
 
 	return p && *p ? p : SECTAG_AGENT_SOCKET;
-}
-
-void hex(const uint8_t *p, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02X", p[i]);
 }
 
 int parse_timeout(const char *s, int *ms)
@@ -120,7 +113,7 @@ static void warn_if_crowded(struct tap *tp, size_t n)
 
 	if (n < 2)
 		return;
-	hex(tp->target.nfcid1, tp->target.nfcid1_len, uid);
+	sectag_hex(uid, tp->target.nfcid1, tp->target.nfcid1_len, true);
 	fprintf(stderr, "%s: %zu tags on %s: using the first one reported "
 		"(anticollision UID %s); present one tag at a time\n", prog, n,
 		tp->dev.name, uid);

@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "fileio.h"
 #include "issue.h"
 #include "ntag424_sm.h"
@@ -41,35 +42,12 @@ static const uint8_t factory_key[KEY_LEN];
 /* ---------------------------------------------------------------------- */
 /* Issuer key file                                                        */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly 32 hex digits, optionally followed by one newline. */
 static int parse_key_line(const char *s, size_t n, uint8_t *key)
 {
-	int hi, lo;
-	size_t i;
-
 	if (n == HEX_LEN + 1 && s[HEX_LEN] == '\n')
 		n--;
-	if (n != HEX_LEN)
-		return -EINVAL;
-	for (i = 0; i < SECTAG_ISSUER_KEY_LEN; i++) {
-		hi = hexval(s[2 * i]);
-		lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		key[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return sectag_unhex(s, n, key, SECTAG_ISSUER_KEY_LEN, false);
 }
 
 /* Reads until EOF or @size bytes; a full buffer means "too long". */
@@ -126,15 +104,13 @@ static int write_new_key(int fd)
 {
 	uint8_t key[SECTAG_ISSUER_KEY_LEN];
 	char line[HEX_LEN + 2];
-	size_t i;
 	int rc;
 
 	if (fchmod(fd, 0600))
 		return -errno;
 	if (RAND_priv_bytes(key, sizeof(key)) != 1)
 		return -EIO;
-	for (i = 0; i < sizeof(key); i++)
-		snprintf(line + 2 * i, 3, "%02x", key[i]);
+	sectag_hex(line, key, sizeof(key), false);
 	line[HEX_LEN] = '\n';
 	rc = sectag_write_all(fd, line, HEX_LEN + 1);
 	if (!rc && fsync(fd))
@@ -500,14 +476,6 @@ static void step(struct prov *p, const char *fmt, ...)
 	p->progress(p->ctx, msg);
 }
 
-static void uid_hex(const uint8_t *uid, char *s)
-{
-	int i;
-
-	for (i = 0; i < UID_LEN; i++)
-		snprintf(s + 2 * i, 3, "%02X", uid[i]);
-}
-
 /* A refused authentication means the key is not the one we expect. */
 static int auth(struct sectag_ntag *t, uint8_t keyno, const uint8_t *key)
 {
@@ -520,7 +488,7 @@ static int prov_admit(struct prov *p)
 {
 	char uid[2 * UID_LEN + 1];
 
-	uid_hex(p->info.uid, uid);
+	sectag_hex(uid, p->info.uid, UID_LEN, true);
 	/* Random ID and no way to its UID (foreign, or an old-scheme K4) */
 	if (p->info.random_id && all_zero(p->info.uid, UID_LEN))
 		return p->info.state == SECTAG_TAG_FOREIGN ? -EKEYREJECTED :

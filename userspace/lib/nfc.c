@@ -11,6 +11,7 @@
 
 #include <linux/nfc.h>
 
+#include "hex.h"
 #include "genl.h"
 #include "nfc.h"
 
@@ -311,14 +312,6 @@ int sectag_nfc_targets(struct sectag_nfc *nfc, uint32_t idx,
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct wait {
 	uint32_t idx;
 	int found;		/* 1: targets found, -ENODEV: device gone */
@@ -386,7 +379,7 @@ int sectag_nfc_wait_new_target(struct sectag_nfc *nfc, uint32_t idx,
 			       struct sectag_nfc_target *target)
 {
 	struct pollfd pfd = { .fd = sectag_nfc_event_fd(nfc), .events = POLLIN };
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = sectag_now_ms() + timeout_ms;
 	struct sectag_nfc_target *v;
 	struct wait w = { .idx = idx };
 	size_t i, n;
@@ -410,7 +403,7 @@ int sectag_nfc_wait_new_target(struct sectag_nfc *nfc, uint32_t idx,
 			return w.found;
 
 		w.found = 0;
-		left = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
+		left = timeout_ms < 0 ? -1 : (int)(deadline - sectag_now_ms());
 		if (timeout_ms >= 0 && left <= 0)
 			return -ETIMEDOUT;
 		rc = poll(&pfd, 1, left);

@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "hex.h"
 #include "fileio.h"
 #include "store.h"
 
@@ -219,30 +220,10 @@ static int store_valid(const struct sectag_store *s)
 /* ---------------------------------------------------------------------- */
 /* Parsing                                                                */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;	/* we write lowercase; anything else is corruption */
-}
-
+/* We write lower case: anything else is corruption. */
 static int parse_hex(const char *v, size_t n, uint8_t *out, size_t len)
 {
-	size_t i;
-	int hi, lo;
-
-	if (n != 2 * len)
-		return -EBADMSG;
-	for (i = 0; i < len; i++) {
-		hi = hexval(v[2 * i]);
-		lo = hexval(v[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EBADMSG;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return sectag_unhex(v, n, out, len, true) ? -EBADMSG : 0;
 }
 
 /* Canonical decimal: no sign, no leading zero, at most @max. */
@@ -594,18 +575,6 @@ void sectag_store_free(struct sectag_store *s)
 /* ---------------------------------------------------------------------- */
 /* Save                                                                   */
 
-static void put_hex(char *out, const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = 0;
-}
-
 /* One binding line into @out (LINE_MAX_LEN bytes); returns its length. */
 static int format_binding(const struct sectag_binding *b, char *out)
 {
@@ -613,9 +582,9 @@ static int format_binding(const struct sectag_binding *b, char *out)
 	char hs[2 * sizeof(b->host_secret) + 1];
 	int n;
 
-	put_hex(uid, b->uid, sizeof(b->uid));
-	put_hex(key, b->read_key, sizeof(b->read_key));
-	put_hex(hs, b->host_secret, sizeof(b->host_secret));
+	sectag_hex(uid, b->uid, sizeof(b->uid), false);
+	sectag_hex(key, b->read_key, sizeof(b->read_key), false);
+	sectag_hex(hs, b->host_secret, sizeof(b->host_secret), false);
 	n = snprintf(out, LINE_MAX_LEN, "binding id=%u kind=%s target=%s "
 		     "device=%s auto-open=%s keyslot=%d token=%d uid=%s "
 		     "read-key=%s host-secret=%s\n", b->id,
@@ -640,7 +609,7 @@ static int format_store(const struct sectag_store *s, char **buf, size_t *len)
 				s->has_ident ? HEADER_IDENT : HEADER,
 				s->next_id);
 	if (s->has_ident) {
-		put_hex(key, s->ident_key, sizeof(s->ident_key));
+		sectag_hex(key, s->ident_key, sizeof(s->ident_key), false);
 		*len += (size_t)snprintf(*buf + *len, size - *len,
 					 "ident-key %s\n", key);
 		OPENSSL_cleanse(key, sizeof(key));

@@ -10,19 +10,12 @@
 
 #include <openssl/crypto.h>
 
+#include "hex.h"
 #include "issue.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------------- */
 /* Budget                                                                 */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void sectag_tap_budget_init(struct sectag_tap_budget *b,
 			    sectag_ntag_xfer_fn xfer, void *ctx,
@@ -33,7 +26,7 @@ void sectag_tap_budget_init(struct sectag_tap_budget *b,
 	b->ctx = ctx;
 	b->timeout_ms = timeout_ms;
 	b->frame_timeout_ms = timeout_ms ? *timeout_ms : -1;
-	b->deadline_ms = now_ms() + budget_ms;
+	b->deadline_ms = sectag_now_ms() + budget_ms;
 	b->max_frames = SECTAG_TAP_MAX_FRAMES;
 	b->max_auths = SECTAG_TAP_MAX_AUTHS;
 }
@@ -48,7 +41,7 @@ int sectag_tap_budget_xfer(void *budget, const uint8_t *capdu, size_t clen,
 			   uint8_t *rapdu, size_t rsize, size_t *rlen)
 {
 	struct sectag_tap_budget *b = budget;
-	int64_t left = b->deadline_ms - now_ms();
+	int64_t left = b->deadline_ms - sectag_now_ms();
 
 	if (b->frames >= b->max_frames)
 		return -EDQUOT;

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
+#include "hex.h"
 #include "token.h"
 
 #define LUKS_MAX_SLOT	31
@@ -55,33 +56,10 @@ enum {
 	F_READKEY = 1 << 9,
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly 2 * @n hex digits. */
 static int parse_hex(const char *s, uint8_t *out, size_t n)
 {
-	size_t i;
-	int hi, lo;
-
-	if (strlen(s) != 2 * n)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		hi = hexval(s[2 * i]);
-		lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return sectag_unhex(s, strlen(s), out, n, false);
 }
 
 /* A JSON string value of @o, or NULL (with *@why set) if not a string. */
@@ -342,24 +320,6 @@ int sectag_token_parse(const char *json, struct sectag_token *tok,
 /* ---------------------------------------------------------------------- */
 /* Formatting                                                             */
 
-/* Lower case in the JSON; upper case for people, as `sectag list`. */
-static void put_hex_case(char *out, const uint8_t *p, size_t n, bool upper)
-{
-	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = 0;
-}
-
-static void put_hex(char *out, const uint8_t *p, size_t n)
-{
-	put_hex_case(out, p, n, false);
-}
-
 static int valid(const struct sectag_token *t)
 {
 	return t && t->keyslot >= 0 && t->keyslot <= LUKS_MAX_SLOT &&
@@ -376,7 +336,7 @@ int sectag_token_format(const struct sectag_token *tok, char *buf,
 
 	if (!valid(tok) || !buf)
 		return -EINVAL;
-	put_hex(uid, tok->uid, sizeof(tok->uid));
+	sectag_hex(uid, tok->uid, sizeof(tok->uid), false);
 	n = snprintf(buf, size, "{\"type\":\"%s\",\"keyslots\":[\"%d\"],"
 		     "\"sectag_version\":%d,\"bind\":\"%s\",\"uid\":\"%s\","
 		     "\"random_id\":%s,\"key_no\":%u,\"kdf\":\"%s\"",
@@ -385,8 +345,8 @@ int sectag_token_format(const struct sectag_token *tok, char *buf,
 		     tok->random_id ? "true" : "false", tok->key_no,
 		     SECTAG_TOKEN_KDF);
 	if (n > 0 && (size_t)n < size && tok->mode == SECTAG_MODE_PORTABLE) {
-		put_hex(salt, tok->salt, sizeof(tok->salt));
-		put_hex(key, tok->read_key, sizeof(tok->read_key));
+		sectag_hex(salt, tok->salt, sizeof(tok->salt), false);
+		sectag_hex(key, tok->read_key, sizeof(tok->read_key), false);
 		n += snprintf(buf + n, size - (size_t)n,
 			      ",\"salt\":\"%s\",\"read_key\":\"%s\"", salt, key);
 		OPENSSL_cleanse(key, sizeof(key));
@@ -404,7 +364,8 @@ int sectag_token_describe(const struct sectag_token *tok, char *buf,
 
 	if (!valid(tok) || !buf)
 		return -EINVAL;
-	put_hex_case(uid, tok->uid, sizeof(tok->uid), true);
+	/* Upper case for people, as `sectag list`. */
+	sectag_hex(uid, tok->uid, sizeof(tok->uid), true);
 	n = snprintf(buf, size, "\tbind:       %s (%s)\n\ttag UID:    %s%s\n"
 		     "\tread key:   key %u%s\n\tkdf:        %s\n",
 		     sectag_bind_mode_name(tok->mode),

@@ -15,6 +15,7 @@
 #include <keyutils.h>
 #include <openssl/crypto.h>
 
+#include "hex.h"
 #include "agent.h"
 #include "cli.h"
 #include "issue.h"
@@ -59,18 +60,6 @@ static void token_binding(const char *uuid, const struct sectag_token *tok,
 	memcpy(b->read_key, tok->read_key, sizeof(b->read_key));
 	/* Portable: the token's salt stands where a host secret would. */
 	memcpy(b->host_secret, tok->salt, sizeof(b->host_secret));
-}
-
-static void to_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -382,7 +371,7 @@ static int direct(const char *uuid, const struct sectag_token *tok, size_t n,
 	if (!rc && sectag_binding_secret(b, share, secret))
 		rc = fail(-EINVAL, "cannot derive the unlock secret");
 	if (!rc) {
-		to_hex(secret, sizeof(secret), pass);
+		sectag_hex(pass, secret, sizeof(secret), false);
 		*keyslot = b->keyslot;
 	}
 	OPENSSL_cleanse(share, sizeof(share));
