@@ -14,6 +14,7 @@
 
 #include <linux/nfc.h>
 
+#include "hex.h"
 #include "version.h"
 #include "cli.h"
 #include "nfc.h"
@@ -164,10 +165,8 @@ bad:
 static void print_tag(const struct sectag_sim_tag *t, int first)
 {
 	char uid[15];
-	int i;
 
-	for (i = 0; i < 7; i++)
-		sprintf(uid + 2 * i, "%02X", t->uid[i]);
+	sectag_hex(uid, t->uid, 7, true);
 	if (json) {
 		printf("%s{\"id\":%u,\"uid\":\"%s\",\"profile\":\"%s\","
 		       "\"reader\":%u,\"personalised\":%s,\"random_id\":%s,"
