@@ -9,6 +9,9 @@
  *   bare    the same APDUs from a bare client, with only the cryptography
  *           needed to produce them: the floor any client pays to the
  *           transport and the tag;
+ *   baretap a whole tap by that bare client: poll, place the tag, wait
+ *           for the target, connect, the bare APDUs -- what the agent's
+ *           tap -> key is compared with, discovery included on both sides;
  *   agent   (with --agent DESC) place the tag, wait until sectagd has put
  *           key DESC into root's keyring; or (--volume NAME) until
  *           /dev/mapper/NAME exists. Before each placement the tag is
@@ -393,11 +396,70 @@ static double time_agent(struct transport *tr, int rounds, const char *mode,
 	return m;
 }
 
+/* Poll again; pn533 refuses (EBUSY) until the last session's socket is gone. */
+static int repoll(struct sectag_nfc *nfc, uint32_t idx)
+{
+	int tries, rc = 0;
+
+	for (tries = 0; tries < 200; tries++) {
+		rc = sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
+		if (rc != -EBUSY)
+			break;
+		usleep(1000);
+	}
+	return rc == -EBUSY ? 0 : rc;	/* polling already */
+}
+
+/* One bare tap: from placing the tag to the secret read. */
+static double bare_tap(struct transport *tr, struct sectag_nfc *nfc,
+		       uint32_t idx, const uint8_t *k2, uint32_t *min)
+{
+	struct sectag_nfc_target tg;
+	double t0;
+	int fd, rc;
+
+	tr->lift(tr);
+	usleep(20000);		/* the field is empty before the next poll */
+	if (repoll(nfc, idx))
+		return -1;
+	t0 = now();
+	if (tr->place(tr))
+		return -1;
+	rc = sectag_nfc_wait_new_target(nfc, idx, *min, 3000, &tg);
+	if (rc)
+		return -1;
+	*min = tg.idx + 1;
+	fd = sectag_nfc_connect(idx, tg.idx);
+	if (fd < 0)
+		return -1;
+	rc = bare_round(fd, k2);
+	close(fd);
+	return rc ? -1 : now() - t0;
+}
+
+static double time_bare_taps(struct transport *tr, struct sectag_nfc *nfc,
+			     uint32_t idx, const uint8_t *k2, int rounds)
+{
+	double *v = calloc(rounds, sizeof(double)), m = -1;
+	uint32_t min = 0;
+	int i;
+
+	for (i = 0; v && i < rounds; i++) {
+		v[i] = bare_tap(tr, nfc, idx, k2, &min);
+		if (v[i] < 0)
+			break;
+	}
+	if (v && i == rounds)
+		m = median(v, rounds);
+	free(v);
+	return m;
+}
+
 static int protocol(struct transport *tr, uint32_t idx, const uint8_t *k2,
 		    int rounds)
 {
+	double lib = 0, bare = 0, tap;
 	struct sectag_nfc *nfc;
-	double lib = 0, bare = 0;
 	int rc;
 
 	if (sectag_nfc_open(&nfc))
@@ -410,6 +472,9 @@ static int protocol(struct transport *tr, uint32_t idx, const uint8_t *k2,
 		return 1;
 	if (time_protocol(nfc, idx, k2, rounds, &lib, &bare))
 		return 1;
+	tap = time_bare_taps(tr, nfc, idx, k2, rounds);
+	if (tap < 0)
+		return 1;
 	tr->lift(tr);
 	/*
 	 * Leave the reader as found: a poll of ours still running when the
@@ -421,7 +486,9 @@ static int protocol(struct transport *tr, uint32_t idx, const uint8_t *k2,
 	printf("verify on %s (connect, select, version, auth, read secret): "
 	       "libsectag %.2f ms, bare client %.2f ms, ratio %.2f\n",
 	       tr->name, lib * 1e3, bare * 1e3, lib / bare);
-	printf("bare %.6f\n", bare);
+	printf("tap on %s by the bare client (poll, place, target, connect, "
+	       "the same APDUs): %.2f ms\n", tr->name, tap * 1e3);
+	printf("bare %.6f\nbaretap %.6f\n", bare, tap);
 	return 0;
 }
 
