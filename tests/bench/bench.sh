@@ -37,6 +37,8 @@ cleanup() {
 	[ -z "$EPID" ] || kill "$EPID" 2>/dev/null
 	[ -e /dev/mapper/bench ] && cryptsetup close bench
 	[ -z "$LOOP" ] || losetup -d "$LOOP"
+	# SECTAG_VM_OUTDIR=DIR make bench keeps the agent's log there.
+	[ -z "${SECTAG_VM_OUT:-}" ] || cp "$W/agent.log" "$W/emu.log" "$SECTAG_VM_OUT/" 2>/dev/null
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -73,7 +75,8 @@ pn533_setup() {
 	for m in dummy_hcd libcomposite usb_f_fs pn533_usb; do
 		modprobe "$m" || return 1
 	done
-	build/usb/pn533emu --uid "$PN_UID" >"$W/emu.out" 2>"$W/emu.log" &
+	build/usb/pn533emu --uid "$PN_UID" ${SECTAG_PN533EMU_VERBOSE:+--verbose} \
+		>"$W/emu.out" 2>"$W/emu.log" &
 	EPID=$!
 	eventually 60 pn533_dev || return 1
 	kill -USR1 "$EPID"

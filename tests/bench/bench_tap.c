@@ -426,28 +426,53 @@ static double bare_tap(struct transport *tr, struct sectag_nfc *nfc,
 	if (tr->place(tr))
 		return -1;
 	rc = sectag_nfc_wait_new_target(nfc, idx, *min, 3000, &tg);
-	if (rc)
+	if (rc) {
+		fprintf(stderr, "bare tap: no target: %s\n", strerror(-rc));
 		return -1;
+	}
 	*min = tg.idx + 1;
 	fd = sectag_nfc_connect(idx, tg.idx);
-	if (fd < 0)
+	if (fd < 0) {
+		fprintf(stderr, "bare tap: connect: %s\n", strerror(-fd));
 		return -1;
+	}
 	rc = bare_round(fd, k2);
 	close(fd);
 	return rc ? -1 : now() - t0;
+}
+
+/*
+ * The first target number a new poll can report: pn533 keeps listing
+ * the last session's target until then, and that one cannot be used.
+ */
+static uint32_t next_target(struct sectag_nfc *nfc, uint32_t idx)
+{
+	struct sectag_nfc_target *v;
+	uint32_t min = 0;
+	size_t i, n;
+
+	if (sectag_nfc_targets(nfc, idx, &v, &n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (v[i].idx >= min)
+			min = v[i].idx + 1;
+	free(v);
+	return min;
 }
 
 static double time_bare_taps(struct transport *tr, struct sectag_nfc *nfc,
 			     uint32_t idx, const uint8_t *k2, int rounds)
 {
 	double *v = calloc(rounds, sizeof(double)), m = -1;
-	uint32_t min = 0;
+	uint32_t min = next_target(nfc, idx);
 	int i;
 
 	for (i = 0; v && i < rounds; i++) {
 		v[i] = bare_tap(tr, nfc, idx, k2, &min);
-		if (v[i] < 0)
+		if (v[i] < 0) {
+			fprintf(stderr, "bare tap %d failed\n", i);
 			break;
+		}
 	}
 	if (v && i == rounds)
 		m = median(v, rounds);
