@@ -384,6 +384,10 @@ static double time_agent(struct transport *tr, int rounds, const char *mode,
 	int i, seen = removals(log), ino = watch_log(log);
 
 	for (i = 0; v && i < rounds; i++) {
+		/* A key left by an earlier run (same volume) would end it at once. */
+		undo(mode, what);
+		if (done(mode, what))
+			return -1;
 		t0 = now();
 		if (tr->place(tr) || wait_done(mode, what, ino, t0))
 			return -1;
