@@ -3,22 +3,24 @@
 #
 # make bench, in the VM: figures, not pass/fail (Documentation/bench.md).
 # Medians of ROUNDS unless said otherwise.
-#  1. verify through libsectag vs. the same APDUs from a bare client, on
-#     each transport: our virtual reader, the real pn533 driver on
-#     tests/usb/pn533emu;
+#  1. verify through libsectag vs. the same APDUs from a bare client, and
+#     a whole tap by the bare client, on each transport: our virtual
+#     reader, the real pn533 driver on tests/usb/pn533emu, the real NCI
+#     core on virtual_ncidev and tests/nci/ncidevemu;
 #  2. tap -> key in the keyring (and -> volume active) through sectagd, as
-#     ratios to that transport's bare exchange;
+#     ratios to that transport's bare tap;
 #  3. sectagd idle: RSS and wakeups per second, and RSS after the taps;
 #  4. scale: SCALE_READERS readers x SCALE_TAGS tags, every reader tapped
 #     at once, SCALE_TAGS times: taps handled, p50/p99 tap -> key.
 # A table of every figure ends the output.
 #
-# Another transport (PC/SC, NCI): a place/lift backend in bench_tap.c's
-# struct transport, its setup here (a function like pn533_setup that sets
+# Another transport (PC/SC): a place/lift backend in bench_tap.c's
+# struct transport, its setup here (a function like nci_setup that sets
 # the NFC index and the TRANSPORT spec), and one more "proto"/"agent" line.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
+. tests/e2e/backend-nci.sh
 ROUNDS=${SECTAG_BENCH_ROUNDS:-30}
 SCALE_READERS=${SECTAG_BENCH_READERS:-64}
 SCALE_TAGS=${SECTAG_BENCH_TAGS:-16}
@@ -27,6 +29,8 @@ PASS=$W/passphrase
 MARK=bench
 UIDHEX=04BE0C40000001
 PN_UID=04BE0C40000002
+NCI_UID=04BE0C40000003
+NC=
 LOOP=
 AGENT=
 EPID=
@@ -35,6 +39,7 @@ TABLE=$W/table
 cleanup() {
 	[ -z "$AGENT" ] || kill "$AGENT" 2>/dev/null
 	[ -z "$EPID" ] || kill "$EPID" 2>/dev/null
+	backend_stop >/dev/null
 	[ -e /dev/mapper/bench ] && cryptsetup close bench
 	[ -z "$LOOP" ] || losetup -d "$LOOP"
 	# SECTAG_VM_OUTDIR=DIR make bench keeps the agent's log there.
@@ -94,6 +99,24 @@ else
 	PDEV=
 fi
 
+# The real NCI core (tests/e2e/backend-nci.sh), its tag issued and
+# enrolled for the same volume.
+nci_setup() {
+	backend_start "$NCI_UID" || return 1
+	tag_place
+	$S provision --issuer-key "$W/issuer.key" --reader "$DEV" \
+		--timeout 60 && $S enroll --issuer-key "$W/issuer.key" \
+		--luks "$LOOP" --key-file "$PASS" --store "$STORE" \
+		--reader "$DEV" --timeout 60 || return 1
+	tag_lift
+}
+if nci_setup >>"$LOG" 2>&1; then
+	NC="ncidevemu:$NCI_PID ${DEV#nfc}"
+else
+	echo "# nci: unavailable, its figures are left out"
+	sed 's/^/#   /' "$LOG" | tail -n 5
+fi
+
 # proto NAME TRANSPORT IDX UID: libsectag vs bare; BARE_<NAME> in seconds.
 proto() {
 	local out
@@ -118,6 +141,7 @@ proto() {
 echo "== 1. protocol: libsectag vs. bare client ($ROUNDS rounds, median)"
 proto sim "$SIM" "$UIDHEX"
 [ -z "$PDEV" ] || proto pn533 "$PN" "$PN_UID"
+[ -z "$NC" ] || proto nci "$NC" "$NCI_UID"
 
 printf 'store = %s\nsocket = %s/sock\n' "$STORE" "$W" >"$W/conf"
 # --debug: its "tap: ... N ms" lines split tap -> key into the reader's
@@ -169,6 +193,7 @@ echo "== 3. sectagd: tap to key, tap to volume ($ROUNDS rounds, median)"
 agent sim "$SIM" "$UIDHEX" agent "sectag:luks:$UUID"
 agent sim "$SIM" "$UIDHEX" volume bench
 [ -z "$PDEV" ] || agent pn533 "$PN" "$PN_UID" agent "sectag:luks:$UUID"
+[ -z "$NC" ] || agent nci "$NC" "$NCI_UID" agent "sectag:luks:$UUID"
 awk '/^(VmRSS|VmHWM):/ { printf "%s %s KiB  ", $1, $2 } END { print "(after the taps)" }' \
 	"/proc/$AGENT/status"
 row "sectagd after the taps: VmRSS, VmHWM" "$(rss VmRSS) KiB, $(rss VmHWM) KiB"

@@ -27,6 +27,8 @@
  *   sim:READER_ID:TAG_ID  our virtual reader (nfc_sectag's netlink family)
  *   pn533emu:PID          the real pn533 driver on tests/usb/pn533emu
  *                         (SIGUSR1 places, SIGUSR2 lifts)
+ *   ncidevemu:PID         the real NCI core on virtual_ncidev and
+ *                         tests/nci/ncidevemu (the same signals)
  * A transport is a struct transport below: a PC/SC or NCI backend adds
  * its place/lift (and, if not AF_NFC, its own link for both clients).
  */
@@ -115,6 +117,11 @@ static int transport_parse(struct transport *tr, const char *spec)
 	}
 	if (sscanf(spec, "pn533emu:%d", &pid) == 1 && pid > 0) {
 		*tr = (struct transport){ "pn533emu", emu_place, emu_lift,
+					  .emu = pid };
+		return 0;
+	}
+	if (sscanf(spec, "ncidevemu:%d", &pid) == 1 && pid > 0) {
+		*tr = (struct transport){ "ncidevemu", emu_place, emu_lift,
 					  .emu = pid };
 		return 0;
 	}
@@ -539,7 +546,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc < 6 || i != argc || transport_parse(&tr, argv[1])) {
-		fprintf(stderr, "usage: bench_tap sim:READER:TAG|pn533emu:PID "
+		fprintf(stderr, "usage: bench_tap "
+			"sim:READER:TAG|pn533emu:PID|ncidevemu:PID "
 			"NFC_IDX ISSUER_KEY UIDHEX ROUNDS [--agent DESC | "
 			"--volume NAME] [--agent-log FILE]\n");
 		return 2;
