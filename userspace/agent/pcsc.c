@@ -69,6 +69,37 @@ static void card_removed(struct agent *a, struct known *k, struct reader *r)
 	tap_lost(a, r);
 }
 
+/*
+ * Connect and read the UID. A card just brought into the field may not
+ * answer its first APDU yet (seen with pcscd + vpcd: EIO on GET DATA a
+ * moment after "card inserted"): a transport error there is retried on a
+ * fresh connection, three times 50 ms apart, before the tap goes ahead
+ * (a card without GET DATA still taps, without a UID).
+ */
+static int card_connect(struct sectag_pcsc *p, const char *name,
+			struct sectag_pcsc_card **cp,
+			struct sectag_nfc_target *tg)
+{
+	size_t len = 0;
+	int tries, rc;
+
+	for (tries = 1;; tries++) {
+		rc = sectag_pcsc_connect(p, name, cp);
+		if (rc)
+			return rc;
+		rc = sectag_pcsc_uid(*cp, tg->nfcid1, &len);
+		if (!rc)
+			tg->nfcid1_len = (uint8_t)len;
+		if ((rc != -EIO && rc != -ECONNRESET && rc != -ETIMEDOUT) ||
+		    tries == 3)
+			return 0;
+		sectag_pcsc_disconnect(*cp);
+		syslog(LOG_DEBUG, "pcsc:%s: GET DATA: %s, again", name,
+		       sectag_pcsc_strerror(rc));
+		usleep(50000);
+	}
+}
+
 /* A tap on the card in @k's reader; @why says what made it one. */
 static void card_tap(struct agent *a, struct known *k, struct reader *r,
 		     const char *why)
@@ -76,7 +107,6 @@ static void card_tap(struct agent *a, struct known *k, struct reader *r,
 	struct sectag_nfc_target tg = { .idx = 0 };
 	struct sectag_pcsc *p = NULL;
 	struct sectag_pcsc_card *c;
-	size_t len = 0;
 	int rc;
 
 	if (ctl_borrowed(a, r->idx)) {
@@ -87,15 +117,13 @@ static void card_tap(struct agent *a, struct known *k, struct reader *r,
 	/* A context per tap: pcscd may have restarted since the last one. */
 	rc = sectag_pcsc_open(&p);
 	if (!rc)
-		rc = sectag_pcsc_connect(p, k->name, &c);
+		rc = card_connect(p, k->name, &c, &tg);
 	if (rc) {
 		syslog(LOG_WARNING, "pcsc:%s: cannot connect to the card: %s",
 		       k->name, sectag_pcsc_strerror(rc));
 		sectag_pcsc_close(p);
 		return;
 	}
-	if (!sectag_pcsc_uid(c, tg.nfcid1, &len))
-		tg.nfcid1_len = (uint8_t)len;
 	tg.protocols = NFC_PROTO_ISO14443_MASK;
 	r->tag_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	free(r->released);
