@@ -73,8 +73,9 @@ static void card_removed(struct agent *a, struct known *k, struct reader *r)
  * Connect and read the UID. A card just brought into the field may not
  * answer its first APDU yet (seen with pcscd + vpcd: EIO on GET DATA a
  * moment after "card inserted"): a transport error there is retried on a
- * fresh connection, three times 50 ms apart, before the tap goes ahead
- * (a card without GET DATA still taps, without a UID).
+ * fresh connection, three times 50 ms apart; still failing, 1: the tap
+ * is tried again later (a card without GET DATA still taps, without a
+ * UID).
  */
 static int card_connect(struct sectag_pcsc *p, const char *name,
 			struct sectag_pcsc_card **cp,
@@ -90,9 +91,10 @@ static int card_connect(struct sectag_pcsc *p, const char *name,
 		rc = sectag_pcsc_uid(*cp, tg->nfcid1, &len);
 		if (!rc)
 			tg->nfcid1_len = (uint8_t)len;
-		if ((rc != -EIO && rc != -ECONNRESET && rc != -ETIMEDOUT) ||
-		    tries == 3)
+		if (rc != -EIO && rc != -ECONNRESET && rc != -ETIMEDOUT)
 			return 0;
+		if (tries == 3)
+			return 1;
 		sectag_pcsc_disconnect(*cp);
 		syslog(LOG_DEBUG, "pcsc:%s: GET DATA: %s, again", name,
 		       sectag_pcsc_strerror(rc));
@@ -118,6 +120,21 @@ static void card_tap(struct agent *a, struct known *k, struct reader *r,
 	rc = sectag_pcsc_open(&p);
 	if (!rc)
 		rc = card_connect(p, k->name, &c, &tg);
+	if (rc == 1) {
+		/* Not answering yet: reader.c calls pcsc_poll() again later. */
+		sectag_pcsc_disconnect(c);
+		sectag_pcsc_close(p);
+		r->repoll_delay_ms = r->repoll_delay_ms ?
+				     2 * r->repoll_delay_ms : 100;
+		if (r->repoll_delay_ms > 5000)
+			r->repoll_delay_ms = 5000;
+		r->repoll_ms = agent_now_ms() + r->repoll_delay_ms;
+		agent_arm_timer(a);
+		syslog(LOG_NOTICE, "pcsc:%s: the card does not answer yet; "
+		       "trying again in %u ms", k->name, r->repoll_delay_ms);
+		return;
+	}
+	r->repoll_delay_ms = 0;
 	if (rc) {
 		syslog(LOG_WARNING, "pcsc:%s: cannot connect to the card: %s",
 		       k->name, sectag_pcsc_strerror(rc));
