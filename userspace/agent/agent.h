@@ -127,6 +127,11 @@ struct reader *reader_find(struct agent *a, uint32_t idx, bool add);
  */
 void reader_poll(struct agent *a, struct reader *r);
 void reader_poll_ended(struct reader *r);
+/*
+ * Call reader_poll() on @r again later: 100 ms after the first time,
+ * doubling up to 5 s while it keeps being asked. Returns the delay.
+ */
+unsigned int reader_retry_later(struct agent *a, struct reader *r);
 void readers_repoll_due(struct agent *a);
 /* The earliest retry, 0 if none. */
 int64_t readers_next_repoll(const struct agent *a);

@@ -124,14 +124,9 @@ static void card_tap(struct agent *a, struct known *k, struct reader *r,
 		/* Not answering yet: reader.c calls pcsc_poll() again later. */
 		sectag_pcsc_disconnect(c);
 		sectag_pcsc_close(p);
-		r->repoll_delay_ms = r->repoll_delay_ms ?
-				     2 * r->repoll_delay_ms : 100;
-		if (r->repoll_delay_ms > 5000)
-			r->repoll_delay_ms = 5000;
-		r->repoll_ms = agent_now_ms() + r->repoll_delay_ms;
-		agent_arm_timer(a);
 		syslog(LOG_NOTICE, "pcsc:%s: the card does not answer yet; "
-		       "trying again in %u ms", k->name, r->repoll_delay_ms);
+		       "trying again in %u ms", k->name,
+		       reader_retry_later(a, r));
 		return;
 	}
 	r->repoll_delay_ms = 0;

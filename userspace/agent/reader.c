@@ -52,19 +52,17 @@ struct reader *reader_find(struct agent *a, uint32_t idx, bool add)
 	return free_slot;
 }
 
-static void repoll_later(struct reader *r)
+unsigned int reader_retry_later(struct agent *a, struct reader *r)
 {
 	unsigned int ms = r->repoll_delay_ms ? 2 * r->repoll_delay_ms :
 			  REPOLL_FIRST_MS;
 
-	if (ms >= REPOLL_MAX_MS) {
-		if (r->repoll_delay_ms < REPOLL_MAX_MS)
-			syslog(LOG_WARNING, "nfc%u: busy: another program polls it or holds its tag; retrying every %u s",
-			       r->idx, REPOLL_MAX_MS / 1000);
+	if (ms > REPOLL_MAX_MS)
 		ms = REPOLL_MAX_MS;
-	}
 	r->repoll_delay_ms = ms;
 	r->repoll_ms = agent_now_ms() + ms;
+	agent_arm_timer(a);
+	return ms;
 }
 
 void reader_poll(struct agent *a, struct reader *r)
@@ -86,8 +84,12 @@ void reader_poll(struct agent *a, struct reader *r)
 					   NFC_PROTO_ISO14443_MASK);
 	syslog(LOG_DEBUG, "nfc%u: poll: %d", r->idx, rc);
 	if (rc == -EBUSY) {
-		repoll_later(r);
-		agent_arm_timer(a);
+		unsigned int was = r->repoll_delay_ms;
+
+		if (reader_retry_later(a, r) == REPOLL_MAX_MS &&
+		    was < REPOLL_MAX_MS)
+			syslog(LOG_WARNING, "nfc%u: busy: another program polls it or holds its tag; retrying every %u s",
+			       r->idx, REPOLL_MAX_MS / 1000);
 		return;
 	}
 	if (r->repoll_delay_ms >= REPOLL_MAX_MS && !rc)
