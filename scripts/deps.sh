@@ -20,6 +20,10 @@ packages() {
 	echo libpam0g-dev pamtester cryptsetup-bin libcryptsetup-dev libjson-c-dev
 	echo udev jq e2fsprogs valgrind
 	echo libpcsclite-dev pcscd vsmartcard-vpcd
+	# boot (initramfs, TPM2), packages, systemd
+	echo initramfs-tools cryptsetup-initramfs swtpm swtpm-tools tpm2-tools libtss2-dev
+	echo debhelper devscripts dkms lintian fakeroot bash-completion libsystemd-dev systemd-sysv
+	echo man-db
 }
 
 missing() {
