@@ -177,7 +177,7 @@ BENCH_BIN := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c)
 
 $(B)/bench/%: tests/bench/%.c $(B)/libsectag.a
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
 
 tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN) $(EMU_BIN) \
 	$(B)/nci/virtual_ncidev.ko

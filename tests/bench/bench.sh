@@ -6,7 +6,8 @@
 #  1. verify through libsectag vs. the same APDUs from a bare client, and
 #     a whole tap by the bare client, on each transport: our virtual
 #     reader, the real pn533 driver on tests/usb/pn533emu, the real NCI
-#     core on virtual_ncidev and tests/nci/ncidevemu;
+#     core on virtual_ncidev and tests/nci/ncidevemu, PC/SC (pcscd,
+#     vsmartcard-vpcd and tests/pcsc/vpcdbridge);
 #  2. tap -> key in the keyring (and -> volume active) through sectagd, as
 #     ratios to that transport's bare tap;
 #  3. sectagd idle: RSS and wakeups per second, and RSS after the taps;
@@ -14,12 +15,17 @@
 #     at once, SCALE_TAGS times: taps handled, p50/p99 tap -> key.
 # A table of every figure ends the output.
 #
-# Another transport (PC/SC): a place/lift backend in bench_tap.c's
-# struct transport, its setup here (a function like nci_setup that sets
-# the NFC index and the TRANSPORT spec), and one more "proto"/"agent" line.
+# Another transport: its place/lift and link in bench_tap.c's struct
+# transport, its setup here (like nci_setup: a "SPEC|NFC_IDX" variable),
+# and one more "proto"/"agent" line.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
+# Two backends at once: PC/SC's backend_start/stop renamed first.
+. tests/e2e/backend-pcsc.sh
+rename_fn() { eval "$2 () $(declare -f "$1" | tail -n +2)"; }
+rename_fn backend_start pcsc_backend_start
+rename_fn backend_stop pcsc_backend_stop
 . tests/e2e/backend-nci.sh
 ROUNDS=${SECTAG_BENCH_ROUNDS:-30}
 SCALE_READERS=${SECTAG_BENCH_READERS:-64}
@@ -30,7 +36,9 @@ MARK=bench
 UIDHEX=04BE0C40000001
 PN_UID=04BE0C40000002
 NCI_UID=04BE0C40000003
+PCSC_UID=04BE0C40000004
 NC=
+PC=
 LOOP=
 AGENT=
 EPID=
@@ -40,6 +48,7 @@ cleanup() {
 	[ -z "$AGENT" ] || kill "$AGENT" 2>/dev/null
 	[ -z "$EPID" ] || kill "$EPID" 2>/dev/null
 	backend_stop >/dev/null
+	pcsc_backend_stop >/dev/null
 	[ -e /dev/mapper/bench ] && cryptsetup close bench
 	[ -z "$LOOP" ] || losetup -d "$LOOP"
 	# SECTAG_VM_OUTDIR=DIR make bench keeps the agent's log there.
@@ -61,7 +70,7 @@ $S enroll --issuer-key "$W/issuer.key" --luks "$LOOP" --key-file "$PASS" \
 	--auto-open bench --store "$STORE" --reader "$DEV" --timeout 10 \
 	>>"$LOG" 2>&1 || bail "enroll"
 untap
-SIM="sim:$RID:$T ${DEV#nfc}"
+SIM="sim:$RID:$T|${DEV#nfc}"
 
 # The real pn533 driver on the emulated PN533, its tag issued and enrolled
 # for the same volume (no auto-open); PDEV stays empty if unavailable.
@@ -92,7 +101,7 @@ pn533_setup() {
 	kill -USR2 "$EPID"
 }
 if pn533_setup >>"$LOG" 2>&1; then
-	PN="pn533emu:$EPID ${PDEV#nfc}"
+	PN="pn533emu:$EPID|${PDEV#nfc}"
 else
 	echo "# pn533: unavailable, its figures are left out"
 	sed 's/^/#   /' "$LOG" | tail -n 5
@@ -111,17 +120,34 @@ nci_setup() {
 	tag_lift
 }
 if nci_setup >>"$LOG" 2>&1; then
-	NC="ncidevemu:$NCI_PID ${DEV#nfc}"
+	NC="ncidevemu:$NCI_PID|${DEV#nfc}"
 else
 	echo "# nci: unavailable, its figures are left out"
+	sed 's/^/#   /' "$LOG" | tail -n 5
+fi
+
+# PC/SC (tests/e2e/backend-pcsc.sh), its tag issued and enrolled for the
+# same volume; the bridge places and lifts it on SIGUSR1/SIGUSR2.
+pcsc_setup() {
+	pcsc_backend_start "$PCSC_UID" || return 1
+	kill -USR1 "$BRIDGE_PID"
+	$S provision --issuer-key "$W/issuer.key" --reader "$DEV" \
+		--timeout 60 && $S enroll --issuer-key "$W/issuer.key" \
+		--luks "$LOOP" --key-file "$PASS" --store "$STORE" \
+		--reader "$DEV" --timeout 60 || return 1
+	kill -USR2 "$BRIDGE_PID"
+}
+if pcsc_setup >>"$LOG" 2>&1; then
+	PC="pcsc:$BRIDGE_PID:$PCSC_READER|0"
+else
+	echo "# pcsc: unavailable, its figures are left out"
 	sed 's/^/#   /' "$LOG" | tail -n 5
 fi
 
 # proto NAME TRANSPORT IDX UID: libsectag vs bare; BARE_<NAME> in seconds.
 proto() {
 	local out
-	# shellcheck disable=SC2086 # TRANSPORT IDX
-	out=$($B $2 "$W/issuer.key" "$3" "$ROUNDS") || {
+	out=$($B "${2%|*}" "${2##*|}" "$W/issuer.key" "$3" "$ROUNDS") || {
 		echo "# $1: bench_tap failed"
 		return 1
 	}
@@ -142,6 +168,7 @@ echo "== 1. protocol: libsectag vs. bare client ($ROUNDS rounds, median)"
 proto sim "$SIM" "$UIDHEX"
 [ -z "$PDEV" ] || proto pn533 "$PN" "$PN_UID"
 [ -z "$NC" ] || proto nci "$NC" "$NCI_UID"
+[ -z "$PC" ] || proto pcsc "$PC" "$PCSC_UID"
 
 printf 'store = %s\nsocket = %s/sock\n' "$STORE" "$W" >"$W/conf"
 # --debug: its "tap: ... N ms" lines split tap -> key into the reader's
@@ -166,14 +193,13 @@ row "sectagd idle: VmRSS (target <= 4096 KiB)" "$(rss VmRSS) KiB"
 # agent NAME TRANSPORT IDX UID MODE WHAT: tap -> MODE through sectagd.
 agent() {
 	local name=$1 tr=$2 uid=$3 mode=$4 what=$5 v bare baretap
-	# shellcheck disable=SC2086 # TRANSPORT IDX
-	v=$($B $tr "$W/issuer.key" "$uid" "$ROUNDS" "--$mode" "$what" \
+	v=$($B "${tr%|*}" "${tr##*|}" "$W/issuer.key" "$uid" "$ROUNDS" "--$mode" "$what" \
 		--agent-log "$W/agent.log" | awk '{ print $2 }')
 	bare=BARE_$name
 	baretap=BARETAP_$name
 	if [ -z "$v" ] || [ -z "${!bare:-}" ] || [ -z "${!baretap:-}" ]; then
 		echo "# $name: tap -> $mode failed"
-		grep "nfc${tr##* }:" "$W/agent.log" | tail -n 15 | sed 's/^/#   /'
+		grep -F "${LOGTAG:-nfc${tr##*|}}:" "$W/agent.log" | tail -n 15 | sed 's/^/#   /'
 		return 1
 	fi
 	# The agent's own share: from connect to its last release (with any
@@ -194,6 +220,7 @@ agent sim "$SIM" "$UIDHEX" agent "sectag:luks:$UUID"
 agent sim "$SIM" "$UIDHEX" volume bench
 [ -z "$PDEV" ] || agent pn533 "$PN" "$PN_UID" agent "sectag:luks:$UUID"
 [ -z "$NC" ] || agent nci "$NC" "$NCI_UID" agent "sectag:luks:$UUID"
+[ -z "$PC" ] || LOGTAG="pcsc:$PCSC_READER" agent pcsc "$PC" "$PCSC_UID" agent "sectag:luks:$UUID"
 awk '/^(VmRSS|VmHWM):/ { printf "%s %s KiB  ", $1, $2 } END { print "(after the taps)" }' \
 	"/proc/$AGENT/status"
 row "sectagd after the taps: VmRSS, VmHWM" "$(rss VmRSS) KiB, $(rss VmHWM) KiB"

@@ -22,15 +22,20 @@
  *   bench_tap TRANSPORT NFC_IDX ISSUER_KEY UIDHEX ROUNDS
  *             [--agent DESC | --volume NAME] [--agent-log FILE]
  *
- * TRANSPORT says how the tag is placed and lifted (the exchanges go over
- * an AF_NFC raw socket to nfcNFC_IDX in both cases):
+ * TRANSPORT says how the tag is placed and lifted, and the link both
+ * clients talk over (an AF_NFC raw socket to nfcNFC_IDX, or PC/SC):
  *   sim:READER_ID:TAG_ID  our virtual reader (nfc_sectag's netlink family)
  *   pn533emu:PID          the real pn533 driver on tests/usb/pn533emu
  *                         (SIGUSR1 places, SIGUSR2 lifts)
  *   ncidevemu:PID         the real NCI core on virtual_ncidev and
  *                         tests/nci/ncidevemu (the same signals)
- * A transport is a struct transport below: a PC/SC or NCI backend adds
- * its place/lift (and, if not AF_NFC, its own link for both clients).
+ *   pcsc:PID:READER       pcscd + vsmartcard-vpcd, tests/pcsc/vpcdbridge
+ *                         as PID (the same signals), the PC/SC reader
+ *                         named READER; NFC_IDX is unused. Discovery is
+ *                         pcscd's card event, then SCardConnect and the
+ *                         GET DATA of the UID, as the agent does.
+ * A transport is a struct transport below: its place/lift, and which
+ * link (struct link) it uses.
  */
 #include <errno.h>
 #include <poll.h>
@@ -51,6 +56,7 @@
 #include "nfc.h"
 #include "ntag424.h"
 #include "ntag424_sm.h"
+#include "pcsc.h"
 #include "sim.h"
 
 static double now(void)
@@ -81,8 +87,65 @@ struct transport {
 	int (*lift)(struct transport *tr);
 	struct sectag_sim *sim;		/* sim */
 	uint32_t reader, tag;
-	pid_t emu;			/* pn533emu */
+	pid_t emu;			/* the emulators and vpcdbridge */
+	const char *pcsc_name;		/* pcsc: the reader, else NULL */
+	struct sectag_pcsc *pcsc;
 };
+
+/*
+ * A connection to the tag, over AF_NFC or PC/SC. Both clients exchange
+ * through link_xfer(): for AF_NFC that is libsectag's link (lib) or a
+ * bare send/recv (bare); for PC/SC SCardTransmit through
+ * sectag_pcsc_xfer(), which adds nothing but a copy.
+ */
+struct link {
+	int fd;				/* AF_NFC, or -1 */
+	struct sectag_pcsc_card *card;	/* PC/SC, or NULL */
+	struct sectag_nfc_link nfc;
+};
+
+static void link_close(struct link *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	sectag_pcsc_disconnect(l->card);
+	l->fd = -1;
+	l->card = NULL;
+}
+
+static int link_xfer(void *ctx, const uint8_t *c, size_t n, uint8_t *r,
+		     size_t rsize, size_t *rlen)
+{
+	struct link *l = ctx;
+
+	if (l->card)
+		return sectag_pcsc_xfer(l->card, c, n, r, rsize, rlen);
+	return sectag_nfc_link_xfer(&l->nfc, c, n, r, rsize, rlen);
+}
+
+/*
+ * PC/SC: wait for the card, connect, read its UID by GET DATA (which is
+ * how the agent learns it there); *@t0 as connect_tag() sets it.
+ */
+static int pcsc_connect(struct transport *tr, struct link *l, double *t0,
+			bool timed_wait)
+{
+	uint8_t uid[10];
+	size_t len;
+	int rc;
+
+	rc = sectag_pcsc_wait_card(tr->pcsc, tr->pcsc_name, 3000);
+	if (rc)
+		return rc;
+	if (!timed_wait)
+		*t0 = now();
+	rc = sectag_pcsc_connect(tr->pcsc, tr->pcsc_name, &l->card);
+	if (!rc)
+		rc = sectag_pcsc_uid(l->card, uid, &len);
+	if (rc)
+		link_close(l);
+	return rc;
+}
 
 static int sim_place(struct transport *tr)
 {
@@ -108,7 +171,7 @@ static int emu_lift(struct transport *tr)
 static int transport_parse(struct transport *tr, const char *spec)
 {
 	unsigned int a, b;
-	int pid;
+	int pid, n = 0;
 
 	if (sscanf(spec, "sim:%u:%u", &a, &b) == 2) {
 		*tr = (struct transport){ "sim", sim_place, sim_lift,
@@ -125,6 +188,11 @@ static int transport_parse(struct transport *tr, const char *spec)
 					  .emu = pid };
 		return 0;
 	}
+	if (sscanf(spec, "pcsc:%d:%n", &pid, &n) == 1 && pid > 0 && n > 0) {
+		*tr = (struct transport){ "pcsc", emu_place, emu_lift,
+					  .emu = pid, .pcsc_name = spec + n };
+		return sectag_pcsc_open(&tr->pcsc);
+	}
 	return -EINVAL;
 }
 
@@ -135,26 +203,53 @@ static bool stale(int rc)
 	       rc == -EBUSY;
 }
 
+/* No target listed (NCI forgets it when a session ends): poll again. */
+static int poll_if_none(struct sectag_nfc *nfc, uint32_t idx)
+{
+	struct sectag_nfc_target *v;
+	size_t n;
+	int rc;
+
+	rc = sectag_nfc_targets(nfc, idx, &v, &n);
+	if (rc)
+		return rc;
+	free(v);
+	rc = n ? 0 : sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
+	return rc == -EBUSY ? 0 : rc;
+}
+
 /*
  * Connect to the tag in the field; *@t0 is when the timed part began.
  * A target the core lists is used as it is (our reader keeps it
  * activatable); a driver like pn533 wants a new poll after each session
- * ("no available target to activate"), and that discovery is not timed:
- * both clients pay it alike, and the agent's figure has its own poll.
+ * ("no available target to activate"), NCI lists none after it, and that
+ * discovery is not timed: both clients pay it alike, and the agent's
+ * figure has its own poll.
  */
-static int connect_tag(struct sectag_nfc *nfc, uint32_t idx, double *t0)
+static int connect_tag(struct transport *tr, struct sectag_nfc *nfc,
+		       uint32_t idx, struct link *l, double *t0)
 {
 	struct sectag_nfc_target tg;
 	uint32_t min = 0;
 	int tries, fd, rc;
 
+	*l = (struct link){ .fd = -1, .nfc = { -1, 2000 } };
+	if (tr->pcsc_name)
+		return pcsc_connect(tr, l, t0, false);
 	for (tries = 0; tries < 4; tries++) {
-		rc = sectag_nfc_wait_new_target(nfc, idx, min, 3000, &tg);
+		rc = poll_if_none(nfc, idx);
+		if (!rc)
+			rc = sectag_nfc_wait_new_target(nfc, idx, min, 3000,
+							&tg);
 		if (rc)
 			return rc;
 		*t0 = now();
 		fd = sectag_nfc_connect(idx, tg.idx);
-		if (fd >= 0 || !stale(fd))
+		if (fd >= 0) {
+			l->fd = l->nfc.fd = fd;
+			return 0;
+		}
+		if (!stale(fd))
 			return fd;
 		min = tg.idx + 1;
 		rc = sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
@@ -164,15 +259,14 @@ static int connect_tag(struct sectag_nfc *nfc, uint32_t idx, double *t0)
 	return -EAGAIN;
 }
 
-static int lib_round(int fd, const uint8_t *k2)
+static int lib_round(struct link *l, const uint8_t *k2)
 {
-	struct sectag_nfc_link link = { fd, 2000 };
 	struct sectag_ntag_version v;
 	struct sectag_ntag *t;
 	uint8_t secret[32];
 	int rc;
 
-	rc = sectag_ntag_new(&t, sectag_nfc_link_xfer, &link);
+	rc = sectag_ntag_new(&t, link_xfer, l);
 	if (!rc)
 		rc = sectag_ntag_select_app(t);
 	if (!rc)
@@ -186,21 +280,24 @@ static int lib_round(int fd, const uint8_t *k2)
 }
 
 /* One raw exchange: no checks but the status word's presence. */
-static size_t raw(int fd, const uint8_t *c, size_t n, uint8_t *r)
+static size_t raw(struct link *l, const uint8_t *c, size_t n, uint8_t *r)
 {
 	uint8_t buf[300];
 	ssize_t got;
+	size_t len;
 
-	if (send(fd, c, n, 0) != (ssize_t)n)
+	if (l->card)
+		return sectag_pcsc_xfer(l->card, c, n, r, 300, &len) ? 0 : len;
+	if (send(l->fd, c, n, 0) != (ssize_t)n)
 		return 0;
-	got = recv(fd, buf, sizeof(buf), 0);
+	got = recv(l->fd, buf, sizeof(buf), 0);
 	if (got < 3)
 		return 0;
 	memcpy(r, buf + 1, got - 1);
 	return got - 1;
 }
 
-static int bare_round(int fd, const uint8_t *k2)
+static int bare_round(struct link *l, const uint8_t *k2)
 {
 	static const uint8_t sel[] = { 0x00, 0xA4, 0x04, 0x0C, 0x07, 0xD2, 0x76,
 				       0x00, 0x00, 0x85, 0x01, 0x01 };
@@ -212,39 +309,40 @@ static int bare_round(int fd, const uint8_t *k2)
 	struct sm_session s = { 0 };
 	size_t n;
 
-	if (!raw(fd, sel, sizeof(sel), r) || !raw(fd, gv, sizeof(gv), r) ||
-	    !raw(fd, af, sizeof(af), r) || !raw(fd, af, sizeof(af), r))
+	if (!raw(l, sel, sizeof(sel), r) || !raw(l, gv, sizeof(gv), r) ||
+	    !raw(l, af, sizeof(af), r) || !raw(l, af, sizeof(af), r))
 		return -EIO;
-	if (raw(fd, a1, sizeof(a1), r) != 18)
+	if (raw(l, a1, sizeof(a1), r) != 18)
 		return -EIO;
 	RAND_bytes(ra, 16);
 	sm_auth_token(k2, r, ra, rb, a2 + 5);
-	if (raw(fd, a2, sizeof(a2), r) != 34 ||
+	if (raw(l, a2, sizeof(a2), r) != 34 ||
 	    sm_auth_finish(&s, k2, true, r, ra, rb))
 		return -EIO;
 	if (sm_wrap(&s, 0xAD, false, rd + 5, 7, 0, sizeof(rd) - 6, &n))
 		return -EIO;
 	rd[4] = n;
 	rd[5 + n] = 0;
-	n = raw(fd, rd, 6 + n, r);
+	n = raw(l, rd, 6 + n, r);
 	s.ctr++;
 	/* 48 bytes of ciphertext, MACt, 91 00: decrypt like any client. */
 	return n == 58 && !sm_unwrap(&s, true, r, 56, &n) ? 0 : -EIO;
 }
 
-static double one_round(struct sectag_nfc *nfc, uint32_t idx,
-			const uint8_t *k2, bool lib)
+static double one_round(struct transport *tr, struct sectag_nfc *nfc,
+			uint32_t idx, const uint8_t *k2, bool lib)
 {
+	struct link l;
 	double t0 = 0;
-	int fd, rc;
+	int rc;
 
-	fd = connect_tag(nfc, idx, &t0);
-	if (fd < 0) {
-		fprintf(stderr, "connect: %s\n", strerror(-fd));
+	rc = connect_tag(tr, nfc, idx, &l, &t0);
+	if (rc) {
+		fprintf(stderr, "connect: %s\n", strerror(-rc));
 		return -1;
 	}
-	rc = lib ? lib_round(fd, k2) : bare_round(fd, k2);
-	close(fd);
+	rc = lib ? lib_round(&l, k2) : bare_round(&l, k2);
+	link_close(&l);
 	if (rc) {
 		fprintf(stderr, "%s round: %d\n", lib ? "lib" : "bare", rc);
 		return -1;
@@ -253,17 +351,17 @@ static double one_round(struct sectag_nfc *nfc, uint32_t idx,
 }
 
 /* Rounds alternate between the two clients, so drift hits both alike. */
-static int time_protocol(struct sectag_nfc *nfc, uint32_t idx,
-			 const uint8_t *k2, int rounds, double *lib,
-			 double *bare)
+static int time_protocol(struct transport *tr, struct sectag_nfc *nfc,
+			 uint32_t idx, const uint8_t *k2, int rounds,
+			 double *lib, double *bare)
 {
 	double *l = calloc(rounds, sizeof(double));
 	double *b = calloc(rounds, sizeof(double));
 	int i, rc = 0;
 
 	for (i = 0; i < rounds && !rc && l && b; i++) {
-		l[i] = one_round(nfc, idx, k2, true);
-		b[i] = one_round(nfc, idx, k2, false);
+		l[i] = one_round(tr, nfc, idx, k2, true);
+		b[i] = one_round(tr, nfc, idx, k2, false);
 		rc = l[i] < 0 || b[i] < 0;
 	}
 	if (!rc && l && b) {
@@ -303,7 +401,10 @@ static void undo(const char *mode, const char *what)
 		fprintf(stderr, "cannot close %s\n", what);
 }
 
-/* "tag removed" lines the agent logged so far (its --agent-log). */
+/*
+ * "tag removed" lines the agent logged so far (its --agent-log): one per
+ * removal on every transport (PC/SC's "card removed" comes before it).
+ */
 static int removals(const char *log)
 {
 	char line[512];
@@ -421,14 +522,60 @@ static int repoll(struct sectag_nfc *nfc, uint32_t idx)
 	return rc == -EBUSY ? 0 : rc;	/* polling already */
 }
 
+/* PC/SC: the card gone, as pcscd sees it (SCardGetStatusChange). */
+static int pcsc_wait_empty(struct transport *tr)
+{
+	struct sectag_pcsc_reader *v;
+	double t0 = now();
+	bool card = true;
+	size_t i, n;
+
+	while (card && now() - t0 < 3) {
+		if (sectag_pcsc_list(tr->pcsc, &v, &n))
+			return -1;
+		for (i = 0, card = false; i < n; i++)
+			card |= !strcmp(v[i].name, tr->pcsc_name) && v[i].card;
+		free(v);
+		if (card)
+			usleep(1000);
+	}
+	return card ? -1 : 0;
+}
+
+/* One bare PC/SC tap: place, pcscd's card event, connect, UID, APDUs. */
+static double bare_tap_pcsc(struct transport *tr, const uint8_t *k2)
+{
+	struct link l = { .fd = -1 };
+	double t0;
+	int rc;
+
+	tr->lift(tr);
+	if (pcsc_wait_empty(tr))
+		return -1;
+	t0 = now();
+	if (tr->place(tr))
+		return -1;
+	rc = pcsc_connect(tr, &l, &t0, true);
+	if (rc) {
+		fprintf(stderr, "bare tap: connect: %s\n", strerror(-rc));
+		return -1;
+	}
+	rc = bare_round(&l, k2);
+	link_close(&l);
+	return rc ? -1 : now() - t0;
+}
+
 /* One bare tap: from placing the tag to the secret read. */
 static double bare_tap(struct transport *tr, struct sectag_nfc *nfc,
 		       uint32_t idx, const uint8_t *k2, uint32_t *min)
 {
 	struct sectag_nfc_target tg;
+	struct link l = { .fd = -1 };
 	double t0;
-	int fd, rc;
+	int rc;
 
+	if (tr->pcsc_name)
+		return bare_tap_pcsc(tr, k2);
 	tr->lift(tr);
 	usleep(20000);		/* the field is empty before the next poll */
 	if (repoll(nfc, idx))
@@ -442,13 +589,13 @@ static double bare_tap(struct transport *tr, struct sectag_nfc *nfc,
 		return -1;
 	}
 	*min = tg.idx + 1;
-	fd = sectag_nfc_connect(idx, tg.idx);
-	if (fd < 0) {
-		fprintf(stderr, "bare tap: connect: %s\n", strerror(-fd));
+	l.fd = sectag_nfc_connect(idx, tg.idx);
+	if (l.fd < 0) {
+		fprintf(stderr, "bare tap: connect: %s\n", strerror(-l.fd));
 		return -1;
 	}
-	rc = bare_round(fd, k2);
-	close(fd);
+	rc = bare_round(&l, k2);
+	link_close(&l);
 	return rc ? -1 : now() - t0;
 }
 
@@ -475,7 +622,7 @@ static double time_bare_taps(struct transport *tr, struct sectag_nfc *nfc,
 			     uint32_t idx, const uint8_t *k2, int rounds)
 {
 	double *v = calloc(rounds, sizeof(double)), m = -1;
-	uint32_t min = next_target(nfc, idx);
+	uint32_t min = nfc ? next_target(nfc, idx) : 0;
 	int i;
 
 	for (i = 0; v && i < rounds; i++) {
@@ -495,18 +642,22 @@ static int protocol(struct transport *tr, uint32_t idx, const uint8_t *k2,
 		    int rounds)
 {
 	double lib = 0, bare = 0, tap;
-	struct sectag_nfc *nfc;
+	struct sectag_nfc *nfc = NULL;
 	int rc;
 
-	if (sectag_nfc_open(&nfc))
+	if (!tr->pcsc_name) {
+		if (sectag_nfc_open(&nfc))
+			return 1;
+		rc = sectag_nfc_dev_up(nfc, idx);
+		if (rc && rc != -EALREADY)
+			return 1;
+		rc = sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
+		if (rc && rc != -EBUSY)
+			return 1;
+	}
+	if (tr->place(tr))
 		return 1;
-	rc = sectag_nfc_dev_up(nfc, idx);
-	if (rc && rc != -EALREADY)
-		return 1;
-	rc = sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
-	if ((rc && rc != -EBUSY) || tr->place(tr))
-		return 1;
-	if (time_protocol(nfc, idx, k2, rounds, &lib, &bare))
+	if (time_protocol(tr, nfc, idx, k2, rounds, &lib, &bare))
 		return 1;
 	tap = time_bare_taps(tr, nfc, idx, k2, rounds);
 	if (tap < 0)
@@ -517,8 +668,10 @@ static int protocol(struct transport *tr, uint32_t idx, const uint8_t *k2,
 	 * agent starts makes its own poll fail with EBUSY, and the core
 	 * stops ours when this socket closes, leaving that reader deaf.
 	 */
-	sectag_nfc_stop_poll(nfc, idx);
-	sectag_nfc_close(nfc);
+	if (nfc) {
+		sectag_nfc_stop_poll(nfc, idx);
+		sectag_nfc_close(nfc);
+	}
 	printf("verify on %s (connect, select, version, auth, read secret): "
 	       "libsectag %.2f ms, bare client %.2f ms, ratio %.2f\n",
 	       tr->name, lib * 1e3, bare * 1e3, lib / bare);
@@ -547,7 +700,8 @@ int main(int argc, char **argv)
 	}
 	if (argc < 6 || i != argc || transport_parse(&tr, argv[1])) {
 		fprintf(stderr, "usage: bench_tap "
-			"sim:READER:TAG|pn533emu:PID|ncidevemu:PID "
+			"sim:READER:TAG|pn533emu:PID|ncidevemu:PID|"
+			"pcsc:PID:READER "
 			"NFC_IDX ISSUER_KEY UIDHEX ROUNDS [--agent DESC | "
 			"--volume NAME] [--agent-log FILE]\n");
 		return 2;

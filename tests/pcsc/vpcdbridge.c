@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -85,11 +86,25 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/*
+ * vpcd sends a message's length and its body in two writes: with Nagle
+ * on its side the body waits for our ACK of the length, which delayed
+ * ACKs hold back for 40 ms. So ACK at once, every time (QUICKACK does
+ * not stick).
+ */
+static void quickack(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 static int read_all(int fd, uint8_t *p, size_t n)
 {
 	ssize_t r;
 
 	while (n) {
+		quickack(fd);
 		r = recv(fd, p, n, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -101,11 +116,17 @@ static int read_all(int fd, uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Length and body in one write, so that Nagle holds back neither. */
 static int send_msg(const uint8_t *p, size_t n)
 {
-	uint8_t h[2] = { (uint8_t)(n >> 8), (uint8_t)n };
+	uint8_t m[2 + ENGINE_MAX_RAPDU + 2];
 
-	return write_all(B.sock, h, 2) || write_all(B.sock, p, n) ? -1 : 0;
+	if (n > sizeof(m) - 2)
+		return -1;
+	m[0] = (uint8_t)(n >> 8);
+	m[1] = (uint8_t)n;
+	memcpy(m + 2, p, n);
+	return write_all(B.sock, m, n + 2);
 }
 
 static void tag_lift(const char *why)
@@ -133,6 +154,8 @@ static int tag_place(void)
 		if (fd < 0)
 			return -1;
 		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
+				   sizeof(int));
 			B.sock = fd;
 			emu_log("tag placed");
 			return 0;
