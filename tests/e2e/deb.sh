@@ -256,6 +256,8 @@ t no_var_lib_sectag not test -e /var/lib/sectag
 t no_dkms_tree not test -e /var/lib/dkms/sectag
 t no_usr_src not test -e "/usr/src/sectag-$(cat VERSION)"
 t modprobe_finds_nothing not modinfo nfc_sectag
+# deb-systemd-helper's enablement links go with the purge as well.
+t no_unit_links test -z "$(find /etc/systemd -name 'sectagd*')"
 
 [ "$failed" = 0 ] || tail -n 40 "$ALOG" 2>/dev/null | sed 's/^/# agent: /'
 echo "# $n tests, $failed failed in $SECONDS s"
