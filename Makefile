@@ -36,7 +36,7 @@ KSFT_BIN := $(KSFT_SRC:tests/kselftest/%.c=$(B)/kselftest/%)
 LINUX_SRC := /usr/src/linux-source-6.1.tar.xz
 include kernel/engine.mk
 
-.PHONY: all module lib progs unit tests check demo deps install install-module uninstall clean bench fuzz fuzz-build fuzz-seeds deb
+.PHONY: all module lib progs unit tests check demo deps install install-module uninstall clean bench fuzz fuzz-build fuzz-seeds
 
 all: module lib progs
 
@@ -248,6 +248,7 @@ deps:
 	@scripts/deps.sh
 
 # Debian packages into build/deb/ (scripts/deb.sh), lintian-checked.
+.PHONY: deb
 deb:
 	@scripts/deb.sh
 
