@@ -29,7 +29,10 @@ else
 	tar --exclude=./build --exclude=./.vm-cache -cf - . | tar -xf - -C "$src"
 fi
 
-# Two cores at most unless the caller says otherwise.
+# The package build is its own make, not part of the caller's (make -s
+# would hide its compiler lines from the log, -j would share jobserver
+# pipes); two cores at most unless the caller says otherwise.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-parallel=2}
 (cd "$src" && dpkg-buildpackage -us -uc -b) >"$OUT/build.log" 2>&1 || {
 	tail -n 40 "$OUT/build.log" >&2

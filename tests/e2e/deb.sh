@@ -197,6 +197,7 @@ t pam_profile_installed test -f /usr/share/pam-configs/sectag
 t pam_profile_off_by_default not pam_profile_enabled
 
 # --- the story, against the installed paths
+echo "# ${SECONDS} s: installed; the story"
 { modprobe loop && modprobe dm_crypt; } || bail "no loop or dm_crypt"
 setup_volume "$W/vol.img" >"$LOG" 2>&1 || bail "no LUKS volume"
 t udevd_starts start_udevd
@@ -235,6 +236,7 @@ untap
 t agent_stops_cleanly stop_agent
 
 # --- removal: remove, then purge; the module goes first
+echo "# ${SECONDS} s: removal"
 [ -z "$RID" ] || $S sim reader del "$RID" >/dev/null 2>&1
 RID=
 t module_unloads modprobe -r nfc_sectag
