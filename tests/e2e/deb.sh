@@ -174,6 +174,7 @@ id alice >/dev/null 2>&1 || useradd -M alice || bail "no user alice"
 
 t module_not_loaded_at_boot not loaded
 t install_sectag_libpam_sectag install_debs
+echo "# ${SECONDS} s: sectag, libpam-sectag installed"
 t install_sectag_dkms install_dkms
 t dkms_status_installed dkms_installed
 t modinfo_finds_dkms_build module_from_dkms
@@ -188,6 +189,7 @@ t no_reader_at_load test "$(nfc_devices)" = 0
 t user_cannot_create_reader not as_alice $S sim reader add
 t still_no_reader test "$(nfc_devices)" = 0
 
+echo "# ${SECONDS} s: module checked"
 t installed_version version_is_package
 t sectagd_conf_is_conffile conffile
 t store_dir_root_only test "$(stat -c %a /var/lib/sectag)" = 700
@@ -251,6 +253,7 @@ t pam_profile_gone not grep -q pam_sectag /etc/pam.d/common-auth
 t dkms_removed not dkms_installed
 t no_module_file no_module_file
 t conffile_kept_after_remove test -f /etc/sectag/sectagd.conf
+echo "# ${SECONDS} s: removed"
 t dpkg_purge dpkg --purge libpam-sectag sectag sectag-dkms
 t no_package_files_left none_left
 t no_etc_sectag not test -e /etc/sectag
