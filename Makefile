@@ -15,7 +15,9 @@ B	:= build
 
 CC	?= gcc
 CFLAGS	?= -O2 -g
-WARN	:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
+# WERROR=0: no -Werror (distribution builds: debian/rules)
+WERROR	?= 1
+WARN	:= -std=c11 -D_GNU_SOURCE -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 # PC/SC (userspace/lib/pcsc.c): linked into sectag, sectagd and the token
@@ -45,7 +47,7 @@ progs: $(B)/sectag $(B)/sectagd $(B)/sectag-open $(B)/pam_sectag.so $(TOKEN_SO)
 # pam_sm_* entry points.
 $(B)/pam_sectag.so: userspace/pam/pam_sectag.c userspace/lib/agent.c userspace/lib/agent.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -Iuserspace/lib -fPIC -shared -fvisibility=hidden \
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -Iuserspace/lib -fPIC -shared -fvisibility=hidden \
 		-o $@ $(filter %.c,$^) -lpam -lkeyutils
 
 # The resident agent does not link libcryptsetup: volumes are opened by
@@ -54,16 +56,16 @@ LIBEXECDIR ?= $(PREFIX)/libexec/sectag
 AGENT_LDLIBS := -Wl,--as-needed $(NL_LIBS) -lkeyutils -lcrypto -lpthread
 
 $(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a $(B)/version.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -DSECTAG_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -DSECTAG_LIBEXECDIR='"$(LIBEXECDIR)"' \
 		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(AGENT_LDLIBS) $(PCSC_LIBS)
 
 $(B)/sectag-open: userspace/helper/sectag-open.c $(B)/libsectag.a $(B)/version.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a \
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -o $@ $< $(B)/libsectag.a \
 		-Wl,--as-needed -lcryptsetup -ljson-c -lkeyutils -lcrypto
 
 $(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(TOKEN_OPEN) $(B)/libsectag.a \
 		$(B)/version.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -Iuserspace/token -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -Iuserspace/cli -Iuserspace/token -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
 
 # The LUKS2 token plugin (userspace/token): libsectag and the CLI's tap
 # linked in, only the cryptsetup_token_* symbols exported, under the
@@ -72,7 +74,7 @@ $(TOKEN_SO): $(wildcard userspace/token/*.c userspace/token/*.h) \
 		userspace/token/token.sym userspace/cli/tap.c userspace/cli/pcsc.c \
 		userspace/cli/cli.h \
 		$(B)/libsectag.a $(B)/version.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -fPIC -shared \
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -Iuserspace/cli -fPIC -shared \
 		-Wl,--version-script=userspace/token/token.sym -Wl,-z,defs \
 		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
 
@@ -245,6 +247,11 @@ fuzz: fuzz-build
 deps:
 	@scripts/deps.sh
 
+# Debian packages into build/deb/ (scripts/deb.sh), lintian-checked.
+.PHONY: deb
+deb:
+	@scripts/deb.sh
+
 check: deps
 	@tests/check.sh
 
@@ -280,7 +287,9 @@ install-module:
 		CONFIG_MODULE_SIG_ALL= modules_install
 	$(if $(DESTDIR),,depmod -a $(INSTALL_KVER))
 
-install: progs install-module
+# INSTALL_MODULE=0: not the module (packages: DKMS builds it, sectag-dkms)
+INSTALL_MODULE ?= 1
+install: progs $(if $(filter 1,$(INSTALL_MODULE)),install-module)
 	install -D -m 0644 uapi/linux/nfc_sectag.h \
 		$(DESTDIR)$(PREFIX)/include/linux/nfc_sectag.h
 	install -D -m 0755 $(B)/sectag $(DESTDIR)$(PREFIX)/bin/sectag

@@ -9,9 +9,15 @@
 
 #include "sectag.h"
 
-static unsigned int nr_readers = 1;
+/*
+ * A simulator: loaded, it creates nothing unless told to, so a machine
+ * with the module installed (sectag-dkms) never grows a virtual reader
+ * that sectagd or neard would then use. Readers come from nr_readers or
+ * from NFC_SECTAG_CMD_NEW_READER, which needs CAP_NET_ADMIN.
+ */
+static unsigned int nr_readers;
 module_param(nr_readers, uint, 0444);
-MODULE_PARM_DESC(nr_readers, "Number of readers to create at load (default 1)");
+MODULE_PARM_DESC(nr_readers, "Number of readers to create at load (default 0)");
 
 unsigned int sectag_relay_timeout_ms = 1000;
 
@@ -108,4 +114,7 @@ MODULE_DESCRIPTION("Virtual NFC readers with emulated NTAG 424 DNA secure tags")
 MODULE_AUTHOR("sectag developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(SECTAG_VERSION);
-MODULE_ALIAS_GENL_FAMILY("nfc_sectag");
+/*
+ * No MODULE_ALIAS_GENL_FAMILY: resolving the family (sectag status, any
+ * user's genl lookup) must not load a simulator; modprobe does.
+ */

@@ -22,7 +22,7 @@ packages() {
 	echo libpcsclite-dev pcscd vsmartcard-vpcd
 	# boot (initramfs, TPM2), packages, systemd
 	echo initramfs-tools cryptsetup-initramfs swtpm swtpm-tools tpm2-tools libtss2-dev
-	echo debhelper devscripts dkms lintian fakeroot bash-completion libsystemd-dev systemd-sysv
+	echo debhelper devscripts dkms dh-dkms lintian fakeroot bash-completion libsystemd-dev systemd-sysv
 	echo man-db
 }
 

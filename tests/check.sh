@@ -129,6 +129,11 @@ e2e story-pn533 900 "The user story through the real pn533 driver: provision, en
 e2e story-pcsc 900 "The user story through PC/SC (pcscd + vsmartcard-vpcd): provision, enrol, agent, LUKS, PAM, borrow, presence"
 e2e story-nci 900 "The user story through the real NCI core (virtual_ncidev, emulated controller): provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
 e2e token 600 "LUKS2 token plugin and sectag unlock: host and portable bindings, with and without the agent"
+# The packages are built on the host (make deb: lintian errors fail it),
+# then installed in a VM booted without our freshly built module.
+echo "== Debian packages (make deb, lintian)"
+check deb-build make -s --no-print-directory deb
+SECTAG_VM_NOMODULE=1 e2e deb 900 "Debian packages: dpkg -i, DKMS build, the story on the installed paths, dpkg -r/--purge"
 echo "== $(( $(date +%s) - start )) s"
 for f in "${failed[@]}"; do echo "failed: $f"; done
 echo "$pass passed, $fail failed"

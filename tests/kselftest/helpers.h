@@ -23,13 +23,19 @@ static inline const char *test_module_path(void)
 	return ko && *ko ? ko : "kernel/nfc_sectag.ko";
 }
 
-static inline int test_reload_module(void)
+/* Reloads the module with parameters @args ("" for the defaults). */
+static inline int test_reload_module_args(const char *args)
 {
 	char cmd[512];
 
-	snprintf(cmd, sizeof(cmd),
-		 "rmmod nfc_sectag 2>/dev/null; insmod %s", test_module_path());
+	snprintf(cmd, sizeof(cmd), "rmmod nfc_sectag 2>/dev/null; insmod %s %s",
+		 test_module_path(), args);
 	return system(cmd);
+}
+
+static inline int test_reload_module(void)
+{
+	return test_reload_module_args("");
 }
 
 static inline void test_sleep_ms(int ms)
