@@ -95,6 +95,8 @@ bool pcsc_reader_name(const char *reader);
 int pcsc_tap_begin(struct tap *tp, const char *reader, int timeout_ms,
 		   const char *prompt);
 void pcsc_tap_end(struct tap *tp);
+/* " pcsc:A, pcsc:B" (cut at @size), or "" without PC/SC readers. */
+void pcsc_reader_names(char *out, size_t size);
 
 /*
  * Verbs: argv[0] is the verb's name, its options follow, so getopt

@@ -41,9 +41,11 @@ static int open_reader(struct tap *tp, const char *want)
 		return pcsc_fail(rc, "cannot use PC/SC");
 	rc = sectag_pcsc_find(tp->pcsc, want, name);
 	if (rc == -ENODEV || rc == -EEXIST) {
-		fprintf(stderr, "%s: %s PC/SC reader '%s' ('%s readers' lists "
-			"them)\n", prog, rc == -ENODEV ? "no" : "more than one",
-			want, prog);
+		fprintf(stderr, "%s: %s PC/SC reader '%s'\n", prog,
+			rc == -ENODEV ? "no" : "more than one", want);
+		pcsc_reader_names(name, sizeof(name));
+		fprintf(stderr, "%s: PC/SC readers:%s\n", prog,
+			*name ? name : " none");
 		return EX_UNAVAIL;
 	}
 	if (rc)
@@ -125,4 +127,25 @@ void pcsc_tap_end(struct tap *tp)
 	memset(tp, 0, sizeof(*tp));
 	tp->link.fd = -1;
 	tp->agent_fd = -1;
+}
+
+void pcsc_reader_names(char *out, size_t size)
+{
+	struct sectag_pcsc_reader *v;
+	struct sectag_pcsc *p;
+	size_t n, i, len = 0;
+	int w;
+
+	out[0] = 0;
+	if (sectag_pcsc_open(&p))
+		return;		/* no pcscd: no PC/SC reader */
+	if (!sectag_pcsc_list(p, &v, &n)) {
+		for (i = 0; i < n && len < size; i++) {
+			w = snprintf(out + len, size - len, "%s " SECTAG_PCSC_PREFIX
+				     "%s", i ? "," : "", v[i].name);
+			len += w > 0 ? (size_t)w : 0;
+		}
+		free(v);
+	}
+	sectag_pcsc_close(p);
 }
