@@ -766,6 +766,8 @@ static int enroll_run(const struct enroll_opts *o, struct enrolment *e,
 	int rc;
 
 	rc = describe_binding(o, e);
+	if (rc == EX_USAGE)	/* a bad value on the command line */
+		enroll_usage(stderr);
 	if (!rc)
 		rc = store_open(o->store, &e->st, lock, true);
 	if (!rc)
