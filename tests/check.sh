@@ -95,6 +95,22 @@ for t in build/unit/*; do
 	run_tap "unit/${t##*/}" "$LOGS/unit-${t##*/}.log" "$t"
 done
 
+# The CLI's conventions (usage errors, JSON, completion, man pages
+# against the code) on the host: tests/host, no VM.
+echo "== host tests (CLI conventions)"
+for t in tests/host/*.sh; do
+	[ "${t##*/}" != lib.sh ] || continue
+	run_tap "host/${t##*/}" "$LOGS/host-${t##*/}.log" bash "$t"
+done
+man_warnings() {	# page: man --warnings says nothing about it
+	local w
+	w=$(man --warnings -l -Tutf8 "$1" 2>&1 >/dev/null) && [ -z "$w" ] ||
+		{ printf '%s\n' "$w"; return 1; }
+}
+for m in Documentation/man/*.[0-9]; do
+	check "man --warnings ${m##*/}" man_warnings "$m"
+done
+
 # Each harness briefly, from its committed seeds; `make fuzz` runs each
 # for 10 million executions (Documentation/fuzzing.md).
 echo "== fuzzing (${SECTAG_FUZZ_SECONDS:-10} s per target; make fuzz for 10M executions)"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck disable=SC2016 # jq programs and bash -c scripts: single-quoted
 #
 # --json: accepted anywhere on the line, the same document wherever it
 # is; every document parses with jq; strings with quotes, backslashes,
@@ -48,8 +49,8 @@ check "a device path with a quote and a backslash round-trips" \
 	jq -e --arg d "$DEV" '.[0].device == $d' "$T/want"
 check "absent values are null" jq -e '.[0].bind == null' "$T/want"
 check "one line of JSON" test "$(wc -l <"$T/want")" = 1
-same_json "--json after the verb" $S list --json --store "$STORE"
-same_json "--json after the options" $S list --store "$STORE" --json
+same_json "--json after the verb" "$S" list --json --store "$STORE"
+same_json "--json after the options" "$S" list --store "$STORE" --json
 
 # Status: the store's path comes back as given, whatever it holds.
 ODD=$T/$'ctl\x01\x1f\x7f tab\t nl\n quote" back\\ é ü 字'
@@ -59,8 +60,8 @@ check "control characters, quotes, backslashes, non-ASCII round-trip" \
 	jq -e --arg p "$ODD" '.enrolments.store == $p' "$T/want"
 check "control characters are escaped, never raw" \
 	bash -c '! tr -d "\n" <"$1" | LC_ALL=C grep -qP "[\x00-\x1f]"' _ "$T/want"
-same_json "status --json after the verb" $S status --json --store "$ODD"
-same_json "status --json at the end" $S status --store "$ODD" --json
+same_json "status --json after the verb" "$S" status --json --store "$ODD"
+same_json "status --json at the end" "$S" status --store "$ODD" --json
 
 # readers: a JSON array even with no reader at all (exit 3 then).
 $S readers --json >"$T/got" 2>/dev/null

@@ -5,6 +5,7 @@
 # programs on the host, without the VM: nothing here needs a reader.
 
 B=${SECTAG_BUILD:-build}
+export B
 n=0
 failed=0
 T=$(mktemp -d /tmp/sectag-host.XXXXXX)
