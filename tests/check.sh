@@ -131,6 +131,7 @@ e2e() {
 }
 e2e luks 600 "LUKS2 enrolment and unlock, end to end"
 e2e provision 600 "CLI: scan, provision, verify, interruptions, two tags"
+e2e cli 300 "CLI: --reader by name or index, sim readers by id or name, --json anywhere"
 e2e agent 900 "sectagd: taps release keys, LUKS token unlock, clones refused"
 e2e pam 900 "pam_sectag: pamtester, taps, fallback, session keyring, a fake agent"
 e2e udev 600 "udev: systemd-udevd runs the rules on authenticated taps"
