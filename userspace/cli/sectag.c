@@ -267,27 +267,31 @@ static int parse_uid(const char *hex, uint8_t uid[7])
 	return 0;
 }
 
-static void print_tag(const struct sectag_sim_tag *t, json_object *a)
+static const char *profile_name(const struct sectag_sim_tag *t)
 {
-	const char *profile = t->profile == NFC_SECTAG_PROFILE_RELAY ?
-			      "relay" : "ntag424";
-	json_object *o;
+	return t->profile == NFC_SECTAG_PROFILE_RELAY ? "relay" : "ntag424";
+}
+
+static json_object *tag_json(const struct sectag_sim_tag *t)
+{
+	json_object *o = json_object_new_object();
+
+	jout_int(o, "id", t->id);
+	jout_hex(o, "uid", t->uid, 7);
+	jout_str(o, "profile", profile_name(t));
+	jout_int(o, "reader", t->reader_id);
+	jout_bool(o, "personalised", t->personalised);
+	jout_bool(o, "random_id", t->random_id);
+	jout_int(o, "failed_auths", t->fail_ctr);
+	return o;
+}
+
+static void print_tag(const struct sectag_sim_tag *t)
+{
 	char uid[15];
 
 	sectag_hex(uid, t->uid, 7, true);
-	if (a) {
-		o = json_object_new_object();
-		jout_int(o, "id", t->id);
-		jout_str(o, "uid", uid);
-		jout_str(o, "profile", profile);
-		jout_int(o, "reader", t->reader_id);
-		jout_bool(o, "personalised", t->personalised);
-		jout_bool(o, "random_id", t->random_id);
-		jout_int(o, "failed_auths", t->fail_ctr);
-		json_object_array_add(a, o);
-		return;
-	}
-	printf("tag %u  uid %s  %s  %s", t->id, uid, profile,
+	printf("tag %u  uid %s  %s  %s", t->id, uid, profile_name(t),
 	       t->personalised ? "personalised" : "virgin");
 	if (t->random_id)
 		printf(", random ID");
@@ -336,7 +340,6 @@ static int tag_new(struct sectag_sim *sim, const uint8_t *uid,
 {
 	struct sectag_sim_tag t;
 	uint32_t reader = 0;
-	json_object *a;
 	int rc;
 
 	if (on) {
@@ -355,12 +358,10 @@ static int tag_new(struct sectag_sim *sim, const uint8_t *uid,
 		}
 		t.reader_id = reader;
 	}
-	a = json ? json_object_new_array() : NULL;
-	print_tag(&t, a);
-	if (a) {
-		jout_print(json_object_get(json_object_array_get_idx(a, 0)));
-		json_object_put(a);
-	}
+	if (json)
+		jout_print(tag_json(&t));
+	else
+		print_tag(&t);
 	return 0;
 }
 
@@ -376,7 +377,10 @@ static int tag_list(struct sectag_sim *sim)
 		return fail(rc, "cannot list tags");
 	a = json ? json_object_new_array() : NULL;
 	for (i = 0; i < n; i++)
-		print_tag(&list[i], a);
+		if (a)
+			json_object_array_add(a, tag_json(&list[i]));
+		else
+			print_tag(&list[i]);
 	if (a)
 		jout_print(a);
 	free(list);
