@@ -265,6 +265,9 @@ PAMDIR	?= /lib/$(MULTIARCH)/security
 UDEVDIR	?= /lib/udev/rules.d
 UNITDIR	?= /lib/systemd/system
 MANDIR	?= $(PREFIX)/share/man
+# Where bash-completion loads completions from, on demand.
+BASHCOMPDIR ?= $(or $(shell pkg-config --variable=completionsdir \
+	bash-completion 2>/dev/null),/usr/share/bash-completion/completions)
 # Where this libcryptsetup loads token plugins from: it says so itself.
 TOKENDIR ?= $(or $(shell cryptsetup --help 2>/dev/null | \
 	sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$$/\1/p'),\
@@ -306,6 +309,7 @@ install: progs $(if $(filter 1,$(INSTALL_MODULE)),install-module)
 	for m in $(wildcard Documentation/man/*.[0-9]); do \
 		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
 	done
+	install -D -m 0644 completion/sectag $(DESTDIR)$(BASHCOMPDIR)/sectag
 
 # The configuration file is left in place, as a package's remove does.
 uninstall:
@@ -319,6 +323,7 @@ uninstall:
 	for m in $(notdir $(wildcard Documentation/man/*.[0-9])); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
 	done
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/sectag
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

@@ -95,6 +95,22 @@ for t in build/unit/*; do
 	run_tap "unit/${t##*/}" "$LOGS/unit-${t##*/}.log" "$t"
 done
 
+# The CLI's conventions (usage errors, JSON, completion, man pages
+# against the code) on the host: tests/host, no VM.
+echo "== host tests (CLI conventions)"
+for t in tests/host/*.sh; do
+	[ "${t##*/}" != lib.sh ] || continue
+	run_tap "host/${t##*/}" "$LOGS/host-${t##*/}.log" bash "$t"
+done
+man_warnings() {	# page: man --warnings says nothing about it
+	local w
+	w=$(man --warnings -l -Tutf8 "$1" 2>&1 >/dev/null) && [ -z "$w" ] ||
+		{ printf '%s\n' "$w"; return 1; }
+}
+for m in Documentation/man/*.[0-9]; do
+	check "man --warnings ${m##*/}" man_warnings "$m"
+done
+
 # Each harness briefly, from its committed seeds; `make fuzz` runs each
 # for 10 million executions (Documentation/fuzzing.md).
 echo "== fuzzing (${SECTAG_FUZZ_SECONDS:-10} s per target; make fuzz for 10M executions)"
@@ -115,6 +131,7 @@ e2e() {
 }
 e2e luks 600 "LUKS2 enrolment and unlock, end to end"
 e2e provision 600 "CLI: scan, provision, verify, interruptions, two tags"
+e2e cli 300 "CLI: --reader by name or index, sim readers by id or name, --json anywhere"
 e2e agent 900 "sectagd: taps release keys, LUKS token unlock, clones refused"
 e2e pam 900 "pam_sectag: pamtester, taps, fallback, session keyring, a fake agent"
 e2e udev 600 "udev: systemd-udevd runs the rules on authenticated taps"

@@ -96,5 +96,15 @@ int agent_luks_open(const struct sectag_binding *b)
 			return -errno;
 	if (!WIFEXITED(st))
 		return -EINTR;
-	return WEXITSTATUS(st) == 255 ? -EINVAL : -WEXITSTATUS(st);
+	/* 3: active already; 1: failed, the helper said why on stderr. */
+	switch (WEXITSTATUS(st)) {
+	case 0:
+		return 0;
+	case 2:
+		return -EINVAL;
+	case 3:
+		return -EEXIST;
+	default:
+		return -EIO;
+	}
 }

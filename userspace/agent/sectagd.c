@@ -441,12 +441,13 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		default:
+		default:	/* getopt said what is wrong */
 			usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
+		fprintf(stderr, "sectagd: unexpected '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
 	}

@@ -3,8 +3,10 @@
 #ifndef SECTAG_CLI_H
 #define SECTAG_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "nfc.h"
 #include "ntag424.h"
@@ -22,6 +24,26 @@
 
 extern const char *prog;
 extern int json;
+
+/*
+ * Every verb's getopt_long table ends with CLI_OPTS_END: --json is
+ * accepted anywhere on the line (getopt sets json itself, returning 0),
+ * --help returns 'h'. Optstrings start with ':' (after '+' if any), so
+ * that a missing value returns ':' and getopt_error() can say which.
+ */
+#define CLI_OPTS_END \
+	{ "json", no_argument, &json, 1 }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ NULL, 0, NULL, 0 }
+
+/*
+ * A usage error: "sectag VERB: why" and the verb's usage on stderr,
+ * nothing on stdout. Returns EX_USAGE.
+ */
+int usage_error(const char *verb, void (*usage)(FILE *), const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* usage_error() for what getopt_long stopped at ('?' or ':'). */
+int getopt_error(const char *verb, void (*usage)(FILE *), char **argv, int c);
 
 /* Prints "what: strerror" (with a root hint for EPERM); EX_FAIL. */
 int fail(int rc, const char *what);
@@ -73,8 +95,8 @@ bool pcsc_reader_name(const char *reader);
 int pcsc_tap_begin(struct tap *tp, const char *reader, int timeout_ms,
 		   const char *prompt);
 void pcsc_tap_end(struct tap *tp);
-/* Lists PC/SC readers after @n_before other entries ('sectag readers'). */
-void pcsc_print_readers(size_t n_before);
+/* " pcsc:A, pcsc:B" (cut at @size), or "" without PC/SC readers. */
+void pcsc_reader_names(char *out, size_t size);
 
 /*
  * Verbs: argv[0] is the verb's name, its options follow, so getopt

@@ -27,6 +27,7 @@
 
 #include "hex.h"
 #include "cli.h"
+#include "jsonout.h"
 #include "issue.h"
 #include "nfc.h"
 #include "ntag424.h"
@@ -253,18 +254,6 @@ static void drop_passphrase(struct enrolment *e)
 /* ---------------------------------------------------------------------- */
 /* Output                                                                 */
 
-/* Paths may hold '"' or '\': JSON strings get them escaped. */
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			putchar('\\');
-		putchar(*s);
-	}
-	putchar('"');
-}
-
 /*
  * How a LUKS binding is bound, from its volume's sectag token: "host"
  * for one enrolled before tokens existed (a luks2-keyring token only),
@@ -284,31 +273,23 @@ static const char *bind_mode(const struct sectag_binding *b)
 	return rc > 0 ? sectag_bind_mode_name(rc) : NULL;
 }
 
-static void print_json(const struct sectag_binding *b, const char *bind)
+static json_object *binding_json(const struct sectag_binding *b,
+				 const char *bind)
 {
-	char uid[15];
+	json_object *o = json_object_new_object();
 
-	sectag_hex(uid, b->uid, sizeof(b->uid), true);
-	printf("{\"id\":%u,\"kind\":\"%s\",\"target\":", b->id,
-	       sectag_binding_kind_name(b->kind));
-	json_str(b->target);
-	printf(",\"uid\":\"%s\"", uid);
+	jout_int(o, "id", b->id);
+	jout_str(o, "kind", sectag_binding_kind_name(b->kind));
+	jout_str(o, "target", b->target);
+	jout_hex(o, "uid", b->uid, sizeof(b->uid));
 	if (b->kind == SECTAG_BIND_LUKS) {
-		printf(",\"device\":");
-		json_str(b->device);
-		printf(",\"keyslot\":%d,\"token\":%d,\"auto_open\":", b->keyslot,
-		       b->token);
-		if (b->auto_open[0])
-			json_str(b->auto_open);
-		else
-			printf("null");
-		printf(",\"bind\":");
-		if (bind)
-			json_str(bind);
-		else
-			printf("null");
+		jout_str(o, "device", b->device);
+		jout_int(o, "keyslot", b->keyslot);
+		jout_int(o, "token", b->token);
+		jout_str(o, "auto_open", b->auto_open[0] ? b->auto_open : NULL);
+		jout_str(o, "bind", bind);
 	}
-	printf("}");
+	return o;
 }
 
 static void print_row(const struct sectag_binding *b, const char *bind)
@@ -372,7 +353,7 @@ static void enroll_usage(FILE *f)
 		DEFAULT_TIMEOUT_S);
 }
 
-/* The option @c names, or NULL for --timeout, --json and unknown ones. */
+/* The option @c names, or NULL for --timeout and unknown ones. */
 static const char **opt_slot(struct enroll_opts *o, int c)
 {
 	switch (c) {
@@ -408,10 +389,6 @@ static int set_opt(struct enroll_opts *o, int c, const char *arg)
 	}
 	if (c == 't')
 		return parse_timeout(arg, &o->timeout_ms);
-	if (c == 'j') {
-		json = 1;
-		return 0;
-	}
 	return -1;
 }
 
@@ -462,9 +439,7 @@ static int parse_enroll(int argc, char **argv, struct enroll_opts *o)
 		{ "reader", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "bind", required_argument, NULL, 'B' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTS_END
 	};
 	int c;
 
@@ -472,14 +447,18 @@ static int parse_enroll(int argc, char **argv, struct enroll_opts *o)
 	o->store = SECTAG_STORE_DEFAULT;
 	o->timeout_ms = DEFAULT_TIMEOUT_S * 1000;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'h')
 			return 1;
-		if (set_opt(o, c, optarg))
+		if (c == '?' || c == ':') {
+			getopt_error("enroll", NULL, argv, c);
+			return -1;
+		}
+		if (c && set_opt(o, c, optarg))
 			return -1;
 	}
 	if (optind != argc) {
-		fprintf(stderr, "%s: enroll: unexpected '%s'\n", prog,
+		fprintf(stderr, "%s enroll: unexpected '%s'\n", prog,
 			argv[optind]);
 		return -1;
 	}
@@ -774,8 +753,7 @@ static void print_enrolled(const struct enroll_opts *o,
 			   sectag_bind_mode_name(o->mode) : NULL;
 
 	if (json) {
-		print_json(b, bind);
-		printf("\n");
+		jout_print(binding_json(b, bind));
 		return;
 	}
 	printf("enrolled ");
@@ -788,6 +766,8 @@ static int enroll_run(const struct enroll_opts *o, struct enrolment *e,
 	int rc;
 
 	rc = describe_binding(o, e);
+	if (rc == EX_USAGE)	/* a bad value on the command line */
+		enroll_usage(stderr);
 	if (!rc)
 		rc = store_open(o->store, &e->st, lock, true);
 	if (!rc)
@@ -812,12 +792,8 @@ int cmd_enroll(int argc, char **argv)
 	int lock = -1, rc;
 
 	rc = parse_enroll(argc, argv, &o);
-	if (rc) {
-		if (rc > 0)
-			enroll_usage(stdout);
-		else
-			fprintf(stderr, "%s: see '%s enroll --help'\n", prog,
-				prog);
+	if (rc) {	/* the reason is said: the usage follows it */
+		enroll_usage(rc > 0 ? stdout : stderr);
 		return rc > 0 ? 0 : EX_USAGE;
 	}
 	e = OPENSSL_zalloc(sizeof(*e));
@@ -844,55 +820,57 @@ static void list_usage(FILE *f)
 		"auto-open name and device. No secrets.\n", prog);
 }
 
-/* Options of list and revoke: --store, --json, --force. */
+/*
+ * Options of list and revoke: --store, --json, and revoke's --force.
+ * Returns -1 to go on, else the exit code (0 after --help).
+ */
 static int parse_small(int argc, char **argv, const char **store,
-		       bool *force)
+		       bool *force, void (*usage)(FILE *))
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTS_END
 	};
 	int c;
 
 	*store = SECTAG_STORE_DEFAULT;
 	optind = 1;
 	/* Options may follow revoke's ID: let getopt permute. */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h')
-			return 1;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
 		if (c == 's')
 			*store = optarg;
-		else if (c == 'j' && !force)
-			json = 1;
 		else if (c == 'f' && force)
 			*force = true;
-		else
-			return -1;
+		else if (c == 'f')
+			return usage_error(argv[0], usage, "option '%s' does "
+					   "not apply", argv[optind - 1]);
+		else if (c)
+			return getopt_error(argv[0], usage, argv, c);
 	}
-	return 0;
+	return -1;
 }
 
 static void print_list(const struct sectag_store *st)
 {
+	json_object *a = json ? json_object_new_array() : NULL;
 	size_t i;
 
-	if (json)
-		printf("[");
-	else if (st->n)
+	if (!a && st->n)
 		printf("ID   KIND  TARGET                               UID\n");
 	for (i = 0; i < st->n; i++) {
-		if (json) {
-			printf(i ? "," : "");
-			print_json(&st->b[i], bind_mode(&st->b[i]));
-		} else {
+		if (a)
+			json_object_array_add(a, binding_json(&st->b[i],
+							      bind_mode(&st->b[i])));
+		else
 			print_row(&st->b[i], bind_mode(&st->b[i]));
-		}
 	}
-	if (json)
-		printf("]\n");
+	if (a)
+		jout_print(a);
 }
 
 int cmd_list(int argc, char **argv)
@@ -901,11 +879,12 @@ int cmd_list(int argc, char **argv)
 	const char *path;
 	int rc;
 
-	rc = parse_small(argc, argv, &path, NULL);
-	if (rc || optind != argc) {
-		list_usage(rc > 0 ? stdout : stderr);
-		return rc > 0 ? 0 : EX_USAGE;
-	}
+	rc = parse_small(argc, argv, &path, NULL, list_usage);
+	if (rc >= 0)
+		return rc;
+	if (optind != argc)
+		return usage_error("list", list_usage, "unexpected '%s'",
+				   argv[optind]);
 	rc = sectag_store_load(path, &st);
 	if (rc) {
 		fprintf(stderr, "%s: %s: %s\n", prog, path, store_strerror(rc));
@@ -921,7 +900,7 @@ int cmd_list(int argc, char **argv)
 
 static void revoke_usage(FILE *f)
 {
-	fprintf(f, "usage: %s revoke ID [--store PATH] [--force]\n"
+	fprintf(f, "usage: %s revoke ID [--store PATH] [--force] [--json]\n"
 		"Remove binding ID: for LUKS its keyslot and token (only while "
 		"the token still\nvouches for the keyslot, and never the "
 		"volume's last keyslot), its key in\nthe kernel keyring, then "
@@ -995,8 +974,14 @@ static int revoke_run(const char *path, uint32_t id, bool force)
 		rc = revoke_binding(b, force);
 	if (!rc && (sectag_store_remove(&st, id) || store_commit(path, &st)))
 		rc = EX_FAIL;
-	if (!rc)
+	if (!rc && json) {
+		json_object *o = json_object_new_object();
+
+		jout_int(o, "revoked", id);
+		jout_print(o);
+	} else if (!rc) {
 		printf("revoked binding %u\n", id);
+	}
 	sectag_store_free(&st);
 	if (lock >= 0)
 		close(lock);
@@ -1010,15 +995,16 @@ int cmd_revoke(int argc, char **argv)
 	uint32_t id;
 	int rc;
 
-	rc = parse_small(argc, argv, &path, &force);
-	if (rc > 0) {
-		revoke_usage(stdout);
-		return 0;
-	}
-	if (rc || optind != argc - 1 || parse_u32(argv[optind], &id)) {
-		revoke_usage(stderr);
-		return EX_USAGE;
-	}
+	rc = parse_small(argc, argv, &path, &force, revoke_usage);
+	if (rc >= 0)
+		return rc;
+	if (optind != argc - 1)
+		return usage_error("revoke", revoke_usage, optind == argc ?
+				   "ID is missing" : "unexpected '%s'",
+				   argv[argc - 1]);
+	if (parse_u32(argv[optind], &id) || !id)
+		return usage_error("revoke", revoke_usage, "ID is a binding's "
+				   "id ('%s list')", prog);
 	crypt_set_log_callback(NULL, crypt_errors, NULL);
 	return revoke_run(path, id, force);
 }

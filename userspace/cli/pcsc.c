@@ -41,9 +41,11 @@ static int open_reader(struct tap *tp, const char *want)
 		return pcsc_fail(rc, "cannot use PC/SC");
 	rc = sectag_pcsc_find(tp->pcsc, want, name);
 	if (rc == -ENODEV || rc == -EEXIST) {
-		fprintf(stderr, "%s: %s PC/SC reader '%s' ('%s readers' lists "
-			"them)\n", prog, rc == -ENODEV ? "no" : "more than one",
-			want, prog);
+		fprintf(stderr, "%s: %s PC/SC reader '%s'\n", prog,
+			rc == -ENODEV ? "no" : "more than one", want);
+		pcsc_reader_names(name, sizeof(name));
+		fprintf(stderr, "%s: PC/SC readers:%s\n", prog,
+			*name ? name : " none");
 		return EX_UNAVAIL;
 	}
 	if (rc)
@@ -127,45 +129,23 @@ void pcsc_tap_end(struct tap *tp)
 	tp->agent_fd = -1;
 }
 
-/* @s as a JSON string's contents (reader names are free text). */
-static void json_string(const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-}
-
-void pcsc_print_readers(size_t n_before)
+void pcsc_reader_names(char *out, size_t size)
 {
 	struct sectag_pcsc_reader *v;
 	struct sectag_pcsc *p;
-	size_t n, i;
+	size_t n, i, len = 0;
+	int w;
 
-	/* No pcscd, or no reader: nothing to list, nothing to say. */
+	out[0] = 0;
 	if (sectag_pcsc_open(&p))
-		return;
-	if (sectag_pcsc_list(p, &v, &n)) {
-		sectag_pcsc_close(p);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (json) {
-			printf("%s{\"name\":\"" SECTAG_PCSC_PREFIX,
-			       n_before + i ? "," : "");
-			json_string(v[i].name);
-			printf("\",\"pcsc\":true,\"card\":%s,\"iso14443\":true}",
-			       v[i].card ? "true" : "false");
-		} else {
-			printf(SECTAG_PCSC_PREFIX "%s  (PC/SC)  %s\n",
-			       v[i].name, v[i].card ? "card present" :
-			       v[i].mute ? "mute card" : "no card");
+		return;		/* no pcscd: no PC/SC reader */
+	if (!sectag_pcsc_list(p, &v, &n)) {
+		for (i = 0; i < n && len < size; i++) {
+			w = snprintf(out + len, size - len, "%s " SECTAG_PCSC_PREFIX
+				     "%s", i ? "," : "", v[i].name);
+			len += w > 0 ? (size_t)w : 0;
 		}
+		free(v);
 	}
-	free(v);
 	sectag_pcsc_close(p);
 }

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "hex.h"
 #include "version.h"
 #include "cli.h"
+#include "jsonout.h"
 #include "nfc.h"
 #include "sim.h"
 
@@ -77,67 +79,174 @@ int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
-static void print_reader(const struct sectag_sim_reader *r, int first)
+int usage_error(const char *verb, void (*usage)(FILE *), const char *fmt, ...)
 {
+	va_list ap;
+
+	fprintf(stderr, "%s%s%s: ", prog, verb ? " " : "", verb ? verb : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (usage)
+		usage(stderr);
+	return EX_USAGE;
+}
+
+int getopt_error(const char *verb, void (*usage)(FILE *), char **argv, int c)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		return usage_error(verb, usage, "option '%s' needs a value", arg);
+	if (optopt > ' ' && optopt < 0x7f && arg[0] == '-' && arg[1] != '-')
+		return usage_error(verb, usage, "unknown option '-%c'", optopt);
+	if (strchr(arg, '='))
+		return usage_error(verb, usage, "option '%s' takes no value",
+				   arg);
+	return usage_error(verb, usage, "unknown option '%s'", arg);
+}
+
+/* ---------------------------------------------------------------------- */
+/* sim                                                                    */
+
+static void sim_usage(FILE *f)
+{
+	fprintf(f, "usage: %s sim reader add | del READER | list\n"
+		"       %s sim tag new [--uid HEX] [--on READER]\n"
+		"       %s sim tag del TAG | list | place TAG READER [FRAMES] "
+		"| remove TAG\n"
+		"Virtual readers and tags of the nfc_sectag module (--json: "
+		"machine-readable).\n"
+		"  READER   a virtual reader's id ('sim reader list') or its "
+		"device name (nfc0)\n"
+		"  FRAMES   the tag leaves the field by itself after answering "
+		"that many frames\n", prog, prog, prog);
+}
+
+static json_object *reader_json(const struct sectag_sim_reader *r)
+{
+	json_object *o = json_object_new_object();
+
+	jout_int(o, "id", r->id);
+	jout_str(o, "device", r->name);
+	jout_int(o, "nfc_index", r->nfc_index);
+	jout_bool(o, "owned", r->flags & NFC_SECTAG_F_OWNED);
+	jout_bool(o, "powered", r->powered);
+	jout_bool(o, "polling", r->polling);
+	return o;
+}
+
+static void print_reader(const struct sectag_sim_reader *r)
+{
+	printf("reader %u  %-6s %s%s%s\n", r->id, r->name,
+	       r->powered ? "powered" : "off",
+	       r->polling ? ", polling" : "",
+	       r->flags & NFC_SECTAG_F_OWNED ? ", owned" : "");
+}
+
+/* "1 (nfc0), 2 (nfc1)": the virtual readers, for an error message. */
+static void sim_reader_names(const struct sectag_sim_reader *v, size_t n)
+{
+	size_t i;
+
+	fprintf(stderr, "%s: virtual readers:%s", prog, n ? "" : " none");
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%s %u (%s)", i ? "," : "", v[i].id, v[i].name);
+	fputc('\n', stderr);
+}
+
+/*
+ * A virtual reader by id or by device name, as --on and 'place' take
+ * it: the id, or EX_UNAVAIL after listing the readers there are.
+ */
+static int sim_find_reader(struct sectag_sim *sim, const char *want,
+			   uint32_t *id)
+{
+	struct sectag_sim_reader *v;
+	char *end;
+	unsigned long num;
+	size_t n, i;
+	int rc;
+
+	rc = sectag_sim_reader_list(sim, &v, &n);
+	if (rc)
+		return fail(rc, "cannot list virtual readers");
+	errno = 0;
+	num = strtoul(want, &end, 10);
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].name, want) ||
+		    (!errno && *want && !*end && num == v[i].id))
+			break;
+	if (i < n) {
+		*id = v[i].id;
+		free(v);
+		return 0;
+	}
+	fprintf(stderr, "%s: no virtual reader '%s'\n", prog, want);
+	sim_reader_names(v, n);
+	free(v);
+	return EX_UNAVAIL;
+}
+
+static int reader_list(struct sectag_sim *sim)
+{
+	struct sectag_sim_reader *list;
+	json_object *a;
+	size_t n, i;
+	int rc;
+
+	rc = sectag_sim_reader_list(sim, &list, &n);
+	if (rc)
+		return fail(rc, "cannot list readers");
+	a = json ? json_object_new_array() : NULL;
+	for (i = 0; i < n; i++)
+		if (json)
+			json_object_array_add(a, reader_json(&list[i]));
+		else
+			print_reader(&list[i]);
 	if (json)
-		printf("%s{\"id\":%u,\"device\":\"%s\",\"nfc_index\":%u,"
-		       "\"owned\":%s,\"powered\":%s,\"polling\":%s}",
-		       first ? "" : ",", r->id, r->name, r->nfc_index,
-		       r->flags & NFC_SECTAG_F_OWNED ? "true" : "false",
-		       r->powered ? "true" : "false",
-		       r->polling ? "true" : "false");
-	else
-		printf("reader %u  %-6s %s%s%s\n", r->id, r->name,
-		       r->powered ? "powered" : "off",
-		       r->polling ? ", polling" : "",
-		       r->flags & NFC_SECTAG_F_OWNED ? ", owned" : "");
+		jout_print(a);
+	free(list);
+	return 0;
 }
 
 static int sim_reader(int argc, char **argv)
 {
-	struct sectag_sim_reader r, *list;
+	struct sectag_sim_reader r;
 	struct sectag_sim *sim;
 	uint32_t id;
-	size_t n, i;
 	int rc;
 
-	if (argc < 1 || !strcmp(argv[0], "--help")) {
-		printf("usage: %s sim reader add | del ID | list [--json]\n",
-		       prog);
-		return argc < 1 ? EX_USAGE : 0;
-	}
+	if (argc < 1)
+		return usage_error("sim", sim_usage, "'reader' needs add, del "
+				   "or list");
+	if (strcmp(argv[0], "add") && strcmp(argv[0], "del") &&
+	    strcmp(argv[0], "list"))
+		return usage_error("sim", sim_usage, "unknown 'reader' "
+				   "command '%s'", argv[0]);
+	if (argc != (strcmp(argv[0], "del") ? 1 : 2))
+		return usage_error("sim", sim_usage, "wrong number of "
+				   "arguments for 'reader %s'", argv[0]);
 	rc = open_sim(&sim);
 	if (rc)
 		return rc;
-	if (!strcmp(argv[0], "add") && argc == 1) {
+	if (!strcmp(argv[0], "add")) {
 		rc = sectag_sim_reader_add(sim, 0, &r);
+		if (rc)
+			rc = fail(rc, "cannot add reader");
+		else if (json)
+			jout_print(reader_json(&r));
+		else
+			print_reader(&r);
+	} else if (!strcmp(argv[0], "del")) {
+		rc = sim_find_reader(sim, argv[1], &id);
 		if (!rc)
-			print_reader(&r, 1);
-		rc = rc ? fail(rc, "cannot add reader") : 0;
-		if (!rc && json)
-			printf("\n");
-	} else if (!strcmp(argv[0], "del") && argc == 2) {
-		rc = parse_u32(argv[1], &id) ? EX_USAGE :
-		     sectag_sim_reader_del(sim, id);
+			rc = sectag_sim_reader_del(sim, id);
 		if (rc < 0)
 			rc = fail(rc, "cannot delete reader");
-	} else if (!strcmp(argv[0], "list") && argc == 1) {
-		rc = sectag_sim_reader_list(sim, &list, &n);
-		if (rc) {
-			rc = fail(rc, "cannot list readers");
-		} else {
-			if (json)
-				printf("[");
-			for (i = 0; i < n; i++)
-				print_reader(&list[i], i == 0);
-			if (json)
-				printf("]\n");
-			free(list);
-		}
 	} else {
-		fprintf(stderr, "%s: bad 'sim reader' usage; see --help\n",
-			prog);
-		rc = EX_USAGE;
+		rc = reader_list(sim);
 	}
 	sectag_sim_close(sim);
 	return rc;
@@ -148,36 +257,41 @@ static int parse_uid(const char *hex, uint8_t uid[7])
 	size_t i;
 	unsigned int b;
 
-	if (strlen(hex) != 14)
-		goto bad;
+	if (strlen(hex) != 14 || strspn(hex, "0123456789abcdefABCDEF") != 14)
+		return -1;
 	for (i = 0; i < 7; i++) {
 		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-			goto bad;
+			return -1;
 		uid[i] = b;
 	}
 	return 0;
-bad:
-	fprintf(stderr, "%s: --uid wants 7 bytes in hex (14 digits), got '%s'\n",
-		prog, hex);
-	return -1;
 }
 
-static void print_tag(const struct sectag_sim_tag *t, int first)
+static const char *profile_name(const struct sectag_sim_tag *t)
+{
+	return t->profile == NFC_SECTAG_PROFILE_RELAY ? "relay" : "ntag424";
+}
+
+static json_object *tag_json(const struct sectag_sim_tag *t)
+{
+	json_object *o = json_object_new_object();
+
+	jout_int(o, "id", t->id);
+	jout_hex(o, "uid", t->uid, 7);
+	jout_str(o, "profile", profile_name(t));
+	jout_int(o, "reader", t->reader_id);
+	jout_bool(o, "personalised", t->personalised);
+	jout_bool(o, "random_id", t->random_id);
+	jout_int(o, "failed_auths", t->fail_ctr);
+	return o;
+}
+
+static void print_tag(const struct sectag_sim_tag *t)
 {
 	char uid[15];
 
 	sectag_hex(uid, t->uid, 7, true);
-	if (json) {
-		printf("%s{\"id\":%u,\"uid\":\"%s\",\"profile\":\"%s\","
-		       "\"reader\":%u,\"personalised\":%s,\"random_id\":%s,"
-		       "\"failed_auths\":%u}", first ? "" : ",", t->id, uid,
-		       t->profile == NFC_SECTAG_PROFILE_RELAY ? "relay" : "ntag424",
-		       t->reader_id, t->personalised ? "true" : "false",
-		       t->random_id ? "true" : "false", t->fail_ctr);
-		return;
-	}
-	printf("tag %u  uid %s  %s  %s", t->id, uid,
-	       t->profile == NFC_SECTAG_PROFILE_RELAY ? "relay" : "ntag424",
+	printf("tag %u  uid %s  %s  %s", t->id, uid, profile_name(t),
 	       t->personalised ? "personalised" : "virgin");
 	if (t->random_id)
 		printf(", random ID");
@@ -188,28 +302,52 @@ static void print_tag(const struct sectag_sim_tag *t, int first)
 	printf("\n");
 }
 
-static int tag_new(struct sectag_sim *sim, int argc, char **argv)
+/* sim tag new's options; 0, or an exit code after saying why. */
+static int parse_tag_new(int argc, char **argv, uint8_t *uid, bool *has_uid,
+			 const char **on)
 {
 	static const struct option opts[] = {
 		{ "uid", required_argument, NULL, 'u' },
 		{ "on", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTS_END
 	};
-	uint8_t uid[7], *uidp = NULL;
-	struct sectag_sim_tag t;
-	uint32_t reader = 0;
-	int c, rc;
+	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'u' && !parse_uid(optarg, uid))
-			uidp = uid;
-		else if (c != 'o' || parse_u32(optarg, &reader))
-			return EX_USAGE;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'u' && parse_uid(optarg, uid))
+			return usage_error("sim", sim_usage, "--uid wants 7 "
+					   "bytes in hex (14 digits), not "
+					   "'%s'", optarg);
+		if (c == 'u')
+			*has_uid = true;
+		else if (c == 'o')
+			*on = optarg;
+		else if (c == 'h')
+			return usage_error("sim", sim_usage, "--help goes "
+					   "before 'tag'");
+		else if (c)
+			return getopt_error("sim", sim_usage, argv, c);
 	}
 	if (optind != argc)
-		return EX_USAGE;
-	rc = sectag_sim_tag_add(sim, NFC_SECTAG_PROFILE_NTAG424, uidp, 0, &t);
+		return usage_error("sim", sim_usage, "unexpected '%s'",
+				   argv[optind]);
+	return 0;
+}
+
+static int tag_new(struct sectag_sim *sim, const uint8_t *uid,
+		   const char *on)
+{
+	struct sectag_sim_tag t;
+	uint32_t reader = 0;
+	int rc;
+
+	if (on) {
+		rc = sim_find_reader(sim, on, &reader);
+		if (rc)
+			return rc;
+	}
+	rc = sectag_sim_tag_add(sim, NFC_SECTAG_PROFILE_NTAG424, uid, 0, &t);
 	if (rc)
 		return fail(rc, "cannot create tag");
 	if (reader) {
@@ -220,104 +358,252 @@ static int tag_new(struct sectag_sim *sim, int argc, char **argv)
 		}
 		t.reader_id = reader;
 	}
-	print_tag(&t, 1);
 	if (json)
-		printf("\n");
+		jout_print(tag_json(&t));
+	else
+		print_tag(&t);
 	return 0;
 }
 
 static int tag_list(struct sectag_sim *sim)
 {
 	struct sectag_sim_tag *list;
+	json_object *a;
 	size_t n, i;
 	int rc;
 
 	rc = sectag_sim_tag_list(sim, &list, &n);
 	if (rc)
 		return fail(rc, "cannot list tags");
-	if (json)
-		printf("[");
+	a = json ? json_object_new_array() : NULL;
 	for (i = 0; i < n; i++)
-		print_tag(&list[i], i == 0);
-	if (json)
-		printf("]\n");
+		if (a)
+			json_object_array_add(a, tag_json(&list[i]));
+		else
+			print_tag(&list[i]);
+	if (a)
+		jout_print(a);
 	free(list);
 	return 0;
 }
 
-static int sim_tag(int argc, char **argv)
+/* The argument count of each 'sim tag' command (new parses its own). */
+static int tag_args_ok(int argc, char **argv)
 {
-	struct sectag_sim *sim;
-	uint32_t a, b;
+	static const struct {
+		const char *cmd;
+		int min, max;
+	} t[] = {
+		{ "new", 1, 64 }, { "list", 1, 1 }, { "del", 2, 2 },
+		{ "remove", 2, 2 }, { "place", 3, 4 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(argv[0], t[i].cmd))
+			break;
+	if (i == sizeof(t) / sizeof(t[0]))
+		return usage_error("sim", sim_usage, "unknown 'tag' command "
+				   "'%s'", argv[0]);
+	if (argc < t[i].min || argc > t[i].max)
+		return usage_error("sim", sim_usage, "wrong number of "
+				   "arguments for 'tag %s'", argv[0]);
+	return 0;
+}
+
+/* TAG and FRAMES of del, remove and place: numbers, said before anything. */
+static int tag_nums(int argc, char **argv, uint32_t *tag, uint32_t *frames)
+{
+	*frames = 0;
+	if (argc >= 2 && parse_u32(argv[1], tag))
+		return usage_error("sim", sim_usage, "TAG is a tag's id");
+	if (argc == 4 && (parse_u32(argv[3], frames) || !*frames))
+		return usage_error("sim", sim_usage, "FRAMES is a number "
+				   "above 0");
+	return 0;
+}
+
+static int tag_run(struct sectag_sim *sim, char **argv, uint32_t a,
+		   uint32_t frames)
+{
+	uint32_t b;
 	int rc;
 
-	if (argc < 1 || !strcmp(argv[0], "--help")) {
-		printf("usage: %s sim tag new [--uid HEX] [--on READER]\n"
-		       "       %s sim tag del TAG | list | place TAG READER "
-		       "[FRAMES] | remove TAG\n"
-		       "  FRAMES: the tag leaves the field by itself after "
-		       "answering that many frames\n", prog, prog);
-		return argc < 1 ? EX_USAGE : 0;
+	if (!strcmp(argv[0], "list"))
+		return tag_list(sim);
+	if (!strcmp(argv[0], "del")) {
+		rc = sectag_sim_tag_del(sim, a);
+		return rc ? fail(rc, "cannot delete tag") : 0;
 	}
+	if (!strcmp(argv[0], "remove")) {
+		rc = sectag_sim_tag_remove(sim, a);
+		return rc ? fail(rc, "cannot remove tag") : 0;
+	}
+	rc = sim_find_reader(sim, argv[2], &b);
+	if (rc)
+		return rc;
+	rc = sectag_sim_tag_place_n(sim, a, b, frames);
+	return rc ? fail(rc, "cannot place tag") : 0;
+}
+
+static int sim_tag(int argc, char **argv)
+{
+	uint8_t uid[7];
+	const char *on = NULL;
+	bool has_uid = false;
+	struct sectag_sim *sim;
+	uint32_t a = 0, frames;
+	int rc;
+
+	if (argc < 1)
+		return usage_error("sim", sim_usage, "'tag' needs new, del, "
+				   "list, place or remove");
+	rc = tag_args_ok(argc, argv);
+	if (!rc && !strcmp(argv[0], "new"))
+		rc = parse_tag_new(argc, argv, uid, &has_uid, &on);
+	else if (!rc)
+		rc = tag_nums(argc, argv, &a, &frames);
+	if (rc)
+		return rc;
 	rc = open_sim(&sim);
 	if (rc)
 		return rc;
-	if (!strcmp(argv[0], "new")) {
-		rc = tag_new(sim, argc, argv);
-	} else if (!strcmp(argv[0], "list") && argc == 1) {
-		rc = tag_list(sim);
-	} else if (!strcmp(argv[0], "del") && argc == 2) {
-		rc = parse_u32(argv[1], &a) ? EX_USAGE : sectag_sim_tag_del(sim, a);
-		rc = rc < 0 ? fail(rc, "cannot delete tag") : rc;
-	} else if (!strcmp(argv[0], "remove") && argc == 2) {
-		rc = parse_u32(argv[1], &a) ? EX_USAGE :
-		     sectag_sim_tag_remove(sim, a);
-		rc = rc < 0 ? fail(rc, "cannot remove tag") : rc;
-	} else if (!strcmp(argv[0], "place") && (argc == 3 || argc == 4)) {
-		uint32_t n = 0;
-
-		rc = parse_u32(argv[1], &a) || parse_u32(argv[2], &b) ||
-		     (argc == 4 && (parse_u32(argv[3], &n) || !n)) ?
-		     EX_USAGE : sectag_sim_tag_place_n(sim, a, b, n);
-		rc = rc < 0 ? fail(rc, "cannot place tag") : rc;
-	} else {
-		rc = EX_USAGE;
-	}
-	if (rc == EX_USAGE)
-		fprintf(stderr, "%s: bad 'sim tag' usage; see '%s sim tag "
-			"--help'\n", prog, prog);
+	if (!strcmp(argv[0], "new"))
+		rc = tag_new(sim, has_uid ? uid : NULL, on);
+	else
+		rc = tag_run(sim, argv, a, frames);
 	sectag_sim_close(sim);
 	return rc;
 }
 
+/*
+ * Removes every --json (setting json) before a "--": sim's commands
+ * are positional, and --json may come anywhere among them.
+ */
+static int strip_json(int argc, char **argv)
+{
+	bool options = true;
+	int i, n = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (options && !strcmp(argv[i], "--json")) {
+			json = 1;
+			continue;
+		}
+		options = options && strcmp(argv[i], "--");
+		argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	return n;
+}
+
 static int cmd_sim(int argc, char **argv)
 {
-	argc--;		/* the verb itself */
+	argc = strip_json(argc, argv) - 1;	/* without the verb itself */
 	argv++;
+	if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+		sim_usage(stdout);
+		return 0;
+	}
 	if (argc >= 1 && !strcmp(argv[0], "reader"))
 		return sim_reader(argc - 1, argv + 1);
 	if (argc >= 1 && !strcmp(argv[0], "tag"))
 		return sim_tag(argc - 1, argv + 1);
-	printf("usage: %s sim reader|tag ...   (see '%s sim reader --help')\n",
-	       prog, prog);
-	return argc >= 1 && !strcmp(argv[0], "--help") ? 0 : EX_USAGE;
+	if (argc < 1)
+		return usage_error("sim", sim_usage, "'reader' or 'tag' "
+				   "expected");
+	return usage_error("sim", sim_usage, "unknown 'sim' command '%s'",
+			   argv[0]);
+}
+
+/* ---------------------------------------------------------------------- */
+/* readers                                                                */
+
+static void readers_usage(FILE *f)
+{
+	fprintf(f, "usage: %s readers [--json]\n"
+		"List NFC devices known to the kernel, and PC/SC readers "
+		"(pcsc:NAME) when\npcscd runs. --reader takes a name (nfc0, "
+		"pcsc:NAME) or an NFC device's index.\n", prog);
+}
+
+static void nfc_readers(const struct sectag_nfc_dev *d, size_t n,
+			json_object *a)
+{
+	json_object *o;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!a) {
+			printf("%-6s index %u  %s  protocols 0x%x\n", d[i].name,
+			       d[i].idx, d[i].powered ? "powered" : "off",
+			       d[i].protocols);
+			continue;
+		}
+		o = json_object_new_object();
+		jout_int(o, "index", d[i].idx);
+		jout_str(o, "name", d[i].name);
+		jout_bool(o, "powered", d[i].powered);
+		jout_bool(o, "iso14443", d[i].protocols & NFC_PROTO_ISO14443_MASK);
+		json_object_array_add(a, o);
+	}
+}
+
+/* PC/SC readers, when pcscd runs; none is nothing to say. */
+static void pcsc_readers(json_object *a)
+{
+	char name[sizeof(SECTAG_PCSC_PREFIX) + SECTAG_PCSC_NAME_MAX];
+	struct sectag_pcsc_reader *v;
+	struct sectag_pcsc *p;
+	json_object *o;
+	size_t n, i;
+
+	if (sectag_pcsc_open(&p))
+		return;
+	if (sectag_pcsc_list(p, &v, &n)) {
+		sectag_pcsc_close(p);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), SECTAG_PCSC_PREFIX "%s", v[i].name);
+		if (!a) {
+			printf("%s  (PC/SC)  %s\n", name, v[i].card ?
+			       "card present" : v[i].mute ? "mute card" :
+			       "no card");
+			continue;
+		}
+		o = json_object_new_object();
+		jout_str(o, "name", name);
+		jout_bool(o, "pcsc", true);
+		jout_bool(o, "card", v[i].card);
+		jout_bool(o, "iso14443", true);
+		json_object_array_add(a, o);
+	}
+	free(v);
+	sectag_pcsc_close(p);
 }
 
 static int cmd_readers(int argc, char **argv)
 {
-	struct sectag_nfc_dev *devs;
+	static const struct option opts[] = { CLI_OPTS_END };
+	struct sectag_nfc_dev *devs = NULL;
 	struct sectag_nfc *nfc;
-	size_t n, i;
-	int rc;
+	json_object *a;
+	size_t n = 0;
+	int c, rc;
 
-	argc--;		/* the verb itself */
-	argv++;
-	if (argc >= 1) {
-		printf("usage: %s [--json] readers\n"
-		       "List NFC devices known to the kernel, and PC/SC "
-		       "readers (pcsc:NAME) when pcscd runs.\n", prog);
-		return strcmp(argv[0], "--help") ? EX_USAGE : 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			readers_usage(stdout);
+			return 0;
+		}
+		if (c)
+			return getopt_error("readers", readers_usage, argv, c);
 	}
+	if (optind != argc)
+		return usage_error("readers", readers_usage, "unexpected '%s'",
+				   argv[optind]);
 	/* Without kernel NFC, PC/SC readers are still worth listing. */
 	rc = open_nfc(&nfc);
 	if (!rc) {
@@ -325,28 +611,11 @@ static int cmd_readers(int argc, char **argv)
 		sectag_nfc_close(nfc);
 		rc = rc ? fail(rc, "cannot list NFC devices") : 0;
 	}
-	if (rc) {
-		devs = NULL;
-		n = 0;
-	}
-	if (json)
-		printf("[");
-	for (i = 0; i < n; i++) {
-		if (json)
-			printf("%s{\"index\":%u,\"name\":\"%s\",\"powered\":%s,"
-			       "\"iso14443\":%s}", i ? "," : "", devs[i].idx,
-			       devs[i].name, devs[i].powered ? "true" : "false",
-			       devs[i].protocols & NFC_PROTO_ISO14443_MASK ?
-			       "true" : "false");
-		else
-			printf("%-6s index %u  %s  protocols 0x%x\n",
-			       devs[i].name, devs[i].idx,
-			       devs[i].powered ? "powered" : "off",
-			       devs[i].protocols);
-	}
-	pcsc_print_readers(n);
-	if (json)
-		printf("]\n");
+	a = json ? json_object_new_array() : NULL;
+	nfc_readers(devs, rc ? 0 : n, a);
+	pcsc_readers(a);
+	if (a)
+		jout_print(a);
 	free(devs);
 	return rc;
 }
@@ -373,15 +642,17 @@ static void usage(FILE *f)
 		"verbs:\n", prog, prog);
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
-	fprintf(f, "\n'%s VERB --help' for details; man sectag. Exit codes: "
-		"0 ok, 1 failed, 2 usage,\n3 NFC/simulator/reader unavailable, "
-		"4 refused or not genuine, 5 no tag in time.\n", prog);
+	fprintf(f, "\n'%s VERB --help' for details; man sectag. --json may "
+		"come anywhere on the\nline. Exit codes: 0 ok, 1 failed, 2 "
+		"usage, 3 NFC/simulator/reader\nunavailable, 4 refused or not "
+		"genuine, 5 no tag in time.\n", prog);
 }
 
 int main(int argc, char **argv)
 {
 	size_t i;
 
+	opterr = 0;	/* usage_error() says what is wrong, once */
 	while (argc > 1 && argv[1][0] == '-') {
 		if (!strcmp(argv[1], "--json")) {
 			json = 1;
@@ -392,21 +663,16 @@ int main(int argc, char **argv)
 			puts("sectag " SECTAG_VERSION);
 			return 0;
 		} else {
-			fprintf(stderr, "%s: unknown option '%s'\n", prog,
-				argv[1]);
-			return EX_USAGE;
+			return usage_error(NULL, usage, "unknown option '%s'",
+					   argv[1]);
 		}
 		argv++;
 		argc--;
 	}
-	if (argc < 2) {
-		usage(stderr);
-		return EX_USAGE;
-	}
+	if (argc < 2)
+		return usage_error(NULL, usage, "no verb given");
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "%s: unknown verb '%s'\n", prog, argv[1]);
-	usage(stderr);
-	return EX_USAGE;
+	return usage_error(NULL, usage, "unknown verb '%s'", argv[1]);
 }

@@ -5,8 +5,8 @@
  * enrolments per kind, and the programs that would fight us for a
  * reader: neard, pcscd beside a device bound to pn533_usb, libnfc's
  * modprobe blacklist. Exit 0 healthy, 1 a problem (each one said), 2
- * usage. Text or --json; every string in the JSON is escaped, control
- * characters included (they may come from /proc or /sys).
+ * usage. Text or --json (json-c: every string escaped, control
+ * characters included; they may come from /proc or /sys).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +22,7 @@
 
 #include "agent.h"
 #include "cli.h"
+#include "jsonout.h"
 #include "sim.h"
 #include "store.h"
 
@@ -75,23 +76,6 @@ static void problem(struct status *s, const char *fmt, ...)
 	va_end(ap);
 	s->problem[s->n_problems] = s->problem_buf[s->n_problems];
 	s->n_problems++;
-}
-
-/* A JSON string: every control character as \uXXXX, and " and \. */
-static void json_str(const char *v)
-{
-	const unsigned char *p = (const unsigned char *)v;
-
-	putchar('"');
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
 }
 
 /* For text output: control characters from /proc or /sys as '?'. */
@@ -386,85 +370,105 @@ static void print_text(const struct status *s, const char *store)
 	printf("status: %zu problem(s)\n", s->n_problems);
 }
 
-static void print_pcsc_json(const struct sectag_pcsc_reader *r,
-			    const char *agent, bool first)
+static json_object *reader_json(const struct rinfo *r)
+{
+	json_object *o = json_object_new_object();
+
+	jout_int(o, "index", r->dev.idx);
+	jout_str(o, "name", r->dev.name);
+	jout_str(o, "driver", *r->driver ? r->driver : NULL);
+	jout_bool(o, "virtual", r->virt);
+	jout_bool(o, "powered", r->dev.powered);
+	if (r->polling_known)
+		jout_bool(o, "polling", r->polling);
+	else
+		jout_str(o, "polling", NULL);
+	jout_str(o, "agent", r->agent_state);
+	jout_bool(o, "borrowed", r->agent_state &&
+		  !strcmp(r->agent_state, "borrowed"));
+	return o;
+}
+
+static json_object *pcsc_json(const struct sectag_pcsc_reader *r,
+			      const char *agent)
 {
 	char name[sizeof(SECTAG_PCSC_PREFIX) + SECTAG_PCSC_NAME_MAX];
+	json_object *o = json_object_new_object();
 
 	snprintf(name, sizeof(name), SECTAG_PCSC_PREFIX "%s", r->name);
-	printf("%s{\"name\":", first ? "" : ",");
-	json_str(name);
-	printf(",\"pcsc\":true,\"card\":%s,\"agent\":",
-	       r->card ? "true" : "false");
-	if (agent)
-		json_str(agent);
-	else
-		printf("null");
-	printf(",\"borrowed\":%s}", agent && !strcmp(agent, "borrowed") ?
-	       "true" : "false");
+	jout_str(o, "name", name);
+	jout_bool(o, "pcsc", true);
+	jout_bool(o, "card", r->card);
+	jout_str(o, "agent", agent);
+	jout_bool(o, "borrowed", agent && !strcmp(agent, "borrowed"));
+	return o;
+}
+
+static json_object *agent_json(const struct status *s)
+{
+	json_object *o = json_object_new_object();
+
+	jout_bool(o, "running", s->agent_running);
+	jout_str(o, "socket", agent_socket());
+	if (s->agent_running)
+		jout_int(o, "protocol", s->agent_version);
+	if (s->has_pending)
+		jout_int(o, "pending", s->pending);
+	return o;
+}
+
+static json_object *store_json(const struct status *s, const char *store)
+{
+	json_object *o = json_object_new_object();
+
+	jout_str(o, "store", store);
+	if (!s->store_ok) {
+		jout_str(o, "error", s->store_err);
+		return o;
+	}
+	jout_int(o, "total", s->bindings);
+	jout_int(o, "luks", s->kinds[SECTAG_BIND_LUKS]);
+	jout_int(o, "user", s->kinds[SECTAG_BIND_USER]);
+	jout_int(o, "name", s->kinds[SECTAG_BIND_NAME]);
+	return o;
+}
+
+static json_object *conflicts_json(const struct status *s)
+{
+	json_object *o = json_object_new_object();
+
+	jout_int(o, "neard", s->neard);
+	jout_int(o, "pcscd", s->pcscd);
+	jout_int(o, "pn533_usb", s->pn533_usb);
+	jout_bool(o, "libnfc_blacklist", s->blacklist);
+	return o;
 }
 
 static void print_json(const struct status *s, const char *store)
 {
+	json_object *o = json_object_new_object(), *a;
 	size_t i;
 
-	printf("{\"healthy\":%s,\"readers\":[", s->n_problems ? "false" : "true");
-	for (i = 0; i < s->n_readers; i++) {
-		const struct rinfo *r = &s->r[i];
-
-		printf("%s{\"index\":%u,\"name\":", i ? "," : "", r->dev.idx);
-		json_str(r->dev.name);
-		printf(",\"driver\":");
-		if (*r->driver)
-			json_str(r->driver);
-		else
-			printf("null");
-		printf(",\"virtual\":%s,\"powered\":%s,\"polling\":%s,"
-		       "\"agent\":", r->virt ? "true" : "false",
-		       r->dev.powered ? "true" : "false",
-		       !r->polling_known ? "null" :
-		       r->polling ? "true" : "false");
-		if (r->agent_state)
-			json_str(r->agent_state);
-		else
-			printf("null");
-		printf(",\"borrowed\":%s}", r->agent_state &&
-		       !strcmp(r->agent_state, "borrowed") ? "true" : "false");
-	}
+	jout_bool(o, "healthy", !s->n_problems);
+	a = json_object_new_array();
+	for (i = 0; i < s->n_readers; i++)
+		json_object_array_add(a, reader_json(&s->r[i]));
 	for (i = 0; i < s->n_pc; i++)
-		print_pcsc_json(&s->pc[i], s->pc_agent[i],
-				s->n_readers + i == 0);
-	printf("],\"agent\":{\"running\":%s,\"socket\":",
-	       s->agent_running ? "true" : "false");
-	json_str(agent_socket());
-	if (s->agent_running)
-		printf(",\"protocol\":%u", s->agent_version);
-	if (s->has_pending)
-		printf(",\"pending\":%u", s->pending);
-	printf("},\"enrolments\":{\"store\":");
-	json_str(store);
-	if (s->store_ok)
-		printf(",\"total\":%zu,\"luks\":%zu,\"user\":%zu,\"name\":%zu}",
-		       s->bindings, s->kinds[SECTAG_BIND_LUKS],
-		       s->kinds[SECTAG_BIND_USER], s->kinds[SECTAG_BIND_NAME]);
-	else {
-		printf(",\"error\":");
-		json_str(s->store_err);
-		printf("}");
-	}
-	printf(",\"conflicts\":{\"neard\":%d,\"pcscd\":%d,\"pn533_usb\":%zu,"
-	       "\"libnfc_blacklist\":%s},\"problems\":[", (int)s->neard,
-	       (int)s->pcscd, s->pn533_usb, s->blacklist ? "true" : "false");
-	for (i = 0; i < s->n_problems; i++) {
-		printf("%s", i ? "," : "");
-		json_str(s->problem[i]);
-	}
-	printf("]}\n");
+		json_object_array_add(a, pcsc_json(&s->pc[i], s->pc_agent[i]));
+	json_object_object_add(o, "readers", a);
+	json_object_object_add(o, "agent", agent_json(s));
+	json_object_object_add(o, "enrolments", store_json(s, store));
+	json_object_object_add(o, "conflicts", conflicts_json(s));
+	a = json_object_new_array();
+	for (i = 0; i < s->n_problems; i++)
+		json_object_array_add(a, json_object_new_string(s->problem[i]));
+	json_object_object_add(o, "problems", a);
+	jout_print(o);
 }
 
 static void status_usage(FILE *f)
 {
-	fprintf(f, "usage: %s [--json] status [--store FILE]\n"
+	fprintf(f, "usage: %s status [--store FILE] [--json]\n"
 		"The readers (driver, power, polling, the agent's view), the "
 		"PC/SC readers,\nthe agent, the enrolments per kind, and "
 		"programs that take "
@@ -476,35 +480,30 @@ int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+		CLI_OPTS_END
 	};
 	const char *store = SECTAG_STORE_DEFAULT;
 	struct status s = { 0 };
 	int o;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (o) {
+		case 0:		/* --json */
+			break;
 		case 's':
 			store = optarg;
-			break;
-		case 'j':
-			json = 1;
 			break;
 		case 'h':
 			status_usage(stdout);
 			return 0;
 		default:
-			status_usage(stderr);
-			return EX_USAGE;
+			return getopt_error("status", status_usage, argv, o);
 		}
 	}
-	if (optind != argc) {
-		status_usage(stderr);
-		return EX_USAGE;
-	}
+	if (optind != argc)
+		return usage_error("status", status_usage, "unexpected '%s'",
+				   argv[optind]);
 	gather_pcsc(&s);
 	gather_readers(&s);
 	gather_agent(&s);

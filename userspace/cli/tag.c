@@ -21,6 +21,7 @@
 
 #include "hex.h"
 #include "cli.h"
+#include "jsonout.h"
 #include "issue.h"
 #include "nfc.h"
 #include "ntag424.h"
@@ -37,12 +38,41 @@ struct opts {
 /* ---------------------------------------------------------------------- */
 /* Options                                                                */
 
+/* The option @c of struct opts (--timeout is parsed by the caller). */
+static void set_opt(struct opts *o, int c)
+{
+	switch (c) {
+	case 'r':
+		o->reader = optarg;
+		break;
+	case 'k':
+		o->key_path = optarg;
+		break;
+	case 'L':
+		o->lock = true;
+		break;
+	case 'R':
+		o->random_id = true;
+		break;
+	case 'y':
+		o->yes = true;
+		break;
+	case 'S':
+		o->show_secret = true;
+		break;
+	case 'f':
+		o->force = true;
+		break;
+	}
+}
+
 /*
  * getopt over @argv (argv[0] is the verb) for the options named in
- * @allowed. Returns 0, 1 when --help was asked, or -1 on a usage error.
+ * @allowed (--json and --help always). Returns -1 to go on, else the
+ * exit code: 0 after --help, EX_USAGE after saying what is wrong.
  */
 static int parse_opts(int argc, char **argv, const char *allowed,
-		      struct opts *o)
+		      struct opts *o, void (*usage)(FILE *))
 {
 	static const struct option all[] = {
 		{ "reader", required_argument, NULL, 'r' },
@@ -53,69 +83,28 @@ static int parse_opts(int argc, char **argv, const char *allowed,
 		{ "yes", no_argument, NULL, 'y' },
 		{ "show-secret", no_argument, NULL, 'S' },
 		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTS_END
 	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = DEFAULT_TIMEOUT_S * 1000;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", all, NULL)) != -1) {
-		if (c == '?')
-			return -1;
-		if (c != 'h' && !strchr(allowed, c)) {
-			fprintf(stderr, "%s %s: option '%s' does not apply\n",
-				prog, argv[0], argv[optind - 1]);
-			return -1;
+	while ((c = getopt_long(argc, argv, ":h", all, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return getopt_error(argv[0], usage, argv, c);
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
 		}
-		switch (c) {
-		case 'h':
-			return 1;
-		case 'r':
-			o->reader = optarg;
-			break;
-		case 't':
-			if (parse_timeout(optarg, &o->timeout_ms))
-				return -1;
-			break;
-		case 'k':
-			o->key_path = optarg;
-			break;
-		case 'L':
-			o->lock = true;
-			break;
-		case 'R':
-			o->random_id = true;
-			break;
-		case 'y':
-			o->yes = true;
-			break;
-		case 'S':
-			o->show_secret = true;
-			break;
-		case 'f':
-			o->force = true;
-			break;
-		case 'j':
-			json = 1;
-			break;
+		if (c && !strchr(allowed, c))
+			return usage_error(argv[0], usage, "option '%s' does "
+					   "not apply", argv[optind - 1]);
+		if (c == 't' && parse_timeout(optarg, &o->timeout_ms)) {
+			usage(stderr);	/* parse_timeout() said why */
+			return EX_USAGE;
 		}
-	}
-	return 0;
-}
-
-/* Common handling of parse_opts(): exit code, or -1 to go on. */
-static int opts_done(int rc, const char *verb, void (*usage)(FILE *))
-{
-	if (rc > 0) {
-		usage(stdout);
-		return 0;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "%s: see '%s %s --help'\n", prog, prog, verb);
-		return EX_USAGE;
+		set_opt(o, c);
 	}
 	return -1;
 }
@@ -159,10 +148,6 @@ static int load_key(const struct opts *o, uint8_t *key)
 {
 	int rc;
 
-	if (!o->key_path) {
-		fprintf(stderr, "%s: --issuer-key FILE is required\n", prog);
-		return EX_USAGE;
-	}
 	rc = sectag_issuer_load(o->key_path, key);
 	if (rc) {
 		fprintf(stderr, "%s: %s: %s\n", prog, o->key_path,
@@ -189,13 +174,13 @@ int cmd_keygen(int argc, char **argv)
 	struct opts o;
 	int rc;
 
-	rc = opts_done(parse_opts(argc, argv, "f", &o), "keygen", keygen_usage);
+	rc = parse_opts(argc, argv, "f", &o, keygen_usage);
 	if (rc >= 0)
 		return rc;
-	if (optind != argc - 1) {
-		keygen_usage(stderr);
-		return EX_USAGE;
-	}
+	if (optind != argc - 1)
+		return usage_error("keygen", keygen_usage, optind == argc ?
+				   "FILE is missing" : "unexpected '%s'",
+				   argv[argc - 1]);
 	rc = sectag_issuer_keygen(argv[optind], o.force);
 	if (rc) {
 		fprintf(stderr, "%s: %s: %s\n", prog, argv[optind],
@@ -243,23 +228,30 @@ static void print_scan_json(const struct tap *tp,
 			    const struct sectag_tag_info *i)
 {
 	const struct sectag_ntag_version *v = &i->version;
-	char uid[15], hw[15], sw[15], batch[9];
+	json_object *o = json_object_new_object(), *kv;
+	char bcd[3];
+	size_t k;
 
-	sectag_hex(uid, i->uid, 7, true);
-	sectag_hex(hw, v->hw, 7, true);
-	sectag_hex(sw, v->sw, 7, true);
-	sectag_hex(batch, v->batch, 4, true);
-	printf("{\"reader\":\"%s\",\"uid\":\"%s\",\"random_id\":%s,"
-	       "\"state\":\"%s\",\"verified\":%s,\"locked\":%s,"
-	       "\"ident_key\":%s,"
-	       "\"key_versions\":[%u,%u,%u,%u,%u],\"hw\":\"%s\",\"sw\":\"%s\","
-	       "\"batch\":\"%s\",\"week\":\"%02x\",\"year\":\"%02x\"}\n",
-	       tp->name, uid, i->random_id ? "true" : "false",
-	       sectag_tag_state_name(i->state), i->verified ? "true" : "false",
-	       i->locked ? "true" : "false", i->ident ? "true" : "false",
-	       i->key_ver[0], i->key_ver[1],
-	       i->key_ver[2], i->key_ver[3], i->key_ver[4], hw, sw, batch,
-	       v->fab[1] & 0x7f, v->year);
+	jout_str(o, "reader", tp->name);
+	jout_hex(o, "uid", i->uid, 7);
+	jout_bool(o, "random_id", i->random_id);
+	jout_str(o, "state", sectag_tag_state_name(i->state));
+	jout_bool(o, "verified", i->verified);
+	jout_bool(o, "locked", i->locked);
+	jout_bool(o, "ident_key", i->ident);
+	kv = json_object_new_array();
+	for (k = 0; k < 5; k++)
+		json_object_array_add(kv, json_object_new_int(i->key_ver[k]));
+	json_object_object_add(o, "key_versions", kv);
+	jout_hex(o, "hw", v->hw, 7);
+	jout_hex(o, "sw", v->sw, 7);
+	jout_hex(o, "batch", v->batch, 4);
+	/* Week and year are BCD on the tag: "%02x" reads as decimal. */
+	snprintf(bcd, sizeof(bcd), "%02x", v->fab[1] & 0x7f);
+	jout_str(o, "week", bcd);
+	snprintf(bcd, sizeof(bcd), "%02x", v->year);
+	jout_str(o, "year", bcd);
+	jout_print(o);
 }
 
 static void print_access(const char *what, uint8_t a)
@@ -317,13 +309,12 @@ int cmd_scan(int argc, char **argv)
 	struct opts o;
 	int rc;
 
-	rc = opts_done(parse_opts(argc, argv, "rtkj", &o), "scan", scan_usage);
+	rc = parse_opts(argc, argv, "rtk", &o, scan_usage);
 	if (rc >= 0)
 		return rc;
-	if (optind != argc) {
-		scan_usage(stderr);
-		return EX_USAGE;
-	}
+	if (optind != argc)
+		return usage_error("scan", scan_usage, "unexpected '%s'",
+				   argv[optind]);
 	rc = o.key_path ? load_key(&o, key) : 0;
 	if (!rc)
 		rc = tap_begin(&tp, o.reader, o.timeout_ms, NULL);
@@ -429,13 +420,18 @@ static int provision_report(const struct tap *tp, int rc, bool lock,
 	if (rc)
 		return tag_fail(rc, refused(rc) ? "provisioning refused" :
 				"provisioning failed");
-	if (json)
-		printf("{\"uid\":\"%s\",\"state\":\"issued\",\"locked\":%s,"
-		       "\"random_id\":%s}\n", uid, lock ? "true" : "false",
-		       random_id ? "true" : "false");
-	else
+	if (json) {
+		json_object *o = json_object_new_object();
+
+		jout_str(o, "uid", uid);
+		jout_str(o, "state", "issued");
+		jout_bool(o, "locked", lock);
+		jout_bool(o, "random_id", random_id);
+		jout_print(o);
+	} else {
 		printf("issued %s%s%s\n", uid, lock ? " (file 3 locked)" : "",
 		       random_id ? " (Random ID from the next tap on)" : "");
+	}
 	return 0;
 }
 
@@ -446,18 +442,18 @@ int cmd_provision(int argc, char **argv)
 	struct opts o;
 	int rc;
 
-	rc = opts_done(parse_opts(argc, argv, "rtkLRyj", &o), "provision",
-		       provision_usage);
+	rc = parse_opts(argc, argv, "rtkLRy", &o, provision_usage);
 	if (rc >= 0)
 		return rc;
-	if (optind != argc || (o.yes && !o.lock && !o.random_id)) {
-		fprintf(stderr, "%s: bad 'provision' usage%s; see '%s "
-			"provision --help'\n", prog,
-			o.yes && !o.lock && !o.random_id ?
-			" (--yes only confirms --lock or --random-id)" : "",
-			prog);
-		return EX_USAGE;
-	}
+	if (optind != argc)
+		return usage_error("provision", provision_usage,
+				   "unexpected '%s'", argv[optind]);
+	if (o.yes && !o.lock && !o.random_id)
+		return usage_error("provision", provision_usage, "--yes only "
+				   "confirms --lock or --random-id");
+	if (!o.key_path)
+		return usage_error("provision", provision_usage,
+				   "--issuer-key FILE is required");
 	rc = load_key(&o, key);
 	if (!rc)
 		rc = confirm_lock(&o);
@@ -501,12 +497,15 @@ static void print_verdict(const uint8_t *uid, int rc, const uint8_t *secret,
 	if (show && !rc)
 		sectag_hex(s, secret, SECTAG_SECRET_LEN, true);
 	if (json) {
-		printf("{\"uid\":\"%s\",\"genuine\":%s", u, rc ? "false" : "true");
+		json_object *o = json_object_new_object();
+
+		jout_str(o, "uid", u);
+		jout_bool(o, "genuine", !rc);
 		if (rc)
-			printf(",\"reason\":\"%s\"", sectag_issue_strerror(rc));
+			jout_str(o, "reason", sectag_issue_strerror(rc));
 		if (show && !rc)
-			printf(",\"secret\":\"%s\"", s);
-		printf("}\n");
+			jout_str(o, "secret", s);
+		jout_print(o);
 	} else if (rc) {
 		printf("NOT GENUINE %s: %s\n", u, sectag_issue_strerror(rc));
 	} else {
@@ -535,14 +534,15 @@ int cmd_verify(int argc, char **argv)
 	struct opts o;
 	int rc;
 
-	rc = opts_done(parse_opts(argc, argv, "rtkSj", &o), "verify",
-		       verify_usage);
+	rc = parse_opts(argc, argv, "rtkS", &o, verify_usage);
 	if (rc >= 0)
 		return rc;
-	if (optind != argc) {
-		verify_usage(stderr);
-		return EX_USAGE;
-	}
+	if (optind != argc)
+		return usage_error("verify", verify_usage, "unexpected '%s'",
+				   argv[optind]);
+	if (!o.key_path)
+		return usage_error("verify", verify_usage,
+				   "--issuer-key FILE is required");
 	rc = load_key(&o, key);
 	if (!rc)
 		rc = tap_begin(&tp, o.reader, o.timeout_ms, NULL);

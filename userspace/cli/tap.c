@@ -64,6 +64,24 @@ static bool reader_matches(const struct sectag_nfc_dev *d, const char *want)
 	return !errno && *want && !*end && v == d->idx;
 }
 
+/*
+ * After "no reader X": the readers there are, on one line, by the names
+ * and indexes --reader takes.
+ */
+static void say_readers(const struct sectag_nfc_dev *devs, size_t n)
+{
+	char pc[256];
+	size_t i;
+
+	pcsc_reader_names(pc, sizeof(pc));
+	fprintf(stderr, "%s: readers:", prog);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%s %s (index %u)", i ? "," : "", devs[i].name,
+			devs[i].idx);
+	fprintf(stderr, "%s%s%s\n", n && *pc ? "," : "", pc,
+		n || *pc ? "" : " none");
+}
+
 static int pick_reader(struct tap *tp, const char *want)
 {
 	struct sectag_nfc_dev *devs;
@@ -82,15 +100,16 @@ static int pick_reader(struct tap *tp, const char *want)
 	}
 	if (best != SIZE_MAX)
 		tp->dev = devs[best];
-	free(devs);
-	if (best != SIZE_MAX)
-		return 0;
-	if (want)
-		fprintf(stderr, "%s: no NFC reader '%s' ('%s readers' lists "
-			"them)\n", prog, want, prog);
-	else
+	if (best == SIZE_MAX && want) {
+		fprintf(stderr, "%s: no reader '%s': --reader takes a name "
+			"(nfc0, pcsc:NAME) or an NFC device's index\n", prog,
+			want);
+		say_readers(devs, n);
+	} else if (best == SIZE_MAX) {
 		fprintf(stderr, "%s: no ISO 14443 NFC reader found\n", prog);
-	return EX_UNAVAIL;
+	}
+	free(devs);
+	return best == SIZE_MAX ? EX_UNAVAIL : 0;
 }
 
 /* Makes sure the reader polls. */

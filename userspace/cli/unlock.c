@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "cli.h"
+#include "jsonout.h"
 #include "issue.h"
 #include "open.h"
 #include "store.h"
@@ -33,7 +34,7 @@ struct unlock_opts {
 static void unlock_usage(FILE *f)
 {
 	fprintf(f, "usage: %s unlock DEVICE [NAME] [--store PATH] [--reader R] "
-		"[--timeout S]\n"
+		"[--timeout S]\n                     [--json]\n"
 		"Open the LUKS2 volume on DEVICE as /dev/mapper/NAME (default "
 		"luks-<UUID>)\nwith one tap of a tag enrolled for it. With "
 		"sectagd running and knowing the\nvolume, the agent takes the "
@@ -54,28 +55,36 @@ static int parse_unlock(int argc, char **argv, struct unlock_opts *o)
 		{ "store", required_argument, NULL, 's' },
 		{ "reader", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CLI_OPTS_END
 	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	token_open_defaults(&o->t);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'h')
 			return 1;
 		if (c == 's')
 			o->t.store = optarg;
 		else if (c == 'r')
 			o->t.reader = optarg;
-		else if (c != 't' || parse_timeout(optarg, &o->t.timeout_ms))
+		else if (c == 't' && parse_timeout(optarg, &o->t.timeout_ms))
 			return -1;
+		else if (c == '?' || c == ':')
+			break;
+	}
+	if (c == '?' || c == ':') {
+		getopt_error("unlock", NULL, argv, c);
+		return -1;
 	}
 	if (o->t.timeout_ms < 0)	/* 0: forever, as far as the agent goes */
 		o->t.timeout_ms = SECTAG_AGENT_WAIT_MAX_MS;
-	if (optind >= argc || argc - optind > 2)
+	if (optind >= argc || argc - optind > 2) {
+		usage_error("unlock", NULL, optind >= argc ? "DEVICE is "
+			    "missing" : "unexpected '%s'", argv[argc - 1]);
 		return -1;
+	}
 	o->device = argv[optind];
 	o->name = argc - optind == 2 ? argv[optind + 1] : NULL;
 	return 0;
@@ -150,8 +159,17 @@ static int activate(struct crypt_device *cd, const struct unlock_opts *o,
 			"(%s)\n", prog, o->device, strerror(-rc));
 		return EX_FAIL;
 	}
-	printf("%s opened as /dev/mapper/%s (keyslot %d)\n", o->device, name,
-	       rc);
+	if (json) {
+		json_object *j = json_object_new_object();
+
+		jout_str(j, "device", o->device);
+		jout_str(j, "name", name);
+		jout_int(j, "keyslot", rc);
+		jout_print(j);
+	} else {
+		printf("%s opened as /dev/mapper/%s (keyslot %d)\n", o->device,
+		       name, rc);
+	}
 	return 0;
 }
 
