@@ -55,12 +55,21 @@ all: module lib progs
 objs	= $(patsubst %.c,$(B)/obj/%.o,$(1))
 link	= $(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@
 
-$(B)/obj/%.o: %.c | $(B)/version.h
+# The flags every object depends on, rewritten only when they changed:
+# WERROR=1, new CFLAGS or another PREFIX rebuild what they affect.
+FLAGS	:= $(B)/.flags
+FLAGS_NOW = $(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(LIBEXECDIR)
+$(FLAGS): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+$(B)/obj/%.o: %.c $(FLAGS) | $(B)/version.h
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(DIRFLAGS) $(DEPFLAGS) \
 		-fPIC -c -o $@ $<
 
-$(B)/pam/%.o: %.c
+$(B)/pam/%.o: %.c $(FLAGS)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(DEPFLAGS) \
 		-fPIC -fvisibility=hidden -c -o $@ $<
@@ -144,7 +153,7 @@ $(B)/ksrc/.stamp: $(LINUX_SRC)
 
 # The kernel tests: tests/kselftest/Makefile (TEST_GEN_PROGS), with our
 # flags and libsectag; into build/kselftest, where run.sh finds them.
-kselftest: $(B)/libsectag.a $(B)/ksrc/.stamp
+kselftest: $(B)/libsectag.a $(B)/ksrc/.stamp $(FLAGS)
 	$(Q)$(MAKE) --no-print-directory -f tests/kselftest/Makefile SECTAG_TOP=1 \
 		B=$(B) OUTPUT=$(B)/kselftest
 kselftest: export SECTAG_CPPFLAGS = $(CPPFLAGS)
@@ -162,7 +171,7 @@ $(B)/e2e/%: $(B)/obj/tests/e2e/%.o $(B)/libsectag.a
 KSHIM_CFLAGS = -std=gnu11 -Wall -Wextra $(WERROR_FLAG) -Itests/unit/kshim -Ikernel \
 	-Itests/unit -Itests/usb -Itests/lib
 
-$(B)/kemu/%.o: %.c
+$(B)/kemu/%.o: %.c $(FLAGS)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(KSHIM_CFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
@@ -219,12 +228,12 @@ UNIT_CFLAGS = -Wall -Wextra $(WERROR_FLAG) -O1 -g $(SAN) $(DEPFLAGS)
 san_objs = $(patsubst %.c,$(B)/san/%.o,$(1))
 ksan_objs = $(patsubst %.c,$(B)/ksan/%.o,$(1))
 
-$(B)/san/%.o: %.c
+$(B)/san/%.o: %.c $(FLAGS)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) -std=c11 -D_GNU_SOURCE $(UNIT_CFLAGS) -Iuserspace/lib -Iuapi \
 		-Itests/unit -Itests/lib $(NL_CFLAGS) $(PCSC_CFLAGS) -c -o $@ $<
 
-$(B)/ksan/%.o: %.c
+$(B)/ksan/%.o: %.c $(FLAGS)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(KSHIM_CFLAGS) $(UNIT_CFLAGS) -c -o $@ $<
 
@@ -260,7 +269,7 @@ FUZZ_SRC_fuzz_sim_reply := userspace/lib/sim.c userspace/lib/genl.c
 FUZZ_INCLUDED := userspace/agent/config.c userspace/lib/agent.c
 fuzz_objs = $(patsubst %.c,$(B)/fuzzobj/%.o,$(filter-out $(FUZZ_INCLUDED),$(1)))
 
-$(B)/fuzzobj/%.o: %.c
+$(B)/fuzzobj/%.o: %.c $(FLAGS)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)clang $(FUZZ_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 

@@ -47,32 +47,12 @@
 #include <linux/nfc.h>
 #include <openssl/rand.h>
 
+#include "bench.h"
 #include "issue.h"
 #include "nfc.h"
 #include "ntag424.h"
 #include "ntag424_sm.h"
 #include "sim.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp);
-	return v[n / 2];
-}
 
 /* How a tag comes and goes on one transport (see the header). */
 struct transport {
@@ -152,7 +132,7 @@ static int connect_tag(struct sectag_nfc *nfc, uint32_t idx, double *t0)
 		rc = sectag_nfc_wait_new_target(nfc, idx, min, 3000, &tg);
 		if (rc)
 			return rc;
-		*t0 = now();
+		*t0 = bench_now();
 		fd = sectag_nfc_connect(idx, tg.idx);
 		if (fd >= 0 || !stale(fd))
 			return fd;
@@ -249,7 +229,7 @@ static double one_round(struct sectag_nfc *nfc, uint32_t idx,
 		fprintf(stderr, "%s round: %d\n", lib ? "lib" : "bare", rc);
 		return -1;
 	}
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 /* Rounds alternate between the two clients, so drift hits both alike. */
@@ -267,8 +247,8 @@ static int time_protocol(struct sectag_nfc *nfc, uint32_t idx,
 		rc = l[i] < 0 || b[i] < 0;
 	}
 	if (!rc && l && b) {
-		*lib = median(l, rounds);
-		*bare = median(b, rounds);
+		*lib = bench_median(l, rounds);
+		*bare = bench_median(b, rounds);
 	}
 	free(l);
 	free(b);
@@ -328,7 +308,7 @@ static int removals(const char *log)
 static int lift_and_wait(struct transport *tr, const char *mode,
 			 const char *what, const char *log, int *seen)
 {
-	double t0 = now();
+	double t0 = bench_now();
 
 	tr->lift(tr);
 	undo(mode, what);
@@ -337,7 +317,7 @@ static int lift_and_wait(struct transport *tr, const char *mode,
 		return 0;
 	}
 	while (removals(log) <= *seen) {
-		if (now() - t0 > 10)
+		if (bench_now() - t0 > 10)
 			return -1;
 		usleep(2000);
 	}
@@ -358,7 +338,7 @@ static int wait_done(const char *mode, const char *what, int ino,
 	char buf[4096];
 
 	while (!done(mode, what)) {
-		if (now() - t0 > 10)
+		if (bench_now() - t0 > 10)
 			return -1;
 		if (ino < 0) {
 			usleep(200);
@@ -395,14 +375,14 @@ static double time_agent(struct transport *tr, int rounds, const char *mode,
 		undo(mode, what);
 		if (done(mode, what))
 			return -1;
-		t0 = now();
+		t0 = bench_now();
 		if (tr->place(tr) || wait_done(mode, what, ino, t0))
 			return -1;
-		v[i] = now() - t0;
+		v[i] = bench_now() - t0;
 		if (lift_and_wait(tr, mode, what, log, &seen))
 			return -1;
 	}
-	m = v ? median(v, rounds) : -1;
+	m = v ? bench_median(v, rounds) : -1;
 	free(v);
 	return m;
 }
@@ -433,7 +413,7 @@ static double bare_tap(struct transport *tr, struct sectag_nfc *nfc,
 	usleep(20000);		/* the field is empty before the next poll */
 	if (repoll(nfc, idx))
 		return -1;
-	t0 = now();
+	t0 = bench_now();
 	if (tr->place(tr))
 		return -1;
 	rc = sectag_nfc_wait_new_target(nfc, idx, *min, 3000, &tg);
@@ -449,7 +429,7 @@ static double bare_tap(struct transport *tr, struct sectag_nfc *nfc,
 	}
 	rc = bare_round(fd, k2);
 	close(fd);
-	return rc ? -1 : now() - t0;
+	return rc ? -1 : bench_now() - t0;
 }
 
 /*
@@ -486,7 +466,7 @@ static double time_bare_taps(struct transport *tr, struct sectag_nfc *nfc,
 		}
 	}
 	if (v && i == rounds)
-		m = median(v, rounds);
+		m = bench_median(v, rounds);
 	free(v);
 	return m;
 }

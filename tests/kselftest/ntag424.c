@@ -164,7 +164,7 @@ TEST(known_answer_vectors)
 	EXPECT_EQ(0xdcfa9d78U, oracle_jamcrc(ra, 16));
 	hdr = 0x02;
 	n = oracle_frame(&s, 0xc4, &hdr, 1, d,
-		     oracle_change_key_data(k0, ra, 0x01, d), true, 2, f);
+			 oracle_change_key_data(k0, ra, 0x01, d), true, 2, f);
 	EXPECT_EQ((int)n, unhex(want, "90C4000029022CF362B7BF4311FF3BE1DAA2"
 				"95E8C68DE09050560D19B9E16C2393AE9CD1FAC75D"
 				"0CE20BCD1D06E600"));
@@ -401,9 +401,9 @@ static void sm_from_auth(struct __test_metadata *_metadata,
  * its plain data. Any other status ends the session. Returns the SW.
  */
 static int sm_cmd(struct __test_metadata *_metadata, FIXTURE_DATA(ntag) *self,
-		  struct oracle_sm *s, uint8_t ins, const uint8_t *hdr, size_t hlen,
-		  const uint8_t *data, size_t dlen, bool full, uint8_t *out,
-		  size_t *olen)
+		  struct oracle_sm *s, uint8_t ins, const uint8_t *hdr,
+		  size_t hlen, const uint8_t *data, size_t dlen, bool full,
+		  uint8_t *out, size_t *olen)
 {
 	uint8_t f[FRAME_MAX], r[RAPDU_MAX], junk[256];
 	size_t n, rlen, jl;
@@ -416,7 +416,7 @@ static int sm_cmd(struct __test_metadata *_metadata, FIXTURE_DATA(ntag) *self,
 		return sw;
 	}
 	EXPECT_TRUE(oracle_answer(s, s->ctr + 1, r, rlen, full,
-			      out ? out : junk, olen ? olen : &jl)) {
+				  out ? out : junk, olen ? olen : &jl)) {
 		TH_LOG("answer to INS %02X fails its MAC", ins);
 	}
 	s->ctr++;
@@ -1432,7 +1432,8 @@ static void live_valid(struct __test_metadata *_metadata,
 		if (s->keyno)
 			goto plain_read;
 		h[0] = 4;
-		oracle_change_key_data(test_keys[4], test_keys[4], test_key_ver[4], d);
+		oracle_change_key_data(test_keys[4], test_keys[4],
+				       test_key_ver[4], d);
 		ASSERT_EQ(SW_OK, sm_cmd(_metadata, self, s, 0xc4, h, 1, d, 21,
 					true, out, &olen));
 		break;
@@ -1460,8 +1461,8 @@ static void live_valid(struct __test_metadata *_metadata,
 		ASSERT_GE(rlen, 24U);
 		ASSERT_LE(rlen, 25U);
 		memcpy(all + 14, r, rlen);
-		ASSERT_TRUE(oracle_answer(s, s->ctr + 1, all, 14 + rlen, false,
-				      out, &olen));
+		ASSERT_TRUE(oracle_answer(s, s->ctr + 1, all, 14 + rlen,
+					  false, out, &olen));
 		s->ctr++;
 		EXPECT_EQ(0, memcmp(self->tag.uid, out + 14, UID_LEN));
 		break;
@@ -1484,16 +1485,17 @@ plain_read:	/* a free right in a session: Plain, still counted */
 /* A protected command any session may send, built for CmdCtr @ctr. */
 static size_t live_base(struct storm *st, uint16_t ctr, uint8_t *f)
 {
+	struct oracle_sm *s = &st->s;
 	uint8_t h = rnd(st, NKEYS);
 
 	switch (rnd(st, 3)) {
 	case 0:
-		return oracle_frame(&st->s, 0x64, &h, 1, NULL, 0, false, ctr, f);
+		return oracle_frame(s, 0x64, &h, 1, NULL, 0, false, ctr, f);
 	case 1:
 		h = 1 + rnd(st, 3);
-		return oracle_frame(&st->s, 0xf5, &h, 1, NULL, 0, false, ctr, f);
+		return oracle_frame(s, 0xf5, &h, 1, NULL, 0, false, ctr, f);
 	default:
-		return oracle_frame(&st->s, 0x51, NULL, 0, NULL, 0, true, ctr, f);
+		return oracle_frame(s, 0x51, NULL, 0, NULL, 0, true, ctr, f);
 	}
 }
 

@@ -529,48 +529,25 @@ static void lift(void)
 
 /* ---- main ---------------------------------------------------------------- */
 
-static void usage(void)
+static int parse_opt(int c, const char *arg)
 {
-	fprintf(stderr, "usage: ncidevemu [--uid HEX14] [--tag-present] "
-		"[--segment N] [--verbose]\n");
-	exit(2);
+	char *end;
+
+	if (c != 's')
+		return -1;
+	segment = strtoul(arg, &end, 10);
+	return *end || !segment || segment > MAX_PAYLOAD ? -1 : 0;
 }
 
 static void parse_args(int argc, char **argv, uint8_t *uid, bool *present)
 {
 	static const struct option opts[] = {
-		{ "uid", required_argument, NULL, 'u' },
-		{ "tag-present", no_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "segment", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char *end;
-	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			if (emu_parse_uid(optarg, uid))
-				usage();
-			break;
-		case 'p':
-			*present = true;
-			break;
-		case 's':
-			segment = strtoul(optarg, &end, 10);
-			if (*end || !segment || segment > MAX_PAYLOAD)
-				usage();
-			break;
-		case 'v':
-			emu_verbose = true;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
+	emu_parse_args(argc, argv, opts, parse_opt, "[--segment N]", uid,
+		       present);
 }
 
 /*
@@ -628,11 +605,7 @@ int main(int argc, char **argv)
 	emu_set_name("ncidevemu");
 	parse_args(argc, argv, uid, &present);
 	/* Every thread leaves these to sigwait() in the main thread. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	emu_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	T.tag = ntag424_create(uid);
