@@ -305,9 +305,11 @@ fuzz: fuzz-build
 STYLE_KSRC = $(or $(shell git ls-files -co --exclude-standard 'kernel/*.[ch]' \
 	'uapi/linux/*.h' 2>/dev/null),$(wildcard kernel/*.[ch] uapi/linux/*.h))
 # Shell scripts: by name or by their #! line.
-STYLE_SH = $(shell for f in $$(git ls-files -co --exclude-standard scripts tests fuzz \
-	2>/dev/null); do case $$f in *.sh) echo $$f ;; *.*) ;; \
-	*) head -c 32 $$f | grep -qs '^\#!.*sh' && echo $$f ;; esac; done)
+STYLE_FILES = $(or $(shell git ls-files -co --exclude-standard scripts tests fuzz 2>/dev/null),\
+	$(shell find scripts tests fuzz -type f))
+STYLE_SH = $(filter %.sh,$(STYLE_FILES)) $(shell awk 'FNR == 1 && /^\#!.*sh/ \
+	{ print FILENAME } { nextfile }' $(filter-out %.sh,$(foreach f,$(STYLE_FILES),\
+	$(if $(findstring .,$(notdir $(f))),,$(f)))))
 
 style: style-checkpatch style-sparse style-shellcheck
 

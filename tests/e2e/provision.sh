@@ -6,6 +6,9 @@
 # scan, provision, verify, wrong issuer key, second provision, --lock,
 # a tag pulled away after every frame of a provisioning, two tags on one
 # reader. Output is TAP. Needs root, nfc and nfc_sectag loaded.
+# $KEY and $R are option lists, split into words on purpose; has() is
+# called through check().
+# shellcheck disable=SC2086,SC2317
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 S=${SECTAG:-build/sectag}
