@@ -23,6 +23,7 @@
 #include "ntag424.c"
 
 #define UNIT_TAP_SOFT_CHECK
+#include "unit_hex.h"
 #include "unit_tap.h"
 #include "sm_oracle.h"
 
@@ -45,39 +46,6 @@ static void run_case(const char *name, void (*fn)(void))
 
 /* ---------------------------------------------------------------------- */
 /* Hex and transport                                                      */
-
-static size_t unhex(const char *s, u8 *out, size_t max)
-{
-	size_t n = 0;
-	unsigned int v;
-
-	while (*s) {
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		if (n >= max || sscanf(s, "%2x", &v) != 1) {
-			fprintf(stderr, "bad hex: %s\n", s);
-			abort();
-		}
-		out[n++] = v;
-		s += 2;
-	}
-	return n;
-}
-
-static const char *hexs(const u8 *p, size_t n)
-{
-	static char buf[4][1024];
-	static int i;
-	char *o = buf[i++ & 3];
-	size_t k;
-
-	for (k = 0; k < n && k < 500; k++)
-		sprintf(o + 2 * k, "%02X", p[k]);
-	o[2 * k] = 0;
-	return o;
-}
 
 static u8 *R;		/* exactly NTAG424_MAX_RAPDU bytes: ASan guards it */
 static int RL;

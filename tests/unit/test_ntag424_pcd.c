@@ -17,37 +17,8 @@
 #include "ntag424_sm.h"
 
 #define UNIT_TAP_SOFT_CHECK
+#include "unit_hex.h"
 #include "unit_tap.h"
-
-static size_t unhex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-	unsigned int v;
-
-	for (; *s; s += 2) {
-		while (*s == ' ')
-			s++;
-		if (!*s)
-			break;
-		if (n >= max || sscanf(s, "%2x", &v) != 1)
-			abort();
-		out[n++] = v;
-	}
-	return n;
-}
-
-static const char *hexs(const uint8_t *p, size_t n)
-{
-	static char buf[4][1100];
-	static int i;
-	char *o = buf[i++ & 3];
-	size_t k;
-
-	for (k = 0; k < n && k < 540; k++)
-		sprintf(o + 2 * k, "%02X", p[k]);
-	o[2 * k] = 0;
-	return o;
-}
 
 static bool mem_is(const uint8_t *p, size_t n, const char *hex)
 {
