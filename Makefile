@@ -36,7 +36,7 @@ include kernel/engine.mk
 
 .PHONY: all module lib progs unit tests check demo deps install install-module uninstall clean \
 	bench fuzz fuzz-build fuzz-seeds kselftest help style style-checkpatch style-sparse \
-	style-shellcheck
+	style-shellcheck FORCE
 
 all: module lib progs
 
@@ -55,14 +55,15 @@ all: module lib progs
 objs	= $(patsubst %.c,$(B)/obj/%.o,$(1))
 link	= $(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@
 
-# The flags every object depends on, rewritten only when they changed:
-# WERROR=1, new CFLAGS or another PREFIX rebuild what they affect.
+# A file holding TEXT, rewritten only when TEXT changed: what depends on
+# it is rebuilt when a setting changed, and only then.
+stamp	= @mkdir -p $(@D); printf '%s\n' '$(subst ','\'',$(1))' >$@.tmp; \
+	cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+# The flags every object depends on: WERROR=1 or new CFLAGS rebuild them.
 FLAGS	:= $(B)/.flags
-FLAGS_NOW = $(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(LIBEXECDIR)
 $(FLAGS): FORCE
-	@mkdir -p $(@D)
-	@printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' >$@.tmp
-	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+	$(call stamp,$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS))
 
 $(B)/obj/%.o: %.c $(FLAGS) | $(B)/version.h
 	@mkdir -p $(@D)
@@ -74,7 +75,8 @@ $(B)/pam/%.o: %.c $(FLAGS)
 	$(call say,CC,$@)$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(DEPFLAGS) \
 		-fPIC -fvisibility=hidden -c -o $@ $<
 
-# Objects are kept (make deletes intermediate files of pattern chains).
+# Objects are kept (make deletes intermediate files of pattern chains);
+# FORCE, phony, still forces.
 .SECONDARY:
 
 # ---------------------------------------------------------------------------
@@ -101,6 +103,10 @@ LIBEXECDIR ?= $(PREFIX)/libexec/sectag
 AGENT_LDLIBS := -Wl,--as-needed $(NL_LIBS) -lkeyutils -lcrypto -lpthread
 AGENT_OBJ := $(call objs,$(wildcard userspace/agent/*.c))
 $(B)/obj/userspace/agent/%.o: DIRFLAGS = -DSECTAG_LIBEXECDIR='"$(LIBEXECDIR)"'
+# Another PREFIX rebuilds the agent (it runs $(LIBEXECDIR)/sectag-open).
+$(AGENT_OBJ): $(B)/.libexecdir
+$(B)/.libexecdir: FORCE
+	$(call stamp,$(LIBEXECDIR))
 
 $(B)/sectagd: $(AGENT_OBJ) $(B)/libsectag.a
 	$(link) $^ $(AGENT_LDLIBS) $(PCSC_LIBS)
