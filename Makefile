@@ -6,6 +6,7 @@
 # make demo     the whole story, in a VM
 # make install  for the running kernel (INSTALL_KVER), DESTDIR/PREFIX aware
 # make uninstall
+# make style    checkpatch, sparse and shellcheck (make check runs them)
 # make help     every target and switch (V=1, WERROR=1, CFLAGS...)
 
 KVER	?= $(shell tests/vm/kver)
@@ -346,8 +347,8 @@ help:
 	@echo '  fuzz-build      libFuzzer targets; fuzz: run them (FUZZ_RUNS); fuzz-seeds'
 	@echo 'Test:'
 	@echo '  check           everything: build, style, unit, fuzz, VM tests (sets WERROR=1)'
-	@echo '  style           checkpatch --strict, sparse (style-checkpatch, style-sparse,'
-	@echo '                  style-shellcheck on their own)'
+	@echo '  style           checkpatch --strict, sparse, shellcheck; one at a time:'
+	@echo '                  style-checkpatch, style-sparse, style-shellcheck'
 	@echo '  demo            the user story in a VM;  bench: figures in a VM'
 	@echo 'Install:'
 	@echo '  deps            the Debian packages building and testing need'
