@@ -6,6 +6,8 @@
 # make demo     the whole story, in a VM
 # make install  for the running kernel (INSTALL_KVER), DESTDIR/PREFIX aware
 # make uninstall
+# make style    checkpatch, sparse and shellcheck (make check runs them)
+# make help     every target and switch (V=1, WERROR=1, CFLAGS...)
 
 KVER	?= $(shell tests/vm/kver)
 KDIR	?= $(firstword $(wildcard /usr/src/linux-headers-$(KVER) /lib/modules/$(KVER)/build) /lib/modules/$(shell uname -r)/build)
@@ -14,10 +16,10 @@ DESTDIR	?=
 B	:= build
 
 CC	?= gcc
+# CFLAGS, CPPFLAGS and LDFLAGS from the environment (dpkg-buildflags) are
+# honoured; ours are added to them.
 CFLAGS	?= -O2 -g
-# WERROR=0: no -Werror (distribution builds: debian/rules)
-WERROR	?= 1
-WARN	:= -std=c11 -D_GNU_SOURCE -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+include scripts/build.mk
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 # PC/SC (userspace/lib/pcsc.c): linked into sectag, sectagd and the token
@@ -28,160 +30,196 @@ CPPFLAGS += -Iuapi -Iuserspace/lib -I$(B) $(NL_CFLAGS) $(PCSC_CFLAGS)
 LDLIBS	:= $(NL_LIBS) -lcryptsetup -ljson-c -lkeyutils -lcrypto -lpthread
 
 TOKEN_SO := $(B)/libcryptsetup-token-sectag.so
-TOKEN_OPEN := userspace/token/open.c userspace/token/open.h
 LIB_SRC	:= $(wildcard userspace/lib/*.c)
-LIB_OBJ	:= $(LIB_SRC:userspace/lib/%.c=$(B)/lib/%.o)
-KSFT_SRC := $(wildcard tests/kselftest/*.c)
-KSFT_BIN := $(KSFT_SRC:tests/kselftest/%.c=$(B)/kselftest/%)
+LIB_OBJ	:= $(LIB_SRC:%.c=$(B)/obj/%.o)
 LINUX_SRC := /usr/src/linux-source-6.1.tar.xz
 include kernel/engine.mk
 
-.PHONY: all module lib progs unit tests check demo deps install install-module uninstall clean bench fuzz fuzz-build fuzz-seeds
+.PHONY: all module lib progs unit tests check demo deps install install-module uninstall clean \
+	bench fuzz fuzz-build fuzz-seeds kselftest help style style-checkpatch style-sparse \
+	style-shellcheck FORCE
 
 all: module lib progs
 
+# ---------------------------------------------------------------------------
+# Objects: one per source, each build flavour in its own tree mirroring the
+# sources (build/obj/userspace/lib/nfc.o), with the headers it read in a .d
+# file beside it. A flavour is a set of flags:
+#   obj   what ships: libsectag, the programs, their test helpers (-fPIC,
+#         so an object serves a program and a plugin alike)
+#   pam   pam_sectag.so: only its entry points visible
+#   san   host unit tests, ASan + UBSan
+#   ksan  the NTAG 424 engine (kernel/engine.mk) against tests/unit/kshim,
+#         ASan + UBSan: unit tests
+#   kemu  the same without sanitizers: the reader emulators
+#   fuzz  libFuzzer targets (clang)
+objs	= $(patsubst %.c,$(B)/obj/%.o,$(1))
+link	= $(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@
+
+# A file holding TEXT, rewritten only when TEXT changed: what depends on
+# it is rebuilt when a setting changed, and only then.
+stamp	= @mkdir -p $(@D); printf '%s\n' '$(subst ','\'',$(1))' >$@.tmp; \
+	cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+# The flags every object depends on: WERROR=1 or new CFLAGS rebuild them.
+FLAGS	:= $(B)/.flags
+$(FLAGS): FORCE
+	$(call stamp,$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS))
+
+$(B)/obj/%.o: %.c $(FLAGS) | $(B)/version.h
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(DIRFLAGS) $(DEPFLAGS) \
+		-fPIC -c -o $@ $<
+
+$(B)/pam/%.o: %.c $(FLAGS)
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(DEPFLAGS) \
+		-fPIC -fvisibility=hidden -c -o $@ $<
+
+# Objects are kept (make deletes intermediate files of pattern chains);
+# FORCE, phony, still forces.
+.SECONDARY:
+
+# ---------------------------------------------------------------------------
+# The programs
+
 progs: $(B)/sectag $(B)/sectagd $(B)/sectag-open $(B)/pam_sectag.so $(TOKEN_SO)
 
+lib: $(B)/libsectag.a
+
+$(B)/libsectag.a: $(LIB_OBJ)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+
 # The PAM module only talks to the agent: of libsectag it compiles in
-# the protocol (agent.c, no libnl, no OpenSSL), and exports only the
-# pam_sm_* entry points.
-$(B)/pam_sectag.so: userspace/pam/pam_sectag.c userspace/lib/agent.c userspace/lib/agent.h
-	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -Iuserspace/lib -fPIC -shared -fvisibility=hidden \
-		-o $@ $(filter %.c,$^) -lpam -lkeyutils
+# the protocol (agent.c, hex.c: no libnl, no OpenSSL), and exports only
+# the pam_sm_* entry points.
+PAM_OBJ	:= $(patsubst %.c,$(B)/pam/%.o,userspace/pam/pam_sectag.c \
+	userspace/lib/agent.c userspace/lib/hex.c)
+$(B)/pam_sectag.so: $(PAM_OBJ)
+	$(link) -shared $^ -lpam -lkeyutils
 
 # The resident agent does not link libcryptsetup: volumes are opened by
 # the short-lived sectag-open helper (Documentation/bench.md: idle RSS).
 LIBEXECDIR ?= $(PREFIX)/libexec/sectag
 AGENT_LDLIBS := -Wl,--as-needed $(NL_LIBS) -lkeyutils -lcrypto -lpthread
+AGENT_OBJ := $(call objs,$(wildcard userspace/agent/*.c))
+$(B)/obj/userspace/agent/%.o: DIRFLAGS = -DSECTAG_LIBEXECDIR='"$(LIBEXECDIR)"'
+# Another PREFIX rebuilds the agent (it runs $(LIBEXECDIR)/sectag-open).
+$(AGENT_OBJ): $(B)/.libexecdir
+$(B)/.libexecdir: FORCE
+	$(call stamp,$(LIBEXECDIR))
 
-$(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a $(B)/version.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -DSECTAG_LIBEXECDIR='"$(LIBEXECDIR)"' \
-		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(AGENT_LDLIBS) $(PCSC_LIBS)
+$(B)/sectagd: $(AGENT_OBJ) $(B)/libsectag.a
+	$(link) $^ $(AGENT_LDLIBS) $(PCSC_LIBS)
 
-$(B)/sectag-open: userspace/helper/sectag-open.c $(B)/libsectag.a $(B)/version.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -o $@ $< $(B)/libsectag.a \
-		-Wl,--as-needed -lcryptsetup -ljson-c -lkeyutils -lcrypto
+$(B)/sectag-open: $(call objs,userspace/helper/sectag-open.c) $(B)/libsectag.a
+	$(link) $^ -Wl,--as-needed -lcryptsetup -ljson-c -lkeyutils -lcrypto
 
-$(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(TOKEN_OPEN) $(B)/libsectag.a \
-		$(B)/version.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -Iuserspace/cli -Iuserspace/token -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
+CLI_OBJ	:= $(call objs,$(wildcard userspace/cli/*.c) userspace/token/open.c)
+$(B)/obj/userspace/cli/%.o: DIRFLAGS = -Iuserspace/cli -Iuserspace/token
+
+$(B)/sectag: $(CLI_OBJ) $(B)/libsectag.a
+	$(link) $^ $(LDLIBS) $(PCSC_LIBS)
 
 # The LUKS2 token plugin (userspace/token): libsectag and the CLI's tap
 # linked in, only the cryptsetup_token_* symbols exported, under the
 # version libcryptsetup looks them up with (dlvsym).
-$(TOKEN_SO): $(wildcard userspace/token/*.c userspace/token/*.h) \
-		userspace/token/token.sym userspace/cli/tap.c userspace/cli/pcsc.c \
-		userspace/cli/cli.h \
-		$(B)/libsectag.a $(B)/version.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -Iuserspace/cli -fPIC -shared \
-		-Wl,--version-script=userspace/token/token.sym -Wl,-z,defs \
-		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
+TOKEN_OBJ := $(call objs,$(wildcard userspace/token/*.c) userspace/cli/tap.c \
+	userspace/cli/pcsc.c)
+$(B)/obj/userspace/token/%.o: DIRFLAGS = -Iuserspace/cli
+
+$(TOKEN_SO): $(TOKEN_OBJ) $(B)/libsectag.a userspace/token/token.sym
+	$(link) -shared -Wl,--version-script=userspace/token/token.sym -Wl,-z,defs \
+		$(filter-out %.sym,$^) $(LDLIBS) $(PCSC_LIBS)
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-lib: $(B)/libsectag.a
-
 # One version for every program (--version), the module (MODULE_VERSION)
 # and packages: scripts/version. The header is rewritten only when the
-# version changed, so a commit relinks the programs and nothing else.
+# version changed, so a commit rebuilds what includes it and nothing else.
 $(B)/version.h: FORCE
 	@mkdir -p $(@D)
 	@echo "#define SECTAG_VERSION \"$$(scripts/version)\"" >$@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 
-$(B)/lib/%.o: userspace/lib/%.c $(wildcard userspace/lib/*.h) uapi/linux/nfc_sectag.h
-	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -fPIC -c -o $@ $<
-
-$(B)/libsectag.a: $(LIB_OBJ)
-	$(AR) rcs $@ $^
+# ---------------------------------------------------------------------------
+# Test programs
 
 # kselftest_harness.h and checkpatch come from the installed linux-source,
 # never from a copy in this tree.
 $(B)/ksrc/.stamp: $(LINUX_SRC)
 	@mkdir -p $(@D)
-	tar -xJf $(LINUX_SRC) -C $(@D) --strip-components=1 \
+	$(call say,GEN,$(@D))tar -xJf $(LINUX_SRC) -C $(@D) --strip-components=1 \
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
 		linux-source-6.1/tools/testing/selftests/kselftest.h \
 		linux-source-6.1/scripts/checkpatch.pl \
 		linux-source-6.1/scripts/spelling.txt \
 		linux-source-6.1/scripts/const_structs.checkpatch
-	touch $@
+	@touch $@
 
-$(B)/kselftest/%: tests/kselftest/%.c tests/kselftest/helpers.h $(B)/libsectag.a $(B)/ksrc/.stamp
-	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Wno-unused-parameter \
-		-I$(B)/ksrc/tools/testing/selftests -o $@ $< $(B)/libsectag.a $(LDLIBS)
+# The kernel tests: tests/kselftest/Makefile (TEST_GEN_PROGS), with our
+# flags and libsectag; into build/kselftest, where run.sh finds them.
+kselftest: $(B)/libsectag.a $(B)/ksrc/.stamp $(FLAGS)
+	$(Q)$(MAKE) --no-print-directory -f tests/kselftest/Makefile SECTAG_TOP=1 \
+		B=$(B) OUTPUT=$(B)/kselftest
+kselftest: export SECTAG_CPPFLAGS = $(CPPFLAGS)
+kselftest: export SECTAG_LDLIBS = $(LDLIBS)
 
 # Helpers of the end-to-end tests (tests/e2e/*.sh), run in the VM.
 E2E_BIN := $(patsubst tests/e2e/%.c,$(B)/e2e/%,$(wildcard tests/e2e/*.c))
 
-$(B)/e2e/%: tests/e2e/%.c $(B)/libsectag.a
+$(B)/e2e/%: $(B)/obj/tests/e2e/%.o $(B)/libsectag.a
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
+	$(link) $^ $(LDLIBS)
 
-# The PN533 emulator (tests/usb/pn533emu.c), run in the VM: the NTAG 424
-# engine ($(ENGINE_SRC)) built for userspace against tests/unit/kshim
-# as in the unit tests, in its own include world, without sanitizers.
-USB_OBJ	:= $(B)/usb-obj
-USB_KHDR := $(ENGINE_HDR) tests/usb/pn533emu_engine.h \
-	$(wildcard tests/unit/kshim/*.h tests/unit/kshim/*/*.h)
-USB_KCC	= $(CC) -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) \
-	-Itests/unit/kshim -Ikernel -Itests/usb -c -o $@ $<
-USB_ENGINE_OBJ := $(ENGINE_SRC:kernel/%.c=$(USB_OBJ)/%.o)
+# The engine built for userspace against tests/unit/kshim, in its own
+# include world (kshim's linux/*.h must never shadow the system's).
+KSHIM_CFLAGS = -std=gnu11 -Wall -Wextra $(WERROR_FLAG) -Itests/unit/kshim -Ikernel \
+	-Itests/unit -Itests/usb -Itests/lib
 
-$(USB_ENGINE_OBJ): $(USB_OBJ)/%.o: kernel/%.c $(USB_KHDR)
+$(B)/kemu/%.o: %.c $(FLAGS)
 	@mkdir -p $(@D)
-	$(USB_KCC)
-
-$(USB_OBJ)/kshim.o: tests/unit/kshim/kshim.c $(USB_KHDR)
-	@mkdir -p $(@D)
-	$(USB_KCC)
-
-$(USB_OBJ)/engine_rf.o: tests/usb/engine_rf.c $(USB_KHDR)
-	@mkdir -p $(@D)
-	$(USB_KCC)
+	$(call say,CC,$@)$(CC) $(KSHIM_CFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # Every reader emulator (pn533emu, ncidevemu, vpcdbridge) is one program
-# with these engine objects behind it.
-EMU_DEPS := tests/usb/emu.c tests/usb/emu.h tests/usb/pn533emu_engine.h \
-	tests/unit/engine_api.h $(USB_ENGINE_OBJ) $(USB_OBJ)/kshim.o \
-	$(USB_OBJ)/engine_rf.o
+# with the engine behind it.
+EMU_ENGINE := $(patsubst %.c,$(B)/kemu/%.o,$(ENGINE_SRC) tests/unit/kshim/kshim.c \
+	tests/usb/engine_rf.c)
 EMU_BIN	:= $(B)/usb/pn533emu $(B)/nci/ncidevemu $(B)/pcsc/vpcdbridge
+$(B)/obj/tests/usb/%.o $(B)/obj/tests/nci/%.o $(B)/obj/tests/pcsc/%.o: \
+	DIRFLAGS = -Itests/unit -Itests/usb
 
-$(B)/usb/pn533emu: tests/usb/pn533emu.c $(EMU_DEPS)
-$(B)/nci/ncidevemu: tests/nci/ncidevemu.c $(EMU_DEPS)
-$(B)/pcsc/vpcdbridge: tests/pcsc/vpcdbridge.c $(EMU_DEPS)
-$(EMU_BIN):
+$(B)/usb/pn533emu: $(call objs,tests/usb/pn533emu.c)
+$(B)/nci/ncidevemu: $(call objs,tests/nci/ncidevemu.c)
+$(B)/pcsc/vpcdbridge: $(call objs,tests/pcsc/vpcdbridge.c)
+$(EMU_BIN): $(call objs,tests/usb/emu.c) $(EMU_ENGINE)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \
-		$(filter %.c %.o,$^) -lcrypto -lpthread
+	$(link) $^ -lcrypto -lpthread
 
 # The NCI test reader (tests/nci): virtual_ncidev.ko, which Debian's
 # kernel does not build, from the installed linux-source (never a copy in
 # this tree) against KDIR (ncidevemu, above, is the controller behind it).
 $(B)/nci/virtual_ncidev.c: $(LINUX_SRC)
 	@mkdir -p $(@D)
-	tar -xJf $(LINUX_SRC) -C $(@D) --strip-components=3 \
+	$(call say,GEN,$@)tar -xJf $(LINUX_SRC) -C $(@D) --strip-components=3 \
 		linux-source-6.1/drivers/nfc/virtual_ncidev.c
-	touch $@
+	@touch $@
 
 # Always through kbuild, which rebuilds it when KDIR (the VM's kernel) moved.
 $(B)/nci/virtual_ncidev.ko: $(B)/nci/virtual_ncidev.c tests/nci/Kbuild FORCE
-	cp tests/nci/Kbuild $(B)/nci/Kbuild
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(B)/nci modules
+	@cp tests/nci/Kbuild $(B)/nci/Kbuild
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR)/$(B)/nci modules
 
 FORCE:
 
 BENCH_BIN := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
 
-$(B)/bench/%: tests/bench/%.c $(B)/libsectag.a
+$(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libsectag.a
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
+	$(link) $^ $(LDLIBS) $(PCSC_LIBS)
 
-tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN) $(EMU_BIN) \
+tests: all kselftest $(E2E_BIN) $(BENCH_BIN) $(EMU_BIN) \
 	$(B)/nci/virtual_ncidev.ko
 
 # Benchmarks print figures; they are not pass/fail tests.
@@ -190,8 +228,26 @@ bench: deps
 	@tests/vm/run --timeout 900 -- tests/bench/bench.sh
 
 # Host unit tests run under ASan+UBSan; tests/unit/Makefile.* add their
-# programs to UNIT_BINS.
+# programs to UNIT_BINS, each with its objects as prerequisites (san_objs,
+# ksan_objs) and its libraries in UNIT_LIBS.
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_CFLAGS = -Wall -Wextra $(WERROR_FLAG) -O1 -g $(SAN) $(DEPFLAGS)
+san_objs = $(patsubst %.c,$(B)/san/%.o,$(1))
+ksan_objs = $(patsubst %.c,$(B)/ksan/%.o,$(1))
+
+$(B)/san/%.o: %.c $(FLAGS)
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) -std=c11 -D_GNU_SOURCE $(UNIT_CFLAGS) -Iuserspace/lib -Iuapi \
+		-Itests/unit -Itests/lib $(NL_CFLAGS) $(PCSC_CFLAGS) -c -o $@ $<
+
+$(B)/ksan/%.o: %.c $(FLAGS)
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(KSHIM_CFLAGS) $(UNIT_CFLAGS) -c -o $@ $<
+
+$(B)/unit/%:
+	@mkdir -p $(@D)
+	$(call say,LD,$@)$(CC) $(SAN) -o $@ $(filter %.o,$^) $(UNIT_LIBS)
+
 UNIT_BINS :=
 -include $(wildcard tests/unit/Makefile.*)
 unit: $(UNIT_BINS)
@@ -205,34 +261,37 @@ unit: $(UNIT_BINS)
 FUZZ_BINS := $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/*.c))
 FUZZ_RUNS ?= 10000000
 FUZZ_MAX_SECONDS ?= 7200
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR_FLAG) -O1 -g \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Iuserspace/lib -Iuapi $(NL_CFLAGS)
 FUZZ_LDLIBS := $(NL_LIBS) -ljson-c -lcrypto
 FUZZ_SRC := userspace/lib/ntag424.c userspace/lib/ntag424_sm.c
-FUZZ_SRC_fuzz_agent_proto := userspace/lib/agent.c
+FUZZ_SRC_fuzz_agent_proto := userspace/lib/agent.c userspace/lib/hex.c
 FUZZ_SRC_fuzz_token := userspace/lib/token.c userspace/lib/hex.c
 FUZZ_SRC_fuzz_store := userspace/lib/store.c userspace/lib/fileio.c userspace/lib/hex.c
 FUZZ_SRC_fuzz_config := userspace/agent/config.c
 FUZZ_SRC_fuzz_nfc_reply := userspace/lib/nfc.c userspace/lib/genl.c userspace/lib/hex.c
 FUZZ_SRC_fuzz_sim_reply := userspace/lib/sim.c userspace/lib/genl.c
-# Harnesses that #include the file they feed: a prerequisite, not a source.
+# Harnesses that #include the file they feed: not linked again.
 FUZZ_INCLUDED := userspace/agent/config.c userspace/lib/agent.c
+fuzz_objs = $(patsubst %.c,$(B)/fuzzobj/%.o,$(filter-out $(FUZZ_INCLUDED),$(1)))
+
+$(B)/fuzzobj/%.o: %.c $(FLAGS)
+	@mkdir -p $(@D)
+	$(call say,CC,$@)clang $(FUZZ_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 .SECONDEXPANSION:
-$(B)/fuzz/%: fuzz/%.c $$(or $$(FUZZ_SRC_$$*),$$(FUZZ_SRC)) \
-		$(wildcard userspace/lib/*.h userspace/agent/*.h fuzz/*.h)
+$(B)/fuzz/%: $(B)/fuzzobj/fuzz/%.o $$(call fuzz_objs,$$(or $$(FUZZ_SRC_$$*),$$(FUZZ_SRC)))
 	@mkdir -p $(@D) $(B)/fuzz/corpus-$*
-	clang $(FUZZ_CFLAGS) -o $@ $(filter-out $(FUZZ_INCLUDED),$(filter %.c,$^)) \
-		$(FUZZ_LDLIBS)
+	$(call say,LD,$@)clang $(FUZZ_CFLAGS) -o $@ $^ $(FUZZ_LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
 # Seed corpora (committed): written by the production code.
-$(B)/fuzz/mkseeds: fuzz/seeds/mkseeds.c $(B)/libsectag.a
+$(B)/obj/fuzz/seeds/%.o: DIRFLAGS = -Iuapi/linux
+$(B)/fuzz/mkseeds: $(call objs,fuzz/seeds/mkseeds.c) $(B)/libsectag.a
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuapi/linux -o $@ $< \
-		$(B)/libsectag.a $(LDLIBS)
+	$(link) $^ $(LDLIBS)
 
 fuzz-seeds: $(B)/fuzz/mkseeds
 	$(B)/fuzz/mkseeds fuzz/corpus
@@ -243,6 +302,63 @@ fuzz-seeds: $(B)/fuzz/mkseeds
 fuzz: fuzz-build
 	@fuzz/run.sh --runs $(FUZZ_RUNS) --max-seconds $(FUZZ_MAX_SECONDS) \
 		$(FUZZ_BINS)
+
+# The headers each object read, recorded by the compiler (DEPFLAGS).
+-include $(shell find $(addprefix $(B)/,obj pam san ksan kemu fuzzobj) -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Style: each check on its own, all three by make style; make check runs them.
+# Only our sources: kbuild leaves generated *.mod.c files beside them.
+STYLE_KSRC = $(or $(shell git ls-files -co --exclude-standard 'kernel/*.[ch]' \
+	'uapi/linux/*.h' 2>/dev/null),$(wildcard kernel/*.[ch] uapi/linux/*.h))
+# Shell scripts: by name or by their #! line.
+STYLE_FILES = $(or $(shell git ls-files -co --exclude-standard scripts tests fuzz 2>/dev/null),\
+	$(shell find scripts tests fuzz -type f))
+STYLE_SH = $(filter %.sh,$(STYLE_FILES)) $(shell awk 'FNR == 1 && /^\#!.*sh/ \
+	{ print FILENAME } { nextfile }' $(filter-out %.sh,$(foreach f,$(STYLE_FILES),\
+	$(if $(findstring .,$(notdir $(f))),,$(f)))))
+
+style: style-checkpatch style-sparse style-shellcheck
+
+# checkpatch --strict: nothing printed is a pass.
+style-checkpatch: $(B)/ksrc/.stamp
+	@out=$$(perl $(B)/ksrc/scripts/checkpatch.pl --strict --no-tree -q -f \
+		$(STYLE_KSRC) 2>&1); [ -z "$$out" ] || { echo "$$out"; exit 1; }
+
+# The module with W=1 and sparse on every file (C=2): no warning at all.
+style-sparse:
+	@out=$$($(MAKE) -s --no-print-directory module W=1 C=2 2>&1); \
+	if echo "$$out" | grep -E 'warning|error'; then exit 1; fi
+
+style-shellcheck:
+	@if command -v shellcheck >/dev/null; then shellcheck -x $(STYLE_SH); \
+	else echo "style-shellcheck: shellcheck not installed (make deps)"; fi
+
+# ---------------------------------------------------------------------------
+help:
+	@echo 'Build:'
+	@echo '  all (default)   module, lib and progs'
+	@echo '  module          kernel/nfc_sectag.ko against KDIR (KVER: the test VM'"'"'s kernel)'
+	@echo '  lib             build/libsectag.a'
+	@echo '  progs           sectag, sectagd, sectag-open, pam_sectag.so, the LUKS2 token plugin'
+	@echo '  tests           all, kernel tests, end-to-end helpers, emulators, benchmarks'
+	@echo '  kselftest       the kernel tests alone (also: make -C tests/kselftest)'
+	@echo '  unit            host unit tests (ASan+UBSan) into build/unit'
+	@echo '  fuzz-build      libFuzzer targets; fuzz: run them (FUZZ_RUNS); fuzz-seeds'
+	@echo 'Test:'
+	@echo '  check           everything: build, style, unit, fuzz, VM tests (sets WERROR=1)'
+	@echo '  style           checkpatch --strict, sparse, shellcheck; one at a time:'
+	@echo '                  style-checkpatch, style-sparse, style-shellcheck'
+	@echo '  demo            the user story in a VM;  bench: figures in a VM'
+	@echo 'Install:'
+	@echo '  deps            the Debian packages building and testing need'
+	@echo '  install         DESTDIR, PREFIX, INSTALL_KVER (default: uname -r)'
+	@echo '  uninstall, clean'
+	@echo 'Switches:'
+	@echo '  V=1             full commands instead of "  CC      file"'
+	@echo '  WERROR=1        warnings are errors (default off: distribution builds)'
+	@echo '  DEBUG=1         module with pr_debug(); KVER/KDIR: kernel to build against'
+	@echo '  CFLAGS CPPFLAGS LDFLAGS from the environment are honoured (dpkg-buildflags)'
 
 deps:
 	@scripts/deps.sh

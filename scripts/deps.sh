@@ -16,6 +16,7 @@ packages() {
 	[ -n "$abi" ] && echo "linux-image-$abi linux-headers-$abi"
 	echo linux-source-6.1 qemu-system-x86 busybox-static kmod cpio xz-utils
 	echo build-essential pkg-config sparse clang libclang-rt-14-dev
+	echo shellcheck	# make style
 	echo libnl-3-dev libnl-genl-3-dev libssl-dev libkeyutils-dev keyutils
 	echo libpam0g-dev pamtester cryptsetup-bin libcryptsetup-dev libjson-c-dev
 	echo udev jq e2fsprogs valgrind
@@ -44,11 +45,11 @@ main() {
 	[ -z "$need" ] && return 0
 
 	if [ "$(id -u)" != 0 ]; then
-		echo "make deps: missing packages:" $need >&2
+		echo "make deps: missing packages: ${need//$'\n'/ }" >&2
 		echo "make deps: run it as root (or: sudo make deps)" >&2
 		return 1
 	fi
-	echo "make deps: installing:" $need
+	echo "make deps: installing: ${need//$'\n'/ }"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q >/dev/null
 	# Try the kernel ABI package again: apt-get update may have moved it.

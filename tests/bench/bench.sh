@@ -59,7 +59,7 @@ trap cleanup EXIT
 B=build/bench/bench_tap
 row() { printf '%-44s %s\n' "$1" "$2" >>"$TABLE"; }
 
-setup_reader >"$LOG" 2>&1 && setup_volume "$W/vol.img" >>"$LOG" 2>&1 ||
+{ setup_reader >"$LOG" 2>&1 && setup_volume "$W/vol.img" >>"$LOG" 2>&1; } ||
 	bail "setup"
 $S keygen "$W/issuer.key" >/dev/null
 T=$(new_tag "$UIDHEX")

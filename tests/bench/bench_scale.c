@@ -32,6 +32,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "bench.h"
 #include "issue.h"
 #include "nfc.h"
 #include "ntag424.h"
@@ -59,29 +60,6 @@ struct bench {
 	char buf[8192];
 	size_t len;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted @v. */
-static double pct(const double *v, int n, double p)
-{
-	int k = (int)(p / 100.0 * n + 0.999999) - 1;
-
-	return v[k < 0 ? 0 : k >= n ? n - 1 : k];
-}
 
 static struct slot *slot(struct bench *b, int r, int t)
 {
@@ -269,7 +247,7 @@ static char *next_line(struct bench *b, double deadline, double *when)
 			memmove(b->buf, nl + 1, b->len);
 			return line;
 		}
-		left = (int)((deadline - now()) * 1000);
+		left = (int)((deadline - bench_now()) * 1000);
 		if (left <= 0 || b->len == sizeof(b->buf))
 			return NULL;
 		if (poll(&pfd, 1, left) <= 0)
@@ -277,7 +255,7 @@ static char *next_line(struct bench *b, double deadline, double *when)
 		n = read(b->log_fd, b->buf + b->len, sizeof(b->buf) - b->len);
 		if (n <= 0)
 			return NULL;
-		*when = now();
+		*when = bench_now();
 		b->len += n;
 	}
 }
@@ -307,10 +285,10 @@ static bool all_polling(struct bench *b)
 
 static bool wait_polling(struct bench *b, double timeout)
 {
-	double end = now() + timeout;
+	double end = bench_now() + timeout;
 
 	while (!all_polling(b)) {
-		if (now() > end)
+		if (bench_now() > end)
 			return false;
 		usleep(5000);
 	}
@@ -340,12 +318,12 @@ static int round_once(struct bench *b, int t, double *lat, int *odd)
 	long k;
 
 	for (r = 0; r < b->nr && placed; r++) {
-		placed[r] = now();
+		placed[r] = bench_now();
 		if (sectag_sim_tag_place(b->sim, slot(b, r, t)->tag,
 					 b->rd[r].id))
 			placed[r] = -1;
 	}
-	end = now() + ROUND_TIMEOUT;
+	end = bench_now() + ROUND_TIMEOUT;
 	while (placed && got < b->nr && (line = next_line(b, end, &when))) {
 		odd_line(line, odd);
 		p = strstr(line, "binding ");
@@ -397,7 +375,7 @@ static int run(struct bench *b)
 
 	if (!all || !lat)
 		return 1;
-	t0 = now();
+	t0 = bench_now();
 	for (t = 0; t < b->nt; t++) {
 		if (!wait_polling(b, POLL_TIMEOUT))
 			printf("# round %d: some reader does not poll\n", t);
@@ -407,14 +385,14 @@ static int run(struct bench *b)
 			if (lat[r] > 0)
 				all[n++] = lat[r];
 	}
-	wall = now() - t0;
-	qsort(all, n, sizeof(double), cmp);
+	wall = bench_now() - t0;
+	bench_sort(all, n);
 	printf("scale: %d readers x %d tags, %d rounds of %d simultaneous taps "
 	       "in %.1f s\n", b->nr, b->nt, b->nt, b->nr, wall);
 	printf("scale handled %d/%d\n", handled, b->nr * b->nt);
 	if (n)
 		printf("scale latency p50 %.1f ms p99 %.1f ms max %.1f ms\n",
-		       pct(all, n, 50) * 1e3, pct(all, n, 99) * 1e3,
+		       bench_pct(all, n, 50) * 1e3, bench_pct(all, n, 99) * 1e3,
 		       all[n - 1] * 1e3);
 	agent_memory(b->agent, "after the scale run");
 	free(all);
@@ -424,7 +402,7 @@ static int run(struct bench *b)
 
 static int wait_ready(struct bench *b)
 {
-	double when, end = now() + 20;
+	double when, end = bench_now() + 20;
 	char *line;
 
 	while ((line = next_line(b, end, &when)))
@@ -452,12 +430,12 @@ int main(int argc, char **argv)
 	b.s = calloc((size_t)b.nr * b.nt, sizeof(*b.s));
 	if (!b.rd || !b.s || sectag_sim_open(&b.sim) || sectag_nfc_open(&b.nfc))
 		return 1;
-	t0 = now();
+	t0 = bench_now();
 	rc = setup(&b, argv[4]);
 	if (rc)
 		return 1;
 	printf("# %d tags issued and enrolled in %.1f s\n", b.nr * b.nt,
-	       now() - t0);
+	       bench_now() - t0);
 	if (spawn_agent(&b, argv + 6) || wait_ready(&b)) {
 		fprintf(stderr, "sectagd did not start\n");
 		return 1;

@@ -52,33 +52,13 @@
 #include <linux/nfc.h>
 #include <openssl/rand.h>
 
+#include "bench.h"
 #include "issue.h"
 #include "nfc.h"
 #include "ntag424.h"
 #include "ntag424_sm.h"
 #include "pcsc.h"
 #include "sim.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp);
-	return v[n / 2];
-}
 
 /* How a tag comes and goes on one transport (see the header). */
 struct transport {
@@ -138,7 +118,7 @@ static int pcsc_connect(struct transport *tr, struct link *l, double *t0,
 	if (rc)
 		return rc;
 	if (!timed_wait)
-		*t0 = now();
+		*t0 = bench_now();
 	rc = sectag_pcsc_connect(tr->pcsc, tr->pcsc_name, &l->card);
 	if (!rc)
 		rc = sectag_pcsc_uid(l->card, uid, &len);
@@ -243,7 +223,7 @@ static int connect_tag(struct transport *tr, struct sectag_nfc *nfc,
 							&tg);
 		if (rc)
 			return rc;
-		*t0 = now();
+		*t0 = bench_now();
 		fd = sectag_nfc_connect(idx, tg.idx);
 		if (fd >= 0) {
 			l->fd = l->nfc.fd = fd;
@@ -347,7 +327,7 @@ static double one_round(struct transport *tr, struct sectag_nfc *nfc,
 		fprintf(stderr, "%s round: %d\n", lib ? "lib" : "bare", rc);
 		return -1;
 	}
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 /* Rounds alternate between the two clients, so drift hits both alike. */
@@ -365,8 +345,8 @@ static int time_protocol(struct transport *tr, struct sectag_nfc *nfc,
 		rc = l[i] < 0 || b[i] < 0;
 	}
 	if (!rc && l && b) {
-		*lib = median(l, rounds);
-		*bare = median(b, rounds);
+		*lib = bench_median(l, rounds);
+		*bare = bench_median(b, rounds);
 	}
 	free(l);
 	free(b);
@@ -429,7 +409,7 @@ static int removals(const char *log)
 static int lift_and_wait(struct transport *tr, const char *mode,
 			 const char *what, const char *log, int *seen)
 {
-	double t0 = now();
+	double t0 = bench_now();
 
 	tr->lift(tr);
 	undo(mode, what);
@@ -438,7 +418,7 @@ static int lift_and_wait(struct transport *tr, const char *mode,
 		return 0;
 	}
 	while (removals(log) <= *seen) {
-		if (now() - t0 > 10)
+		if (bench_now() - t0 > 10)
 			return -1;
 		usleep(2000);
 	}
@@ -459,7 +439,7 @@ static int wait_done(const char *mode, const char *what, int ino,
 	char buf[4096];
 
 	while (!done(mode, what)) {
-		if (now() - t0 > 10)
+		if (bench_now() - t0 > 10)
 			return -1;
 		if (ino < 0) {
 			usleep(200);
@@ -496,14 +476,14 @@ static double time_agent(struct transport *tr, int rounds, const char *mode,
 		undo(mode, what);
 		if (done(mode, what))
 			return -1;
-		t0 = now();
+		t0 = bench_now();
 		if (tr->place(tr) || wait_done(mode, what, ino, t0))
 			return -1;
-		v[i] = now() - t0;
+		v[i] = bench_now() - t0;
 		if (lift_and_wait(tr, mode, what, log, &seen))
 			return -1;
 	}
-	m = v ? median(v, rounds) : -1;
+	m = v ? bench_median(v, rounds) : -1;
 	free(v);
 	return m;
 }
@@ -526,11 +506,11 @@ static int repoll(struct sectag_nfc *nfc, uint32_t idx)
 static int pcsc_wait_empty(struct transport *tr)
 {
 	struct sectag_pcsc_reader *v;
-	double t0 = now();
+	double t0 = bench_now();
 	bool card = true;
 	size_t i, n;
 
-	while (card && now() - t0 < 3) {
+	while (card && bench_now() - t0 < 3) {
 		if (sectag_pcsc_list(tr->pcsc, &v, &n))
 			return -1;
 		for (i = 0, card = false; i < n; i++)
@@ -552,7 +532,7 @@ static double bare_tap_pcsc(struct transport *tr, const uint8_t *k2)
 	tr->lift(tr);
 	if (pcsc_wait_empty(tr))
 		return -1;
-	t0 = now();
+	t0 = bench_now();
 	if (tr->place(tr))
 		return -1;
 	rc = pcsc_connect(tr, &l, &t0, true);
@@ -562,7 +542,7 @@ static double bare_tap_pcsc(struct transport *tr, const uint8_t *k2)
 	}
 	rc = bare_round(&l, k2);
 	link_close(&l);
-	return rc ? -1 : now() - t0;
+	return rc ? -1 : bench_now() - t0;
 }
 
 /* One bare tap: from placing the tag to the secret read. */
@@ -580,7 +560,7 @@ static double bare_tap(struct transport *tr, struct sectag_nfc *nfc,
 	usleep(20000);		/* the field is empty before the next poll */
 	if (repoll(nfc, idx))
 		return -1;
-	t0 = now();
+	t0 = bench_now();
 	if (tr->place(tr))
 		return -1;
 	rc = sectag_nfc_wait_new_target(nfc, idx, *min, 3000, &tg);
@@ -596,7 +576,7 @@ static double bare_tap(struct transport *tr, struct sectag_nfc *nfc,
 	}
 	rc = bare_round(&l, k2);
 	link_close(&l);
-	return rc ? -1 : now() - t0;
+	return rc ? -1 : bench_now() - t0;
 }
 
 /*
@@ -633,7 +613,7 @@ static double time_bare_taps(struct transport *tr, struct sectag_nfc *nfc,
 		}
 	}
 	if (v && i == rounds)
-		m = median(v, rounds);
+		m = bench_median(v, rounds);
 	free(v);
 	return m;
 }

@@ -111,6 +111,7 @@ setup_volume() {
 	cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 \
 		--pbkdf-force-iterations 1000 --key-file "$PASS" "$LOOP" ||
 		return 1
+	# shellcheck disable=SC2034 # for the scripts that source this file
 	UUID=$(cryptsetup luksUUID "$LOOP") || return 1
 	cryptsetup open --key-file "$PASS" "$LOOP" e2e-pass &&
 		printf '%s' "$MARK" | dd of=/dev/mapper/e2e-pass conv=fsync 2>/dev/null &&

@@ -295,7 +295,7 @@ older_answered() {	# FIRST: login or door
 		pam_try --tap "$A" "${PT[@]}" sectag-short alice authenticate
 		wait "$cpid"
 		cat "$out"
-		outcome 1 "$AUTH_ERR" $TMAX $((STO * 1000)) &&
+		outcome 1 "$AUTH_ERR" "$TMAX" $((STO * 1000)) &&
 			grep -qx "OK [0-9]*" <(sed -n 2p "$out")
 	fi
 }

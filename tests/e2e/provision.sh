@@ -6,40 +6,40 @@
 # scan, provision, verify, wrong issuer key, second provision, --lock,
 # a tag pulled away after every frame of a provisioning, two tags on one
 # reader. Output is TAP. Needs root, nfc and nfc_sectag loaded.
+# $KEY and $R are option lists, split into words on purpose; has() is
+# called through t().
+# shellcheck disable=SC2086,SC2317
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/e2e/lib.sh
+. tests/e2e/lib.sh
 S=${SECTAG:-build/sectag}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-n=0
-bad=0
+T=$W
+trap 'rm -rf "$W"' EXIT
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n $*"; }
 # expect NAME STATUS CMD...: the command exits with STATUS; output kept
 expect() {
 	local name=$1 want=$2 rc
 	shift 2
 	"$@" >"$T/out" 2>"$T/err" </dev/null
 	rc=$?
+	cat "$T/out" "$T/err" >"$LOG"
 	if [ "$rc" = "$want" ]; then
 		ok "$name"
 	else
-		nok "$name (exit $rc, want $want)"
-		sed 's/^/#   /' "$T/out" "$T/err" | head -n 20
+		not_ok "$name (exit $rc, want $want)"
 	fi
 }
 has() { grep -q -- "$1" "$T/$2"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 
 json_get() { jq -r "$1" "$T/out"; }
 
-new_tag() {	# prints the id of a fresh virgin tag, placed on $READER
+virgin_tag() {	# prints the id of a fresh virgin tag, placed on $READER
 	"$S" --json sim tag new --on "$READER" | jq -r .id
 }
 
 expect "keygen" 0 "$S" keygen "$T/issuer.key"
-check "key file is 0600" [ "$(stat -c %a "$T/issuer.key")" = 600 ]
+t "key file is 0600" [ "$(stat -c %a "$T/issuer.key")" = 600 ]
 expect "keygen refuses to overwrite" 1 "$S" keygen "$T/issuer.key"
 expect "another issuer's key" 0 "$S" keygen "$T/other.key"
 KEY="--issuer-key $T/issuer.key"
@@ -51,37 +51,37 @@ R="--reader $DEV --timeout 10"
 
 expect "no tag: exit 5" 5 "$S" scan --reader "$DEV" --timeout 1
 
-TAG=$(new_tag)
+TAG=$(virgin_tag)
 expect "scan a virgin tag" 0 "$S" scan $R
-check "  says virgin" has "virgin" out
+t "  says virgin" has "virgin" out
 expect "scan --json" 0 "$S" scan --json $R
-check "  state virgin" [ "$(json_get .state)" = virgin ]
+t "  state virgin" [ "$(json_get .state)" = virgin ]
 UID_=$(json_get .uid)
 
 expect "verify a virgin tag: not genuine" 4 "$S" verify $KEY $R
 expect "provision --lock without a tty or --yes refused" 2 \
 	"$S" provision $KEY --lock $R
 expect "provision" 0 "$S" provision $KEY $R
-check "  prints the UID" has "issued $UID_" out
-check "  progress on stderr" has "changing key 0" err
+t "  prints the UID" has "issued $UID_" out
+t "  progress on stderr" has "changing key 0" err
 expect "verify" 0 "$S" verify $KEY $R
-check "  genuine" has "genuine $UID_" out
-check "  no secret printed" bash -c "! grep -qi secret '$T/out'"
+t "  genuine" has "genuine $UID_" out
+t "  no secret printed" bash -c "! grep -qi secret '$T/out'"
 expect "verify --show-secret --json" 0 "$S" verify --json --show-secret $KEY $R
-check "  a 32-byte secret" [ "$(json_get .secret | tr -d '\n' | wc -c)" = 64 ]
+t "  a 32-byte secret" [ "$(json_get .secret | tr -d '\n' | wc -c)" = 64 ]
 expect "verify with another issuer key: not genuine" 4 \
 	"$S" verify --issuer-key "$T/other.key" $R
-check "  says so" has "NOT GENUINE" out
+t "  says so" has "NOT GENUINE" out
 expect "second provision refused" 4 "$S" provision $KEY $R
-check "  already issued" has "already issued" err
+t "  already issued" has "already issued" err
 expect "scan --issuer-key" 0 "$S" scan --json $KEY $R
-check "  issued and ours" [ "$(json_get .state).$(json_get .verified)" = issued.true ]
+t "  issued and ours" [ "$(json_get .state).$(json_get .verified)" = issued.true ]
 "$S" sim tag del "$TAG"
 
-TAG=$(new_tag)
+TAG=$(virgin_tag)
 expect "provision --lock --yes" 0 "$S" provision $KEY --lock --yes $R
 expect "scan shows it locked" 0 "$S" scan --json $R
-check "  change never" [ "$(json_get .locked)" = true ]
+t "  change never" [ "$(json_get .locked)" = true ]
 expect "verify a locked tag" 0 "$S" verify $KEY $R
 "$S" sim tag del "$TAG"
 
@@ -89,7 +89,7 @@ expect "verify a locked tag" 0 "$S" verify $KEY $R
 # presented again: provisioning again finishes, and the tag verifies.
 fails=0
 for frames in $(seq 1 30); do
-	TAG=$(new_tag)
+	TAG=$(virgin_tag)
 	"$S" sim tag remove "$TAG"
 	"$S" sim tag place "$TAG" "$READER" "$frames"
 	"$S" provision $KEY $R >/dev/null 2>"$T/err1" </dev/null
@@ -110,21 +110,21 @@ for frames in $(seq 1 30); do
 	"$S" sim tag del "$TAG"
 	[ "$first" = 0 ] && break
 done
-check "pulled away after every frame (1..$((${last:-0} - 1))), resumed" \
+t "pulled away after every frame (1..$((${last:-0} - 1))), resumed" \
 	test "$fails" = 0 -a -n "${last:-}"
 echo "# a provisioning answers ${last:-more than 30} frames"
 
 # Two tags on one reader: the reader reports one (the first placed), as
 # anticollision selects one card; scan and provision use the same one.
-A=$(new_tag)
-B=$(new_tag)
+A=$(virgin_tag)
+B=$(virgin_tag)
 expect "two tags: scan uses one" 0 "$S" scan --json $R
 FIRST=$(json_get .uid)
 expect "two tags: provision" 0 "$S" provision $KEY $R
-check "  the same one" has "issued $FIRST" out
+t "  the same one" has "issued $FIRST" out
 "$S" sim tag del "$A"
 "$S" sim tag del "$B"
 
 "$S" sim reader del "$READER"
 echo "1..$n"
-exit $bad
+exit "$failed"

@@ -32,6 +32,7 @@
 #include "genl.h"
 #include "helpers.h"
 #include "ntag424.h"
+#include "sm_oracle.h"
 
 #define KEY_LEN		SECTAG_NTAG_KEY_LEN
 #define NKEYS		SECTAG_NTAG_NKEYS
@@ -124,214 +125,11 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* ---------------------------------------------------------------------- */
-/* Test-side secure messaging [DS 9.1], independent of libsectag          */
-
-static void aes_cbc(const uint8_t *key, const uint8_t *iv, const uint8_t *in,
-		    uint8_t *out, size_t len, bool enc)
-{
-	static const uint8_t iv0[BLK];
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int n;
-
-	if (!ctx ||
-	    !EVP_CipherInit_ex(ctx, EVP_aes_128_cbc(), NULL, key,
-			       iv ? iv : iv0, enc) ||
-	    !EVP_CIPHER_CTX_set_padding(ctx, 0) ||
-	    !EVP_CipherUpdate(ctx, out, &n, in, (int)len))
-		abort();
-	EVP_CIPHER_CTX_free(ctx);
-}
-
-static void cmac(const uint8_t *key, const uint8_t *msg, size_t len,
-		 uint8_t *out)
-{
-	static EVP_MAC *alg;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
-						 "AES-128-CBC", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	EVP_MAC_CTX *ctx;
-	size_t n;
-
-	if (!alg)
-		alg = EVP_MAC_fetch(NULL, "CMAC", NULL);
-	ctx = alg ? EVP_MAC_CTX_new(alg) : NULL;
-	if (!ctx || !EVP_MAC_init(ctx, key, KEY_LEN, params) ||
-	    !EVP_MAC_update(ctx, msg, len) ||
-	    !EVP_MAC_final(ctx, out, &n, BLK))
-		abort();
-	EVP_MAC_CTX_free(ctx);
-}
-
-/* MACt: bytes 1, 3, ... 15 of the CMAC [DS 9.1.3]. */
-static void mact(const uint8_t *key, const uint8_t *msg, size_t len,
-		 uint8_t *out)
-{
-	uint8_t full[BLK];
-	int i;
-
-	cmac(key, msg, len, full);
-	for (i = 0; i < MACT_LEN; i++)
-		out[i] = full[2 * i + 1];
-}
-
-/* CRC-32 without the final XOR, as ChangeKey wants it. */
-static uint32_t jamcrc(const uint8_t *p, size_t n)
-{
-	uint32_t crc = ~0U;
-	int b;
-
-	while (n--) {
-		crc ^= *p++;
-		for (b = 0; b < 8; b++)
-			crc = crc >> 1 ^ (0xedb88320U & -(crc & 1));
-	}
-	return crc;
-}
-
-struct sm {
-	bool active;
-	uint8_t keyno;
-	uint16_t ctr;			/* CmdCtr of the next command */
-	uint8_t ti[TI_LEN];
-	uint8_t enc[KEY_LEN];
-	uint8_t mac[KEY_LEN];
-};
-
-/* SV1/SV2 from RndA and RndB, MSB first [DS 9.1.7]. */
-static void sm_keys(struct sm *s, const uint8_t *key, const uint8_t *ra,
-		    const uint8_t *rb)
-{
-	uint8_t sv[32] = { 0xa5, 0x5a, 0x00, 0x01, 0x00, 0x80 };
-	int i;
-
-	memcpy(sv + 6, ra, 2);
-	for (i = 0; i < 6; i++)
-		sv[8 + i] = ra[2 + i] ^ rb[i];
-	memcpy(sv + 14, rb + 6, 10);
-	memcpy(sv + 24, ra + 8, 8);
-	cmac(key, sv, sizeof(sv), s->enc);
-	sv[0] = 0x5a;
-	sv[1] = 0xa5;
-	cmac(key, sv, sizeof(sv), s->mac);
-}
-
-static void sm_iv(const struct sm *s, bool cmd, uint16_t ctr, uint8_t *iv)
-{
-	uint8_t b[BLK] = { cmd ? 0xa5 : 0x5a, cmd ? 0x5a : 0xa5 };
-
-	memcpy(b + 2, s->ti, TI_LEN);
-	b[6] = ctr;
-	b[7] = ctr >> 8;
-	aes_cbc(s->enc, NULL, b, iv, BLK, true);
-}
-
-/* MACt(first || CmdCtr || TI || msg) */
-static void sm_mact(const struct sm *s, uint8_t first, uint16_t ctr,
-		    const uint8_t *msg, size_t len, uint8_t *out)
-{
-	uint8_t m[7 + 256];
-
-	m[0] = first;
-	m[1] = ctr;
-	m[2] = ctr >> 8;
-	memcpy(m + 3, s->ti, TI_LEN);
-	memcpy(m + 7, msg, len);
-	mact(s->mac, m, len + 7, out);
-}
-
-/*
- * 90 INS 00 00 Lc CmdHeader [E(]CmdData[)] MACt 00, protected for CmdCtr
- * @ctr. Returns the frame length.
- */
-static size_t sm_frame(const struct sm *s, uint8_t ins, const uint8_t *hdr,
-		       size_t hlen, const uint8_t *data, size_t dlen,
-		       bool full, uint16_t ctr, uint8_t *f)
-{
-	uint8_t *body = f + 5, pt[256], iv[BLK];
-	size_t n = hlen, p;
-
-	memcpy(body, hdr, hlen);
-	if (full && dlen) {
-		p = (dlen / BLK + 1) * BLK;	/* always a padding byte */
-		memcpy(pt, data, dlen);
-		pt[dlen] = 0x80;
-		memset(pt + dlen + 1, 0, p - dlen - 1);
-		sm_iv(s, true, ctr, iv);
-		aes_cbc(s->enc, iv, pt, body + n, p, true);
-		n += p;
-	} else {
-		memcpy(body + n, data, dlen);
-		n += dlen;
-	}
-	sm_mact(s, ins, ctr, body, n, body + n);
-	f[0] = 0x90;
-	f[1] = ins;
-	f[2] = 0;
-	f[3] = 0;
-	f[4] = n + MACT_LEN;
-	f[5 + n + MACT_LEN] = 0x00;
-	return n + MACT_LEN + 6;
-}
-
-/*
- * Check a 91 00 answer (data || MACt || SW) against CmdCtr @ctr (the
- * incremented one) and decrypt it in Full mode into @out.
- */
-static bool sm_answer(const struct sm *s, uint16_t ctr, const uint8_t *r,
-		      size_t rlen, bool full, uint8_t *out, size_t *olen)
-{
-	uint8_t m[MACT_LEN], iv[BLK], pt[256];
-	size_t dlen, n;
-
-	if (rlen < MACT_LEN + 2)
-		return false;
-	dlen = rlen - 2 - MACT_LEN;
-	sm_mact(s, r[rlen - 1], ctr, r, dlen, m);
-	if (memcmp(m, r + dlen, MACT_LEN))
-		return false;
-	if (!full || !dlen) {
-		memcpy(out, r, dlen);
-		*olen = dlen;
-		return true;
-	}
-	if (dlen % BLK)
-		return false;
-	sm_iv(s, false, ctr, iv);
-	aes_cbc(s->enc, iv, r, pt, dlen, false);
-	for (n = dlen; n > dlen - BLK && !pt[n - 1]; n--)
-		;
-	if (pt[n - 1] != 0x80)
-		return false;
-	memcpy(out, pt, n - 1);
-	*olen = n - 1;
-	return true;
-}
-
-/* ChangeKey KeyData for keys 1..4: (new ^ old) || version || JAMCRC(new) */
-static size_t change_key_data(const uint8_t *old, const uint8_t *new,
-			      uint8_t ver, uint8_t *d)
-{
-	uint32_t crc = jamcrc(new, KEY_LEN);
-	int i;
-
-	for (i = 0; i < KEY_LEN; i++)
-		d[i] = old[i] ^ new[i];
-	d[16] = ver;
-	d[17] = crc;
-	d[18] = crc >> 8;
-	d[19] = crc >> 16;
-	d[20] = crc >> 24;
-	return 21;
-}
-
 /* The helper reproduces the published vectors before it is trusted. */
 TEST(known_answer_vectors)
 {
 	uint8_t k0[16] = { 0 }, ra[16], rb[16], want[64], f[64], out[32];
-	struct sm s = { 0 };
+	struct oracle_sm s = { 0 };
 	size_t n, olen;
 	uint8_t d[21], hdr;
 	static const uint8_t opt0 = 0x00, rid = 0x02;
@@ -339,7 +137,7 @@ TEST(known_answer_vectors)
 	/* V1: session keys of AuthenticateEV2First with key 0 = 0 */
 	unhex(ra, "13C5DB8A5930439FC3DEF9A4C675360F");
 	unhex(rb, "B9E2FC789B64BF237CCCAA20EC7E6E48");
-	sm_keys(&s, k0, ra, rb);
+	oracle_session_keys(&s, k0, ra, rb);
 	unhex(want, "1309C877509E5A215007FF0ED19CA564");
 	EXPECT_EQ(0, memcmp(want, s.enc, 16));
 	unhex(want, "4C6626F5E72EA694202139295C7A7FC7");
@@ -349,13 +147,13 @@ TEST(known_answer_vectors)
 	unhex(s.mac, "8248134A386E86EB7FAF54A52E536CB6");
 	unhex(s.ti, "7A21085E");
 	hdr = 0x02;
-	n = sm_frame(&s, 0xf5, &hdr, 1, NULL, 0, false, 0, f);
+	n = oracle_frame(&s, 0xf5, &hdr, 1, NULL, 0, false, 0, f);
 	EXPECT_EQ(15U, n);
 	EXPECT_EQ((int)n, unhex(want, "90F5000009026597A457C8CD442C00"));
 	EXPECT_EQ(0, memcmp(want, f, n));
 	n = unhex(want, "0040EEEE000100D1FE001F00004400004400002000006A0000"
 			"2A474282E7A479869100");
-	EXPECT_TRUE(sm_answer(&s, 1, want, n, false, f, &olen));
+	EXPECT_TRUE(oracle_answer(&s, 1, want, n, false, f, &olen));
 	EXPECT_EQ(25U, olen);
 
 	/* V9: ChangeKey of key 2 in CommMode.Full, CmdCtr 2 */
@@ -363,10 +161,10 @@ TEST(known_answer_vectors)
 	unhex(s.enc, "4CF3CB41A22583A61E89B158D252FC53");
 	unhex(s.mac, "5529860B2FC5FB6154B7F28361D30BF9");
 	unhex(ra, "F3847D627727ED3BC9C4CC050489B966");
-	EXPECT_EQ(0xdcfa9d78U, jamcrc(ra, 16));
+	EXPECT_EQ(0xdcfa9d78U, oracle_jamcrc(ra, 16));
 	hdr = 0x02;
-	n = sm_frame(&s, 0xc4, &hdr, 1, d,
-		     change_key_data(k0, ra, 0x01, d), true, 2, f);
+	n = oracle_frame(&s, 0xc4, &hdr, 1, d,
+			 oracle_change_key_data(k0, ra, 0x01, d), true, 2, f);
 	EXPECT_EQ((int)n, unhex(want, "90C4000029022CF362B7BF4311FF3BE1DAA2"
 				"95E8C68DE09050560D19B9E16C2393AE9CD1FAC75D"
 				"0CE20BCD1D06E600"));
@@ -376,7 +174,7 @@ TEST(known_answer_vectors)
 	unhex(s.ti, "D779B1D0");
 	unhex(s.enc, "7951A705F47F3C29B596454DC1490383");
 	unhex(s.mac, "FE4EDBF46536557E304682F33E63A84F");
-	n = sm_frame(&s, 0x5c, &opt0, 1, &rid, 1, true, 0, f);
+	n = oracle_frame(&s, 0x5c, &opt0, 1, &rid, 1, true, 0, f);
 	EXPECT_EQ((int)n, unhex(want, "905C000019008EA0138A7AF6FC8E99DF2A3A"
 				"305602C43A7A3C9228C3134A00"));
 	EXPECT_EQ(0, memcmp(want, f, n));
@@ -385,11 +183,11 @@ TEST(known_answer_vectors)
 	unhex(s.ti, "DF055522");
 	unhex(s.enc, "2B4D963C014DC36F24F69A50A394F875");
 	unhex(s.mac, "379D32130CE61705DD5FD8C36B95D764");
-	n = sm_frame(&s, 0x51, NULL, 0, NULL, 0, true, 0, f);
+	n = oracle_frame(&s, 0x51, NULL, 0, NULL, 0, true, 0, f);
 	EXPECT_EQ((int)n, unhex(want, "90510000088E2C155ADDA99BE300"));
 	EXPECT_EQ(0, memcmp(want, f, n));
 	n = unhex(want, "70756055688505B52A5E26E59E329CD6595F672298EA41B79100");
-	ASSERT_TRUE(sm_answer(&s, 1, want, n, true, out, &olen));
+	ASSERT_TRUE(oracle_answer(&s, 1, want, n, true, out, &olen));
 	ASSERT_EQ(7U, olen);
 	unhex(want, "04958CAA5C5E80");
 	EXPECT_EQ(0, memcmp(want, out, 7));
@@ -572,7 +370,7 @@ static struct sectag_sim_tag tag_info(struct __test_metadata *_metadata,
  */
 static void sm_from_auth(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(ntag) *self, uint8_t keyno,
-			 const uint8_t *key, bool first, struct sm *s)
+			 const uint8_t *key, bool first, struct oracle_sm *s)
 {
 	const struct xchg *p1 = &self->w.ring[(self->w.n - 2) % RING];
 	const struct xchg *p2 = &self->w.ring[(self->w.n - 1) % RING];
@@ -583,8 +381,8 @@ static void sm_from_auth(struct __test_metadata *_metadata,
 	ASSERT_EQ(BLK + 2U, p1->rlen);
 	ASSERT_EQ(0xaf, p2->c[1]);
 	ASSERT_EQ((first ? 2 * BLK : BLK) + 2U, p2->rlen);
-	aes_cbc(key, NULL, p1->r, rb, BLK, false);
-	aes_cbc(key, NULL, p2->r, dec, first ? 2 * BLK : BLK, false);
+	oracle_cbc(key, NULL, p1->r, rb, BLK, false);
+	oracle_cbc(key, NULL, p2->r, dec, first ? 2 * BLK : BLK, false);
 	/* RndA' is RndA rotated left by one byte. */
 	ra[0] = ra1[BLK - 1];
 	memcpy(ra + 1, ra1, BLK - 1);
@@ -592,7 +390,7 @@ static void sm_from_auth(struct __test_metadata *_metadata,
 		memcpy(s->ti, dec, TI_LEN);
 		s->ctr = 0;
 	}
-	sm_keys(s, key, ra, rb);
+	oracle_session_keys(s, key, ra, rb);
 	s->keyno = keyno;
 	s->active = true;
 }
@@ -603,22 +401,22 @@ static void sm_from_auth(struct __test_metadata *_metadata,
  * its plain data. Any other status ends the session. Returns the SW.
  */
 static int sm_cmd(struct __test_metadata *_metadata, FIXTURE_DATA(ntag) *self,
-		  struct sm *s, uint8_t ins, const uint8_t *hdr, size_t hlen,
-		  const uint8_t *data, size_t dlen, bool full, uint8_t *out,
-		  size_t *olen)
+		  struct oracle_sm *s, uint8_t ins, const uint8_t *hdr,
+		  size_t hlen, const uint8_t *data, size_t dlen, bool full,
+		  uint8_t *out, size_t *olen)
 {
 	uint8_t f[FRAME_MAX], r[RAPDU_MAX], junk[256];
 	size_t n, rlen, jl;
 	int sw;
 
-	n = sm_frame(s, ins, hdr, hlen, data, dlen, full, s->ctr, f);
+	n = oracle_frame(s, ins, hdr, hlen, data, dlen, full, s->ctr, f);
 	sw = raw(_metadata, self, f, n, r, &rlen);
 	if (sw != SW_OK) {
 		s->active = false;
 		return sw;
 	}
-	EXPECT_TRUE(sm_answer(s, s->ctr + 1, r, rlen, full,
-			      out ? out : junk, olen ? olen : &jl)) {
+	EXPECT_TRUE(oracle_answer(s, s->ctr + 1, r, rlen, full,
+				  out ? out : junk, olen ? olen : &jl)) {
 		TH_LOG("answer to INS %02X fails its MAC", ins);
 	}
 	s->ctr++;
@@ -628,7 +426,7 @@ static int sm_cmd(struct __test_metadata *_metadata, FIXTURE_DATA(ntag) *self,
 /* Authenticate through the library, then take the session over. */
 static void auth_sm(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(ntag) *self, uint8_t keyno,
-		    const uint8_t *key, struct sm *s)
+		    const uint8_t *key, struct oracle_sm *s)
 {
 	uint8_t ver;
 	size_t n;
@@ -796,7 +594,7 @@ TEST_F(ntag, change_key_0_and_2)
 {
 	static const uint8_t get_uid[] = { 0x90, 0x51, 0x00, 0x00, 0x00 };
 	uint8_t d[21], hdr = 1, ver;
-	struct sm s = { 0 };
+	struct oracle_sm s = { 0 };
 	int k;
 
 	ASSERT_EQ(0, auth(self, 0, zero_key));
@@ -828,7 +626,7 @@ TEST_F(ntag, change_key_0_and_2)
 	/* Only a key-0 session changes keys: key 2 gets 91 AE */
 	reselect(_metadata, self);
 	auth_sm(_metadata, self, 2, test_keys[2], &s);
-	change_key_data(zero_key, test_keys[1], 0x77, d);
+	oracle_change_key_data(zero_key, test_keys[1], 0x77, d);
 	EXPECT_EQ(SECTAG_SW_AUTH_ERROR,
 		  sm_cmd(_metadata, self, &s, 0xc4, &hdr, 1, d, 21, true,
 			 NULL, NULL));
@@ -1093,7 +891,7 @@ TEST_F(ntag, random_id)
 	uint8_t rids[4][4], uid[UID_LEN], sig[SECTAG_NTAG_SIG_LEN];
 	static const uint8_t zero_uid[UID_LEN];
 	struct sectag_ntag_version v;
-	struct sm s = { 0 };
+	struct oracle_sm s = { 0 };
 	int i;
 
 	/* SetConfiguration needs a key-0 session */
@@ -1318,7 +1116,7 @@ static const char *const kind_name[K_NKINDS] = {
 struct storm {
 	uint64_t rng;
 	struct corpus corpus;
-	struct sm s;
+	struct oracle_sm s;
 	int pend_key;			/* key of a pending auth part 1, or -1 */
 	int fails[NKEYS];		/* our view of each key's TotFailCtr */
 	long frames;			/* sent raw by the storm */
@@ -1588,7 +1386,7 @@ static size_t gen_mutate(struct storm *st, uint8_t *f)
 static void live_valid(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(ntag) *self, struct storm *st)
 {
-	struct sm *s = &st->s;
+	struct oracle_sm *s = &st->s;
 	uint8_t h[7], d[21], out[256], f[FRAME_MAX], r[RAPDU_MAX];
 	uint8_t all[14 + 25];
 	size_t olen, n, rlen;
@@ -1634,7 +1432,8 @@ static void live_valid(struct __test_metadata *_metadata,
 		if (s->keyno)
 			goto plain_read;
 		h[0] = 4;
-		change_key_data(test_keys[4], test_keys[4], test_key_ver[4], d);
+		oracle_change_key_data(test_keys[4], test_keys[4],
+				       test_key_ver[4], d);
 		ASSERT_EQ(SW_OK, sm_cmd(_metadata, self, s, 0xc4, h, 1, d, 21,
 					true, out, &olen));
 		break;
@@ -1647,7 +1446,7 @@ static void live_valid(struct __test_metadata *_metadata,
 					true, out, &olen));
 		break;
 	case 6:		/* GetVersion: three frames, one CmdCtr step */
-		n = sm_frame(s, 0x60, NULL, 0, NULL, 0, false, s->ctr, f);
+		n = oracle_frame(s, 0x60, NULL, 0, NULL, 0, false, s->ctr, f);
 		ASSERT_EQ(SW_MORE, storm_send(_metadata, self, st, f, n, r,
 					      &rlen));
 		ASSERT_EQ(9U, rlen);
@@ -1662,8 +1461,8 @@ static void live_valid(struct __test_metadata *_metadata,
 		ASSERT_GE(rlen, 24U);
 		ASSERT_LE(rlen, 25U);
 		memcpy(all + 14, r, rlen);
-		ASSERT_TRUE(sm_answer(s, s->ctr + 1, all, 14 + rlen, false,
-				      out, &olen));
+		ASSERT_TRUE(oracle_answer(s, s->ctr + 1, all, 14 + rlen,
+					  false, out, &olen));
 		s->ctr++;
 		EXPECT_EQ(0, memcmp(self->tag.uid, out + 14, UID_LEN));
 		break;
@@ -1686,16 +1485,17 @@ plain_read:	/* a free right in a session: Plain, still counted */
 /* A protected command any session may send, built for CmdCtr @ctr. */
 static size_t live_base(struct storm *st, uint16_t ctr, uint8_t *f)
 {
+	struct oracle_sm *s = &st->s;
 	uint8_t h = rnd(st, NKEYS);
 
 	switch (rnd(st, 3)) {
 	case 0:
-		return sm_frame(&st->s, 0x64, &h, 1, NULL, 0, false, ctr, f);
+		return oracle_frame(s, 0x64, &h, 1, NULL, 0, false, ctr, f);
 	case 1:
 		h = 1 + rnd(st, 3);
-		return sm_frame(&st->s, 0xf5, &h, 1, NULL, 0, false, ctr, f);
+		return oracle_frame(s, 0xf5, &h, 1, NULL, 0, false, ctr, f);
 	default:
-		return sm_frame(&st->s, 0x51, NULL, 0, NULL, 0, true, ctr, f);
+		return oracle_frame(s, 0x51, NULL, 0, NULL, 0, true, ctr, f);
 	}
 }
 
@@ -1714,7 +1514,7 @@ static bool sw_success(int sw)
 static void gen_live(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(ntag) *self, struct storm *st)
 {
-	struct sm *s = &st->s;
+	struct oracle_sm *s = &st->s;
 	uint8_t k = rnd(st, NKEYS), f[FRAME_MAX];
 	bool first = !s->active || rnd(st, 3), attacked = false;
 	int steps = 1 + rnd(st, 8), i, sw, action, delta;
@@ -2136,7 +1936,7 @@ TEST_F(ntag, no_key_material_in_genl)
 	struct needle nd[NKEYS + 4];
 	struct scan s = { .nd = nd, .tag_id = self->tag.id };
 	struct sectag_genl ev;
-	struct sm ses = { 0 };
+	struct oracle_sm ses = { 0 };
 	unsigned int events;
 	struct nl_cb *cb;
 	size_t rlen;
@@ -2176,7 +1976,7 @@ TEST_F(ntag, no_key_material_in_genl)
 	ASSERT_EQ(SW_MORE, raw(_metadata, self, part1, sizeof(part1), r,
 			       &rlen));
 	ASSERT_EQ(BLK + 2U, rlen);
-	aes_cbc(test_keys[3], NULL, r, rb, BLK, false);
+	oracle_cbc(test_keys[3], NULL, r, rb, BLK, false);
 	nd[s.nn++] = (struct needle){ rb, BLK, "RndB" };
 	scan_everything(_metadata, self, &s);
 

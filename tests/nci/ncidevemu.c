@@ -550,54 +550,34 @@ static void lift(void)
 
 /* ---- main ---------------------------------------------------------------- */
 
-static void usage(void)
+static int parse_opt(int c, const char *arg)
 {
-	fprintf(stderr, "usage: ncidevemu [--uid HEX14] [--tag-present] "
-		"[--segment N] [--discovery-ms N] [--verbose]\n");
-	exit(2);
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (*end)
+		return -1;
+	if (c == 's') {
+		segment = v;
+		return !segment || segment > MAX_PAYLOAD ? -1 : 0;
+	}
+	if (c == 'd') {
+		discovery_ms = v;
+		return discovery_ms > 999 ? -1 : 0;
+	}
+	return -1;
 }
 
 static void parse_args(int argc, char **argv, uint8_t *uid, bool *present)
 {
 	static const struct option opts[] = {
-		{ "uid", required_argument, NULL, 'u' },
-		{ "tag-present", no_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "segment", required_argument, NULL, 's' },
 		{ "discovery-ms", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char *end;
-	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			if (emu_parse_uid(optarg, uid))
-				usage();
-			break;
-		case 'p':
-			*present = true;
-			break;
-		case 's':
-			segment = strtoul(optarg, &end, 10);
-			if (*end || !segment || segment > MAX_PAYLOAD)
-				usage();
-			break;
-		case 'd':
-			discovery_ms = strtoul(optarg, &end, 10);
-			if (*end || discovery_ms > 999)
-				usage();
-			break;
-		case 'v':
-			emu_verbose = true;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
+	emu_parse_args(argc, argv, opts, parse_opt,
+		       "[--segment N] [--discovery-ms N]", uid, present);
 }
 
 /*
@@ -657,12 +637,8 @@ int main(int argc, char **argv)
 	emu_set_name("ncidevemu");
 	parse_args(argc, argv, uid, &present);
 	/* Every thread leaves these to sigwait() in the main thread. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	sigaddset(&set, SIGALRM);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	emu_signals(&set);
+	sigaddset(&set, SIGALRM);	/* the poll period after RF_DISCOVER */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	T.tag = ntag424_create(uid);

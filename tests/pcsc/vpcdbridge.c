@@ -283,60 +283,36 @@ static void serve(int sigfd)
 	}
 }
 
-static void usage(void)
+static int parse_opt(int c, const char *arg)
 {
-	fprintf(stderr, "usage: vpcdbridge [--uid HEX14] [--port N] "
-		"[--tag-present] [--verbose]\n");
-	exit(2);
+	char *end;
+	long v;
+
+	if (c != 'p')
+		return -1;
+	v = strtol(arg, &end, 0);
+	if (*end || v < 1 || v > 65535)
+		return -1;
+	B.port = (uint16_t)v;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "uid", required_argument, NULL, 'u' },
 		{ "port", required_argument, NULL, 'p' },
-		{ "tag-present", no_argument, NULL, 't' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
 	uint8_t uid[ENGINE_UID_LEN] = { 0x04, 0x50, 0x43, 0x53, 0x43, 0x42,
 					0x80 };
 	bool present = false;
 	sigset_t set;
-	int c, sigfd;
-	char *end;
-	long v;
+	int sigfd;
 
 	emu_set_name("vpcdbridge");
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			if (emu_parse_uid(optarg, uid))
-				usage();
-			break;
-		case 'p':
-			v = strtol(optarg, &end, 0);
-			if (*end || v < 1 || v > 65535)
-				usage();
-			B.port = (uint16_t)v;
-			break;
-		case 't':
-			present = true;
-			break;
-		case 'v':
-			emu_verbose = true;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	emu_parse_args(argc, argv, opts, parse_opt, "[--port N]", uid,
+		       &present);
+	emu_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	B.tag = ntag424_create(uid);

@@ -5,9 +5,10 @@
  * that tests can inject session state for vectors that publish only the
  * session keys (V4, V10, V11) and can inspect the result of a command.
  *
- * The reader side (struct pcd) is an independent implementation on top
- * of OpenSSL, used by the behaviour tests; the known-answer vectors of
- * the reference (section 6) are replayed byte for byte.
+ * The reader side (pcd_*) is the tests' own secure messaging on OpenSSL
+ * (tests/lib/sm_oracle.c, shared with the kernel tests), used by the
+ * behaviour tests; the known-answer vectors of the reference (section 6)
+ * are replayed byte for byte.
  *
  * Output is TAP: one "ok N name" / "not ok N name" line per case.
  */
@@ -21,71 +22,30 @@
 
 #include "ntag424.c"
 
+#define UNIT_TAP_SOFT_CHECK
+#include "unit_hex.h"
+#include "unit_tap.h"
+#include "sm_oracle.h"
+
 /* ---------------------------------------------------------------------- */
 /* TAP                                                                    */
 
-static int n_case, n_failed, case_bad;
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		case_bad = 1;						\
-		printf("#  %s:%d: %s: ", __FILE__, __LINE__, #cond);	\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
-
+/* A case starts with no random bytes queued and uses all it queues. */
 static void run_case(const char *name, void (*fn)(void))
 {
-	case_bad = 0;
+	tap_begin();
 	kshim_rand_clear();
 	fn();
 	if (kshim_rand_queued()) {
 		printf("#  %s: %zu injected random bytes unused\n", name,
 		       kshim_rand_queued());
-		case_bad = 1;
+		tap_fail();
 	}
-	n_case++;
-	if (case_bad)
-		n_failed++;
-	printf("%sok %d %s\n", case_bad ? "not " : "", n_case, name);
+	tap_end(name);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Hex and transport                                                      */
-
-static size_t unhex(const char *s, u8 *out, size_t max)
-{
-	size_t n = 0;
-	unsigned int v;
-
-	while (*s) {
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		if (n >= max || sscanf(s, "%2x", &v) != 1) {
-			fprintf(stderr, "bad hex: %s\n", s);
-			abort();
-		}
-		out[n++] = v;
-		s += 2;
-	}
-	return n;
-}
-
-static const char *hexs(const u8 *p, size_t n)
-{
-	static char buf[4][1024];
-	static int i;
-	char *o = buf[i++ & 3];
-	size_t k;
-
-	for (k = 0; k < n && k < 500; k++)
-		sprintf(o + 2 * k, "%02X", p[k]);
-	o[2 * k] = 0;
-	return o;
-}
 
 static u8 *R;		/* exactly NTAG424_MAX_RAPDU bytes: ASan guards it */
 static int RL;
@@ -148,74 +108,14 @@ static bool mem_is(const u8 *p, const char *hex)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Reader-side crypto, straight OpenSSL                                   */
-
-static void t_cbc(const u8 *key, const u8 *iv, const u8 *in, u8 *out,
-		  size_t n, int enc)
-{
-	static const u8 zero[16];
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int l = 0;
-
-	if (!ctx || !EVP_CipherInit_ex(ctx, EVP_aes_128_cbc(), NULL, key,
-				       iv ? iv : zero, enc) ||
-	    !EVP_CIPHER_CTX_set_padding(ctx, 0) ||
-	    !EVP_CipherUpdate(ctx, out, &l, in, (int)n) || l != (int)n)
-		abort();
-	EVP_CIPHER_CTX_free(ctx);
-}
-
-static void t_cmac(const u8 *key, const u8 *m, size_t n, u8 *out)
-{
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
-	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM p[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
-						 "AES-128-CBC", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	size_t ol;
-
-	if (!ctx || !EVP_MAC_init(ctx, key, 16, p) ||
-	    !EVP_MAC_update(ctx, m, n) || !EVP_MAC_final(ctx, out, &ol, 16))
-		abort();
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
-}
-
-static void t_mact(const u8 *key, const u8 *m, size_t n, u8 *out)
-{
-	u8 f[16];
-	int i;
-
-	t_cmac(key, m, n, f);
-	for (i = 0; i < 8; i++)
-		out[i] = f[2 * i + 1];
-}
-
-static void t_rotl(u8 *d, const u8 *s)
-{
-	memmove(d, s + 1, 15);
-	d[15] = s[0];
-}
-
-/* ---------------------------------------------------------------------- */
-/* A reader (PCD) with its own secure messaging                           */
-
-struct pcd {
-	bool on;
-	u8 key;
-	u8 ti[4];
-	u16 ctr;
-	u8 enc[16], mac[16];
-};
+/* A reader (PCD): the tests' secure messaging (tests/lib/sm_oracle.c)     */
 
 static const u8 K0[16];		/* virgin key */
 
-static u16 pcd_auth(struct ntag424 *t, struct pcd *p, bool first, u8 keyno,
-		    const u8 *key)
+static u16 pcd_auth(struct ntag424 *t, struct oracle_sm *p, bool first,
+		    u8 keyno, const u8 *key)
 {
-	u8 c[64], rnda[16], rndb[16], blk[32], dec[32], sv[32], ra1[16];
+	u8 c[64], rnda[16], rndb[16], blk[32], dec[32], ra1[16];
 	size_t n;
 	int i;
 	u16 s;
@@ -225,25 +125,25 @@ static u16 pcd_auth(struct ntag424 *t, struct pcd *p, bool first, u8 keyno,
 	c[5] = keyno;
 	s = tx(t, c, n);
 	if (s != 0x91af) {
-		p->on = false;
+		p->active = false;
 		return s;
 	}
 	CHECK(RL == 18, "part 1 length %d", RL);
-	t_cbc(key, NULL, R, rndb, 16, 0);
+	oracle_cbc(key, NULL, R, rndb, 16, false);
 	for (i = 0; i < 16; i++)
 		rnda[i] = rand();
 	memcpy(blk, rnda, 16);
-	t_rotl(blk + 16, rndb);
+	oracle_rotl(blk + 16, rndb);
 	unhex("90AF000020", c, sizeof(c));
-	t_cbc(key, NULL, blk, c + 5, 32, 1);
+	oracle_cbc(key, NULL, blk, c + 5, 32, true);
 	c[37] = 0;
 	s = tx(t, c, 38);
-	p->on = false;
+	p->active = false;
 	if (s != 0x9100)
 		return s;
 	CHECK(RL == (first ? 34 : 18), "part 2 length %d", RL);
-	t_cbc(key, NULL, R, dec, RL - 2, 0);
-	t_rotl(ra1, rnda);
+	oracle_cbc(key, NULL, R, dec, RL - 2, false);
+	oracle_rotl(ra1, rnda);
 	CHECK(!memcmp(first ? dec + 4 : dec, ra1, 16), "RndA' mismatch");
 	if (first) {
 		memcpy(p->ti, dec, 4);
@@ -251,117 +151,37 @@ static u16 pcd_auth(struct ntag424 *t, struct pcd *p, bool first, u8 keyno,
 		CHECK(mem_is(dec + 20, "000000000000 000000000000"),
 		      "caps %s", hexs(dec + 20, 12));
 	}
-	unhex("A55A00010080", sv, 6);
-	memcpy(sv + 6, rnda, 2);
-	for (i = 0; i < 6; i++)
-		sv[8 + i] = rnda[2 + i] ^ rndb[i];
-	memcpy(sv + 14, rndb + 6, 10);
-	memcpy(sv + 24, rnda + 8, 8);
-	t_cmac(key, sv, 32, p->enc);
-	sv[0] = 0x5a;
-	sv[1] = 0xa5;
-	t_cmac(key, sv, 32, p->mac);
-	p->on = true;
-	p->key = keyno;
+	oracle_session_keys(p, key, rnda, rndb);
+	p->active = true;
+	p->keyno = keyno;
 	return s;
 }
 
-static void pcd_iv(struct pcd *p, bool cmd, u8 *iv)
-{
-	u8 b[16] = { cmd ? 0xa5 : 0x5a, cmd ? 0x5a : 0xa5 };
-
-	memcpy(b + 2, p->ti, 4);
-	b[6] = p->ctr;
-	b[7] = p->ctr >> 8;
-	t_cbc(p->enc, NULL, b, iv, 16, 1);
-}
-
-static void pcd_mact(struct pcd *p, u8 first, const u8 *m, size_t n, u8 *out)
-{
-	u8 b[400];
-
-	b[0] = first;
-	b[1] = p->ctr;
-	b[2] = p->ctr >> 8;
-	memcpy(b + 3, p->ti, 4);
-	if (n)
-		memcpy(b + 7, m, n);
-	t_mact(p->mac, b, n + 7, out);
-}
-
 /* Build a native C-APDU in @mode (Plain outside a session). */
-static size_t pcd_build(struct pcd *p, u8 mode, u8 ins, const u8 *hdr,
+static size_t pcd_build(struct oracle_sm *p, u8 mode, u8 ins, const u8 *hdr,
 			size_t hl, const u8 *data, size_t dl, u8 *c)
 {
-	u8 *b = c + 5, iv[16];
-	size_t n = hl;
+	size_t n = hl + dl;
 
-	if (!p || !p->on)
-		mode = CM_PLAIN;
+	if (p && p->active && mode != CM_PLAIN)
+		return oracle_frame(p, ins, hdr, hl, data, dl,
+				    mode == CM_FULL, p->ctr, c);
 	c[0] = 0x90;
 	c[1] = ins;
 	c[2] = 0;
 	c[3] = 0;
-	if (hl)
-		memcpy(b, hdr, hl);
-	if (mode == CM_FULL && dl) {
-		size_t pl = (dl / 16 + 1) * 16;
-
-		memcpy(b + n, data, dl);
-		b[n + dl] = 0x80;
-		memset(b + n + dl + 1, 0, pl - dl - 1);
-		pcd_iv(p, true, iv);
-		t_cbc(p->enc, iv, b + n, b + n, pl, 1);
-		n += pl;
-	} else if (dl) {
-		memcpy(b + n, data, dl);
-		n += dl;
-	}
-	if (mode != CM_PLAIN) {
-		pcd_mact(p, ins, b, n, b + n);
-		n += 8;
-	}
-	if (!n) {
-		c[4] = 0;
-		return 5;
-	}
 	c[4] = n;
+	if (!n)
+		return 5;
+	if (hl)
+		memcpy(c + 5, hdr, hl);
+	if (dl)
+		memcpy(c + 5 + hl, data, dl);
 	c[5 + n] = 0;
 	return 6 + n;
 }
 
-/* Check and strip the response MAC, decrypt Full data into @out. */
-static void pcd_unwrap(struct pcd *p, u8 mode, u8 *out, size_t *olen)
-{
-	size_t n = RL - 2;
-	u8 m[8], iv[16], tmp[300];
-
-	if (mode == CM_PLAIN) {
-		memcpy(out, R, n);
-		*olen = n;
-		return;
-	}
-	CHECK(n >= 8, "no MAC in %s", hexs(R, RL));
-	if (n < 8)
-		return;
-	n -= 8;
-	pcd_mact(p, 0x00, R, n, m);
-	CHECK(!memcmp(m, R + n, 8), "response MAC %s", hexs(R, RL));
-	if (mode == CM_MAC || !n) {
-		memcpy(out, R, n);
-		*olen = n;
-		return;
-	}
-	pcd_iv(p, false, iv);
-	t_cbc(p->enc, iv, R, tmp, n, 0);
-	while (n && !tmp[n - 1])
-		n--;
-	CHECK(n && tmp[n - 1] == 0x80, "padding %s", hexs(tmp, RL - 10));
-	*olen = n ? n - 1 : 0;
-	memcpy(out, tmp, *olen);
-}
-
-static u16 pcd_cmd(struct ntag424 *t, struct pcd *p, u8 mode, u8 ins,
+static u16 pcd_cmd(struct ntag424 *t, struct oracle_sm *p, u8 mode, u8 ins,
 		   const u8 *hdr, size_t hl, const u8 *data, size_t dl,
 		   u8 *out, size_t *olen)
 {
@@ -370,15 +190,18 @@ static u16 pcd_cmd(struct ntag424 *t, struct pcd *p, u8 mode, u8 ins,
 	u16 s;
 
 	s = tx(t, c, pcd_build(p, mode, ins, hdr, hl, data, dl, c));
-	if (!p || !p->on) {
+	if (!p || !p->active) {
 		on = RL - 2;
 		memcpy(o, R, on);
 	} else if (s != 0x9100) {
 		CHECK(RL == 2, "error with data %s", hexs(R, RL));
-		p->on = false;
-	} else {
-		p->ctr++;
-		pcd_unwrap(p, mode, o, &on);
+		p->active = false;
+	} else if (++p->ctr && mode != CM_PLAIN) {
+		CHECK(oracle_answer(p, p->ctr, R, RL, mode == CM_FULL, o, &on),
+		      "response MAC or padding %s", hexs(R, RL));
+	} else {		/* a plain command in a session */
+		on = RL - 2;
+		memcpy(o, R, on);
 	}
 	if (out && on)
 		memcpy(out, o, on);
@@ -645,7 +468,7 @@ static void v1_auth(struct ntag424 *t)
 static void test_v1_v5_v6(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 fs[] = { 0x03, 0x00, 0xe0 };	/* Full, R=E W=0 RW=0 C=0 */
 	u8 fileno = 2;
 
@@ -679,7 +502,7 @@ static void test_v2_v7_v3_v8_v9(void)
 {
 	struct ntag424 *t = app_tag();
 	struct ntag424_info info;
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 k0[16], k2[16], hdr = 2, out[8];
 	size_t n;
 
@@ -814,7 +637,7 @@ static void test_v11_get_card_uid(void)
 static void test_v4_get_file_settings_mac(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { .on = true, .ctr = 1 };
+	struct oracle_sm p = { .active = true, .ctr = 1 };
 	u8 m[8];
 
 	/* Only the command side of V4 applies: its file 02 had SDM. */
@@ -824,7 +647,7 @@ static void test_v4_get_file_settings_mac(void)
 	CHECK(RL == 17 && mem_is(R, "0000E0EE000100"), "%s", hexs(R, RL));
 	unhex("7A21085E", p.ti, 4);
 	unhex("8248134A386E86EB7FAF54A52E536CB6", p.mac, 16);
-	pcd_mact(&p, 0, R, 7, m);
+	oracle_sm_mact(&p, 0, p.ctr, R, 7, m);
 	CHECK(!memcmp(m, R + 7, 8), "response MAC");
 	ntag424_destroy(t);
 }
@@ -835,7 +658,7 @@ static void test_v4_get_file_settings_mac(void)
 static void test_get_version_authenticated(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 c[32], all[28], m[8];
 	size_t n;
 
@@ -851,7 +674,7 @@ static void test_get_version_authenticated(void)
 	CHECK(txh(t, "90AF000000") == 0x9100 && RL == 24, "part 3");
 	memcpy(all + 14, R, 14);
 	p.ctr++;
-	pcd_mact(&p, 0, all, 28, m);
+	oracle_sm_mact(&p, 0, p.ctr, all, 28, m);
 	CHECK(!memcmp(m, R + 14, 8), "GetVersion MAC");
 	/* Still in session with the counter advanced once */
 	CHECK(t->ses.active && t->ses.ctr == 1, "ctr %u", t->ses.ctr);
@@ -865,7 +688,7 @@ static void test_auth_errors(void)
 {
 	struct ntag424 *t = app_tag();
 	struct ntag424_info info;
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 bad[16] = { 1 };
 
 	EXPECT(t, "9071000002050000", "9140");
@@ -918,7 +741,7 @@ static void test_auth_errors(void)
 static void test_session_errors(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 c[64], hdr = 1;
 	size_t n;
 
@@ -956,7 +779,7 @@ static void test_session_errors(void)
 static void test_cmdctr_limit(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 hdr = 1;
 
 	CHECK(pcd_auth(t, &p, true, 0, K0) == 0x9100, "auth");
@@ -976,7 +799,7 @@ static void test_cmdctr_limit(void)
 static void test_read_write_modes(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 out[300], data[256], h[7], f2 = 2, f3 = 3;
 	u8 mac_r0[] = { 0x01, 0x00, 0x00 };	/* MAC; R=0 W=0 RW=0 C=0 */
 	size_t n;
@@ -1042,7 +865,7 @@ static void test_read_write_modes(void)
 static void test_atomic_write(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 c[300], h[7] = { 3, 0, 0, 0, 16, 0, 0 }, d[16];
 	u8 before[128];
 	size_t n;
@@ -1065,9 +888,9 @@ static void test_atomic_write(void)
 		memcpy(c + 5, h, 7);
 		memcpy(blk, d, 16);
 		memset(blk + 16, 0x11, 16);	/* not 80 00.. */
-		pcd_iv(&p, true, iv);
-		t_cbc(p.enc, iv, blk, c + 12, 32, 1);
-		pcd_mact(&p, 0x8d, c + 5, 39, c + 44);
+		oracle_iv(&p, true, p.ctr, iv);
+		oracle_cbc(p.enc, iv, blk, c + 12, 32, true);
+		oracle_sm_mact(&p, 0x8d, p.ctr, c + 5, 39, c + 44);
 		c[4] = 47;
 		c[52] = 0;
 		n = 53;
@@ -1090,7 +913,7 @@ static void test_atomic_write(void)
 static void test_change_key(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 kd[21], nk[16], k1 = 1, out[4];
 	size_t n;
 	u32 crc;
@@ -1156,7 +979,7 @@ static void test_change_key(void)
 static void test_change_file_settings(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 f1 = 1, f2 = 2, f3 = 3;
 
 	/* Not authenticated, Change = key 0 */
@@ -1206,7 +1029,7 @@ static void test_change_file_settings(void)
 static void test_set_configuration(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	struct ntag424_info info;
 	u8 o;
 
@@ -1268,7 +1091,7 @@ static void test_set_configuration(void)
 static void test_fail_counter_lock(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	struct ntag424_info info;
 	u8 o = 0x0a, bad[16] = { 9 }, kd[21], k2 = 2;
 	u32 crc;
@@ -1304,7 +1127,7 @@ static void test_fail_counter_lock(void)
 static void test_read_sig_and_uid(void)
 {
 	struct ntag424 *t;
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 sig[56], out[80], a = 0;
 	size_t n;
 	int i;
@@ -1377,7 +1200,7 @@ static const char *const templates[] = {
 	"EA8E0118D00",
 };
 
-static size_t fuzz_apdu(struct pcd *p, u8 *c)
+static size_t fuzz_apdu(struct oracle_sm *p, u8 *c)
 {
 	static const u8 ins[] = { 0x71, 0x77, 0xaf, 0x60, 0x51, 0xc4, 0x64,
 				  0xf5, 0x5f, 0xf6, 0xad, 0x8d, 0x5c, 0x3c,
@@ -1403,7 +1226,7 @@ static size_t fuzz_apdu(struct pcd *p, u8 *c)
 			c[4] = n - 5 - (rand() & 1);
 		return n;
 	}
-	if (kind < 7 && p->on) {	/* valid SM framing, random fields */
+	if (kind < 7 && p->active) {	/* valid SM framing, random fields */
 		/* not ChangeKey/SetConfiguration/ChangeFileSettings: keep
 		 * the keys and limits the final check relies on
 		 */
@@ -1441,7 +1264,7 @@ static size_t fuzz_apdu(struct pcd *p, u8 *c)
 static void test_fuzz(void)
 {
 	struct ntag424 *t = app_tag();
-	struct pcd p = { 0 };
+	struct oracle_sm p = { 0 };
 	u8 c[320], out[8];
 	size_t n;
 	const char *env_iters = getenv("NTAG424_FUZZ_ITERS");
@@ -1471,8 +1294,8 @@ static void test_fuzz(void)
 		if (RL > 2 && R[RL - 2] == 0x91 && R[RL - 1] != 0x00 &&
 		    R[RL - 1] != 0xaf && bad++ < 5)
 			CHECK(0, "data with error: %s", hexs(R, RL));
-		p.on = p.on && t->ses.active;
-		if (p.on)
+		p.active = p.active && t->ses.active;
+		if (p.active)
 			p.ctr = t->ses.ctr;
 	}
 	CHECK(!bad, "%d bad answers", bad);
@@ -1518,8 +1341,8 @@ int main(void)
 	run_case("read_sig_and_card_uid", test_read_sig_and_uid);
 	run_case("create_failures", test_create_failures);
 	run_case("fuzz_100k", test_fuzz);
-	printf("1..%d\n", n_case);
-	printf("# %d passed, %d failed\n", n_case - n_failed, n_failed);
+	printf("# %zu passed, %d failed\n", tap_count - tap_failed,
+	       tap_failed);
 	free(R);
-	return n_failed ? 1 : 0;
+	return tap_done() ? 1 : 0;
 }

@@ -16,46 +16,9 @@
 #include "ntag424.h"
 #include "ntag424_sm.h"
 
-static int n_case, case_bad;
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		case_bad = 1;						\
-		printf("#  %s:%d: %s: ", __FILE__, __LINE__, #cond);	\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
-
-static size_t unhex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-	unsigned int v;
-
-	for (; *s; s += 2) {
-		while (*s == ' ')
-			s++;
-		if (!*s)
-			break;
-		if (n >= max || sscanf(s, "%2x", &v) != 1)
-			abort();
-		out[n++] = v;
-	}
-	return n;
-}
-
-static const char *hexs(const uint8_t *p, size_t n)
-{
-	static char buf[4][1100];
-	static int i;
-	char *o = buf[i++ & 3];
-	size_t k;
-
-	for (k = 0; k < n && k < 540; k++)
-		sprintf(o + 2 * k, "%02X", p[k]);
-	o[2 * k] = 0;
-	return o;
-}
+#define UNIT_TAP_SOFT_CHECK
+#include "unit_hex.h"
+#include "unit_tap.h"
 
 static bool mem_is(const uint8_t *p, size_t n, const char *hex)
 {
@@ -563,17 +526,12 @@ int main(void)
 		{ "bad_arguments", test_bad_arguments },
 	};
 	size_t i;
-	int failed = 0;
 
-	printf("TAP version 13\n1..%zu\n", sizeof(cases) / sizeof(cases[0]));
+	printf("TAP version 13\n");
+	tap_plan(sizeof(cases) / sizeof(cases[0]));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		case_bad = 0;
 		rnd_hex = NULL;
-		cases[i].fn();
-		n_case++;
-		failed += case_bad;
-		printf("%sok %d %s\n", case_bad ? "not " : "", n_case,
-		       cases[i].name);
+		tap_run_void(cases[i].name, cases[i].fn);
 	}
-	return failed ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }

@@ -915,7 +915,6 @@ static const struct test {
 int main(void)
 {
 	size_t n = sizeof(tests) / sizeof(tests[0]), i;
-	int failed = 0;
 
 	strcpy(dir, "/tmp/sectag-store-test.XXXXXX");
 	if (!mkdtemp(dir)) {
@@ -923,18 +922,15 @@ int main(void)
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/store", dir);
-	printf("1..%zu\n", n);
+	tap_plan(n);
 	for (i = 0; i < n; i++) {
 		clean_dir();
-		if (tests[i].root_only && geteuid() != 0) {
-			printf("ok %zu %s # SKIP needs root\n", i + 1,
-			       tests[i].name);
-			continue;
-		}
-		if (!tap_run(i + 1, tests[i].name, tests[i].fn))
-			failed++;
+		if (tests[i].root_only && geteuid() != 0)
+			tap_skip(tests[i].name, "needs root");
+		else
+			tap_run(tests[i].name, tests[i].fn);
 	}
 	clean_dir();
 	rmdir(dir);
-	return failed ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }

@@ -807,22 +807,28 @@ static int parse_piece(const char *s)
 	return 0;
 }
 
-static void usage(void)
+static int parse_opt(int c, const char *arg)
 {
-	fprintf(stderr, "usage: pn533emu [--uid HEX14] [--tag-present] "
-		"[--udc NAME] [--name NAME] [--chain-answers[=N]] "
-		"[--verbose]\n");
-	exit(2);
+	switch (c) {
+	case 'c':
+		snprintf(G.udc, sizeof(G.udc), "%s", arg);
+		return 0;
+	case 'n':
+		if (!*arg || strchr(arg, '/'))
+			return -1;
+		snprintf(G.name, sizeof(G.name), "%s", arg);
+		return 0;
+	case 'm':
+		return parse_piece(arg);
+	}
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "uid", required_argument, NULL, 'u' },
-		{ "tag-present", no_argument, NULL, 'p' },
 		{ "udc", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, 'n' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "chain-answers", optional_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -836,36 +842,9 @@ int main(int argc, char **argv)
 	snprintf(G.name, sizeof(G.name), "pn533emu");
 	snprintf(G.udc, sizeof(G.udc), "dummy_udc.0");
 	emu_set_name("pn533emu");
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			if (emu_parse_uid(optarg, uid))
-				usage();
-			break;
-		case 'p':
-			present = true;
-			break;
-		case 'c':
-			snprintf(G.udc, sizeof(G.udc), "%s", optarg);
-			break;
-		case 'n':
-			if (!*optarg || strchr(optarg, '/'))
-				usage();
-			snprintf(G.name, sizeof(G.name), "%s", optarg);
-			break;
-		case 'v':
-			emu_verbose = true;
-			break;
-		case 'm':
-			if (parse_piece(optarg))
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
+	emu_parse_args(argc, argv, opts, parse_opt,
+		       "[--udc NAME] [--name NAME] [--chain-answers[=N]]", uid,
+		       &present);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: reads see EINTR */
@@ -889,11 +868,7 @@ int main(int argc, char **argv)
 		goto out;
 
 	/* ep0 events on their own thread, which never takes our signals */
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	emu_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	c = pthread_create(&ep0_tid, NULL, ep0_thread, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "hex.h"
 #include "store.h"
 
 static const char *const fail_names[] = {
@@ -127,8 +128,8 @@ static void puts_(struct out *o, const char *s)
 /* " key=value", printable ASCII escaped; nothing when value is "". */
 static int put_kv(struct out *o, const char *key, const char *v)
 {
-	static const char hexd[] = "0123456789ABCDEF";
-	char esc[3] = { '%' };
+	char esc[4] = { '%' };
+	uint8_t b;
 
 	if (!*v)
 		return 0;
@@ -141,8 +142,8 @@ static int put_kv(struct out *o, const char *key, const char *v)
 		if (c < ' ' || c >= 0x7f)
 			return -EINVAL;
 		if (c == ' ' || c == '%') {
-			esc[1] = hexd[c >> 4];
-			esc[2] = hexd[c & 15];
+			b = c;
+			sectag_hex(esc + 1, &b, 1, true);
 			put(o, esc, 3);
 		} else {
 			put(o, v, 1);
@@ -326,15 +327,6 @@ static int number(const char *s, uint32_t max, uint32_t *out)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decode a %XX-escaped value into @dst: the escapes are exactly those
  * the formatter writes (uppercase, for ' ' and '%' only), so that one
@@ -343,17 +335,17 @@ static int hexval(char c)
 static int unescape(const char *s, char *dst, size_t size)
 {
 	size_t n = 0;
-	int hi, lo;
+	uint8_t b;
 
 	for (; *s; s++) {
 		char c = *s;
 
 		if (c == '%') {
-			hi = hexval(s[1]);
-			lo = hi < 0 ? -1 : hexval(s[2]);
-			if (lo < 0)
+			/* "%20" and "%25" have no letters: case is moot */
+			if (strnlen(s + 1, 2) < 2 ||
+			    sectag_unhex(s + 1, 2, &b, 1, false))
 				return -1;
-			c = hi << 4 | lo;
+			c = (char)b;
 			if (c != ' ' && c != '%')
 				return -1;
 			s += 2;
