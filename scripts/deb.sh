@@ -21,6 +21,7 @@ fi
 src=$OUT/sectag-$version
 rm -rf "$OUT"
 mkdir -p "$src"
+# shellcheck disable=SC2016 # the inner sh expands "$f"
 if git rev-parse --show-toplevel >/dev/null 2>&1; then
 	git ls-files -z --cached --others --exclude-standard |
 		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |

@@ -92,8 +92,10 @@ for t in tests/host/*.sh; do
 done
 man_warnings() {	# page: man --warnings says nothing about it
 	local w
-	w=$(man --warnings -l -Tutf8 "$1" 2>&1 >/dev/null) && [ -z "$w" ] ||
-		{ printf '%s\n' "$w"; return 1; }
+	if ! w=$(man --warnings -l -Tutf8 "$1" 2>&1 >/dev/null) || [ -n "$w" ]; then
+		printf '%s\n' "$w"
+		return 1
+	fi
 }
 for m in Documentation/man/*.[0-9]; do
 	check "man --warnings ${m##*/}" man_warnings "$m"

@@ -77,6 +77,7 @@ t place_by_unknown_lists fails_listing 3 "virtual readers:" \
 $S --json sim reader list >"$W/a"
 $S sim --json reader list >"$W/b"
 $S sim reader list --json >"$W/c"
+# shellcheck disable=SC2016 # the inner bash expands them
 t sim_json_anywhere_same bash -c 'jq -e "length >= 1" "$1" && cmp "$1" "$2" &&
 	cmp "$1" "$3"' _ "$W/a" "$W/b" "$W/c"
 $S sim tag del "$T1" && $S sim tag del "$T2"

@@ -52,15 +52,23 @@ rounds() {
 	echo "$lost"
 }
 
-modprobe nci && insmod build/nci/virtual_ncidev.ko || bail "virtual_ncidev"
+{ modprobe nci && insmod build/nci/virtual_ncidev.ko; } || bail "virtual_ncidev"
 echo "1..2"
 d0=$(dropped)
 lost=$(rounds 0)
 d1=$(dropped)
 echo "# --discovery-ms 0: $lost of $ROUNDS first scans saw no tag, $((d1 - d0)) activations dropped by the core"
-[ "$lost" -gt 0 ] && [ $((d1 - d0)) -gt 0 ] && ok "race shows at 0 ms" || not_ok "race shows at 0 ms"
+if [ "$lost" -gt 0 ] && [ $((d1 - d0)) -gt 0 ]; then
+	ok "race shows at 0 ms"
+else
+	not_ok "race shows at 0 ms"
+fi
 lost=$(rounds 20)
 d2=$(dropped)
 echo "# --discovery-ms 20: $lost of $ROUNDS first scans saw no tag, $((d2 - d1)) activations dropped"
-[ "$lost" = 0 ] && [ "$d2" = "$d1" ] && ok "none at 20 ms" || not_ok "none at 20 ms"
+if [ "$lost" = 0 ] && [ "$d2" = "$d1" ]; then
+	ok "none at 20 ms"
+else
+	not_ok "none at 20 ms"
+fi
 exit "$failed"
