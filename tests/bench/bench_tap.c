@@ -270,6 +270,10 @@ static size_t raw(struct link *l, const uint8_t *c, size_t n, uint8_t *r)
 		return sectag_pcsc_xfer(l->card, c, n, r, 300, &len) ? 0 : len;
 	if (send(l->fd, c, n, 0) != (ssize_t)n)
 		return 0;
+	/* A lost exchange fails the round rather than hanging the bench. */
+	if (poll(&(struct pollfd){ .fd = l->fd, .events = POLLIN }, 1,
+		 2000) != 1)
+		return 0;
 	got = recv(l->fd, buf, sizeof(buf), 0);
 	if (got < 3)
 		return 0;
