@@ -34,7 +34,7 @@ KSFT_BIN := $(KSFT_SRC:tests/kselftest/%.c=$(B)/kselftest/%)
 LINUX_SRC := /usr/src/linux-source-6.1.tar.xz
 include kernel/engine.mk
 
-.PHONY: all module lib progs unit tests check demo deps install install-module uninstall clean bench fuzz fuzz-build fuzz-seeds
+.PHONY: all module lib progs unit tests check demo deps install install-module install-initramfs uninstall clean bench fuzz fuzz-build fuzz-seeds
 
 all: module lib progs
 
@@ -297,6 +297,20 @@ install: progs install-module
 	for m in $(wildcard Documentation/man/*.[0-9]); do \
 		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
 	done
+	$(MAKE) --no-print-directory install-initramfs
+
+# Boot unlock (initramfs/): Debian's initramfs-tools hook and the
+# crypttab keyscript, with the paths they run baked in.
+ITDIR	?= /usr/share/initramfs-tools
+KEYSCRIPT ?= /usr/lib/sectag/keyscript
+IT_SED	:= sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@KEYSCRIPT@|$(KEYSCRIPT)|g'
+install-initramfs:
+	$(IT_SED) initramfs/hooks/sectag >$(B)/initramfs-hook
+	$(IT_SED) initramfs/keyscript >$(B)/keyscript
+	install -D -m 0755 $(B)/initramfs-hook $(DESTDIR)$(ITDIR)/hooks/sectag
+	install -D -m 0755 $(B)/keyscript $(DESTDIR)$(KEYSCRIPT)
+	[ -e $(DESTDIR)/etc/sectag/initramfs.conf ] || \
+		install -D -m 0644 initramfs/initramfs.conf $(DESTDIR)/etc/sectag/initramfs.conf
 
 # The configuration file is left in place, as a package's remove does.
 uninstall:
@@ -306,7 +320,8 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/bin/sectag $(DESTDIR)$(PREFIX)/sbin/sectagd \
 		$(DESTDIR)$(LIBEXECDIR)/sectag-open $(DESTDIR)$(PAMDIR)/pam_sectag.so \
 		$(DESTDIR)$(TOKENDIR)/libcryptsetup-token-sectag.so \
-		$(DESTDIR)$(UDEVDIR)/60-sectag.rules $(DESTDIR)$(UNITDIR)/sectagd.service
+		$(DESTDIR)$(UDEVDIR)/60-sectag.rules $(DESTDIR)$(UNITDIR)/sectagd.service \
+		$(DESTDIR)$(ITDIR)/hooks/sectag $(DESTDIR)$(KEYSCRIPT)
 	for m in $(notdir $(wildcard Documentation/man/*.[0-9])); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
 	done
