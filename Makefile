@@ -157,6 +157,18 @@ $(EMU_BIN):
 	$(CC) $(WARN) $(CFLAGS) -Itests/unit -Itests/usb -o $@ \
 		$(filter %.c %.o,$^) -lcrypto -lpthread
 
+# tagd (tests/boot): the engine as a relay tag whose memory survives
+# reboots in a state file; the simulator's client from libsectag.
+$(USB_OBJ)/tagstate.o: tests/boot/tagstate.c tests/boot/tagstate.h $(USB_KHDR)
+	@mkdir -p $(@D)
+	$(USB_KCC) -Itests/boot
+
+$(B)/boot/tagd: tests/boot/tagd.c tests/boot/tagstate.h tests/unit/engine_api.h \
+		$(USB_ENGINE_OBJ) $(USB_OBJ)/kshim.o $(USB_OBJ)/tagstate.o $(B)/libsectag.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Itests/unit -Itests/boot -o $@ \
+		$(filter %.c %.o %.a,$^) $(NL_LIBS) -lcrypto -lpthread
+
 # The NCI test reader (tests/nci): virtual_ncidev.ko, which Debian's
 # kernel does not build, from the installed linux-source (never a copy in
 # this tree) against KDIR (ncidevemu, above, is the controller behind it).
@@ -179,7 +191,7 @@ $(B)/bench/%: tests/bench/%.c $(B)/libsectag.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a $(LDLIBS)
 
-tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN) $(EMU_BIN) \
+tests: all $(KSFT_BIN) $(E2E_BIN) $(BENCH_BIN) $(EMU_BIN) $(B)/boot/tagd \
 	$(B)/nci/virtual_ncidev.ko
 
 # Benchmarks print figures; they are not pass/fail tests.
