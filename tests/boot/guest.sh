@@ -10,6 +10,8 @@
 #       DIR/portable.img: LUKS2 holding a marker, enrolled --bind portable;
 #       DIR/store: this host's store (tests/boot/mkinitrd.sh builds the
 #       initramfs from it). Prints "# figure NAME VALUE" lines.
+#   guest.sh bench DIR     cryptsetup open through the plugin vs --key-file
+#       with the same derived secret: "# round N: keyfile MS plugin MS tap MS".
 #   guest.sh fresh DIR     a second machine with an empty store: TAP lines
 #       (the portable disk through sectag unlock and cryptsetup's plugin,
 #       the host-bound disk refused).
@@ -206,8 +208,61 @@ fresh() {
 	exit "$failed"
 }
 
+# ---------------------------------------------------------------- bench
+
+# bench: cryptsetup open through the plugin vs --key-file with the same
+# secret, on the host-bound root disk, this host's store; SECTAG_BENCH_N
+# rounds. The secret comes from `sectag keyscript` (one tap): the tap's
+# own time is that, reported separately.
+bench_round() {
+	local t0 t1 t2 t3 t4 t5
+	t0=$(ms)
+	cryptsetup open --key-file "$D/secret" --key-slot "$KS" "$ROOT_LOOP" bench-kf
+	t1=$(ms)
+	cryptsetup close bench-kf
+	retap
+	t2=$(ms)
+	SECTAG_READER=$DEV cryptsetup open --token-only --token-type sectag \
+		"$ROOT_LOOP" bench-pl
+	t3=$(ms)
+	cryptsetup close bench-pl
+	retap
+	t4=$(ms)
+	CRYPTTAB_SOURCE=$ROOT_LOOP CRYPTTAB_NAME=bench SECTAG_READER=$DEV \
+		$S keyscript timeout=20 >/dev/null
+	t5=$(ms)
+	echo "keyfile $((t1 - t0)) plugin $((t3 - t2)) tap $((t5 - t4))"
+}
+
+bench() {
+	local tokdir i
+	set -e
+	modprobe loop
+	modprobe dm_crypt
+	mkdir -p /var/lib/sectag
+	install -m 0600 "$D/store" /var/lib/sectag/store
+	start_tagd
+	attach "$D/root.img"
+	ROOT_LOOP=$LOOP
+	tokdir=$(cryptsetup --help |
+		sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
+	mkdir -p "$tokdir"
+	install -m 0644 build/libcryptsetup-token-sectag.so "$tokdir/"
+	retap
+	CRYPTTAB_SOURCE=$ROOT_LOOP CRYPTTAB_NAME=bench SECTAG_READER=$DEV \
+		$S keyscript timeout=20 >"$D/secret"
+	KS=$(cryptsetup luksDump --dump-json-metadata "$ROOT_LOOP" |
+		jq -r '[.tokens[] | select(.type == "sectag")][0].keyslots[0]')
+	cryptsetup open --test-passphrase --key-file "$D/secret" --key-slot "$KS" "$ROOT_LOOP"
+	for i in $(seq "${SECTAG_BENCH_N:-5}"); do
+		echo "# round $i: $(bench_round)"
+	done
+	rm -f "$D/secret"
+}
+
 case $MODE in
 prepare) prepare ;;
 fresh) fresh ;;
-*) echo "usage: guest.sh prepare|fresh DIR" >&2; exit 2 ;;
+bench) bench ;;
+*) echo "usage: guest.sh prepare|fresh|bench DIR" >&2; exit 2 ;;
 esac
