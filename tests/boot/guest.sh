@@ -153,7 +153,7 @@ prepare() {
 
 n=0
 failed=0
-LOG=$D/fresh.log
+LOG=$D/fresh-case.log
 t() {
 	local name=$1
 	shift
