@@ -175,7 +175,8 @@ opens() {	# name cmd...
 host_refused() {
 	local out rc=0
 	retap || return 1
-	out=$($S unlock "$ROOT_LOOP" bootroot --store "$EMPTY" --timeout 20 2>&1) ||
+	out=$($S unlock "$ROOT_LOOP" bootroot --store "$EMPTY" --reader "$DEV" \
+		--timeout 20 2>&1) ||
 		rc=$?
 	echo "$out (exit $rc)"
 	[ "$rc" = 1 ] && grep -q "bound to the host" <<<"$out"
@@ -197,7 +198,7 @@ fresh() {
 	echo "# fresh host: empty store $EMPTY, reader $DEV"
 	t fresh_host_store_is_empty test ! -e "$EMPTY"
 	t portable_opens_with_sectag_unlock opens port-unl \
-		$S unlock "$PORT_LOOP" port-unl --store "$EMPTY" --timeout 20
+		$S unlock "$PORT_LOOP" port-unl --store "$EMPTY" --reader "$DEV" --timeout 20
 	t portable_opens_with_cryptsetup_plugin opens port-plug \
 		env SECTAG_STORE="$EMPTY" SECTAG_READER="$DEV" cryptsetup open \
 		--token-only --token-type sectag "$PORT_LOOP" port-plug
