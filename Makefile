@@ -37,7 +37,7 @@ include kernel/engine.mk
 
 .PHONY: all module lib progs unit tests check demo deps install install-module uninstall clean \
 	bench fuzz fuzz-build fuzz-seeds kselftest help style style-checkpatch style-sparse \
-	style-shellcheck FORCE
+	style-shellcheck install-initramfs FORCE
 
 all: module lib progs
 
@@ -197,6 +197,16 @@ $(EMU_BIN): $(call objs,tests/usb/emu.c) $(EMU_ENGINE)
 	@mkdir -p $(@D)
 	$(link) $^ -lcrypto -lpthread
 
+# tagd (tests/boot): the engine as a relay tag whose memory survives
+# reboots in a state file; the simulator's client from libsectag.
+$(B)/kemu/tests/boot/%.o: KSHIM_CFLAGS += -Itests/boot
+$(B)/obj/tests/boot/%.o: DIRFLAGS = -Itests/unit -Itests/boot
+TAGD_ENGINE := $(patsubst %.c,$(B)/kemu/%.o,$(ENGINE_SRC) tests/unit/kshim/kshim.c \
+	tests/boot/tagstate.c)
+$(B)/boot/tagd: $(call objs,tests/boot/tagd.c) $(TAGD_ENGINE) $(B)/libsectag.a
+	@mkdir -p $(@D)
+	$(link) $^ $(NL_LIBS) -lcrypto -lpthread
+
 # The NCI test reader (tests/nci): virtual_ncidev.ko, which Debian's
 # kernel does not build, from the installed linux-source (never a copy in
 # this tree) against KDIR (ncidevemu, above, is the controller behind it).
@@ -219,7 +229,7 @@ $(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libsectag.a
 	@mkdir -p $(@D)
 	$(link) $^ $(LDLIBS) $(PCSC_LIBS)
 
-tests: all kselftest $(E2E_BIN) $(BENCH_BIN) $(EMU_BIN) \
+tests: all kselftest $(E2E_BIN) $(BENCH_BIN) $(EMU_BIN) $(B)/boot/tagd \
 	$(B)/nci/virtual_ncidev.ko
 
 # Benchmarks print figures; they are not pass/fail tests.
@@ -426,6 +436,21 @@ install: progs $(if $(filter 1,$(INSTALL_MODULE)),install-module)
 		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
 	done
 	install -D -m 0644 completion/sectag $(DESTDIR)$(BASHCOMPDIR)/sectag
+	$(MAKE) --no-print-directory install-initramfs
+
+# Boot unlock (initramfs/): Debian's initramfs-tools hook and the
+# crypttab keyscript, with the paths they run baked in.
+ITDIR	?= /usr/share/initramfs-tools
+KEYSCRIPT ?= /usr/lib/sectag/keyscript
+IT_SED	:= sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@KEYSCRIPT@|$(KEYSCRIPT)|g'
+install-initramfs:
+	@mkdir -p $(B)
+	$(IT_SED) initramfs/hooks/sectag >$(B)/initramfs-hook
+	$(IT_SED) initramfs/keyscript >$(B)/keyscript
+	install -D -m 0755 $(B)/initramfs-hook $(DESTDIR)$(ITDIR)/hooks/sectag
+	install -D -m 0755 $(B)/keyscript $(DESTDIR)$(KEYSCRIPT)
+	[ -e $(DESTDIR)/etc/sectag/initramfs.conf ] || \
+		install -D -m 0644 initramfs/initramfs.conf $(DESTDIR)/etc/sectag/initramfs.conf
 
 # The configuration file is left in place, as a package's remove does.
 uninstall:
@@ -435,7 +460,8 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/bin/sectag $(DESTDIR)$(PREFIX)/sbin/sectagd \
 		$(DESTDIR)$(LIBEXECDIR)/sectag-open $(DESTDIR)$(PAMDIR)/pam_sectag.so \
 		$(DESTDIR)$(TOKENDIR)/libcryptsetup-token-sectag.so \
-		$(DESTDIR)$(UDEVDIR)/60-sectag.rules $(DESTDIR)$(UNITDIR)/sectagd.service
+		$(DESTDIR)$(UDEVDIR)/60-sectag.rules $(DESTDIR)$(UNITDIR)/sectagd.service \
+		$(DESTDIR)$(ITDIR)/hooks/sectag $(DESTDIR)$(KEYSCRIPT)
 	for m in $(notdir $(wildcard Documentation/man/*.[0-9])); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
 	done

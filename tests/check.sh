@@ -136,6 +136,8 @@ e2e story-pn533 900 "The user story through the real pn533 driver: provision, en
 e2e story-pcsc 900 "The user story through PC/SC (pcscd + vsmartcard-vpcd): provision, enrol, agent, LUKS, PAM, borrow, presence"
 e2e story-nci 900 "The user story through the real NCI core (virtual_ncidev, emulated controller): provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
 e2e token 600 "LUKS2 token plugin and sectag unlock: host and portable bindings, with and without the agent"
+echo "== Boot: root on LUKS2, the real mkinitramfs with our hook, tap / passphrase / fresh host (VM boots)"
+run_tap boot "$LOGS/boot.log" tests/boot/boot.sh
 # The packages are built on the host (make deb: lintian errors fail it),
 # then installed in a VM booted without our freshly built module.
 echo "== Debian packages (make deb, lintian)"

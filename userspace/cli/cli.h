@@ -112,6 +112,16 @@ int cmd_list(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 /* unlock.c */
 int cmd_unlock(int argc, char **argv);
+/*
+ * The sectag tokens of loaded volume @cd (a struct crypt_device *), then
+ * host tokens for bindings of @store enrolled before tokens existed.
+ */
+struct sectag_token;
+size_t unlock_tokens(void *cd, const char *store, struct sectag_token *tok,
+		     size_t max);
+/* keyscript.c: crypttab keyscript and the initramfs hook's store. */
+int cmd_keyscript(int argc, char **argv);
+int cmd_initramfs_store(int argc, char **argv);
 /* status.c */
 int cmd_status(int argc, char **argv);
 

@@ -630,6 +630,8 @@ static const struct verb verbs[] = {
 	{ "list", cmd_list, "list enrolled bindings (no secrets)" },
 	{ "revoke", cmd_revoke, "remove a binding, its keyslot and token" },
 	{ "unlock", cmd_unlock, "open a LUKS2 volume with one tap" },
+	{ "keyscript", cmd_keyscript, "crypttab keyscript: a tap, the passphrase on stdout" },
+	{ "initramfs-store", cmd_initramfs_store, "the store entries an initramfs needs" },
 	{ "sim", cmd_sim, "simulator: virtual readers and tags" },
 	{ "status", cmd_status, "readers, agent, enrolments, conflicts" },
 };

@@ -141,6 +141,15 @@ static size_t header_tokens(struct crypt_device *cd, struct sectag_token *tok,
 	return n;
 }
 
+size_t unlock_tokens(void *cd, const char *store, struct sectag_token *tok,
+		     size_t max)
+{
+	struct crypt_device *c = cd;
+
+	return store_tokens(crypt_get_uuid(c), store, tok,
+			    header_tokens(c, tok, max), max);
+}
+
 static int activate(struct crypt_device *cd, const struct unlock_opts *o,
 		    const char *name, const char *pass, int keyslot)
 {
@@ -188,8 +197,7 @@ static int unlock_run(struct crypt_device *cd, struct unlock_opts *o)
 	pass = OPENSSL_zalloc(SECTAG_PASS_LEN + 1);
 	if (!tok || !pass)
 		goto out;
-	n = header_tokens(cd, tok, MAX_TOKENS);
-	n = store_tokens(uuid, o->t.store, tok, n, MAX_TOKENS);
+	n = unlock_tokens(cd, o->t.store, tok, MAX_TOKENS);
 	if (!n) {
 		fprintf(stderr, "%s: %s: no tag is enrolled for this volume (no "
 			"sectag token, and no binding in %s)\n", prog,
