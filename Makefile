@@ -236,6 +236,8 @@ tests: all kselftest $(E2E_BIN) $(BENCH_BIN) $(EMU_BIN) $(B)/boot/tagd \
 bench: deps
 	@$(MAKE) --no-print-directory -s tests
 	@tests/vm/run --timeout 900 -- tests/bench/bench.sh
+	@echo "== boot: cryptsetup open through the plugin vs a key file; boot to root"
+	@tests/bench/boot.sh
 
 # Host unit tests run under ASan+UBSan; tests/unit/Makefile.* add their
 # programs to UNIT_BINS, each with its objects as prerequisites (san_objs,
