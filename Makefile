@@ -22,6 +22,9 @@ NL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 # plugin (which taps through cli/tap.c) only.
 PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
 PCSC_LIBS := $(shell pkg-config --libs libpcsclite 2>/dev/null)
+# TPM2 (userspace/lib/tpm2.c, bind tpm2): the short-lived programs only
+# (sectag, sectag-open, the token plugin), never the resident agent.
+TPM2_LIBS := $(shell pkg-config --libs tss2-esys tss2-mu tss2-rc tss2-tctildr 2>/dev/null)
 CPPFLAGS += -Iuapi -Iuserspace/lib -I$(B) $(NL_CFLAGS) $(PCSC_CFLAGS)
 LDLIBS	:= $(NL_LIBS) -lcryptsetup -ljson-c -lkeyutils -lcrypto -lpthread
 
@@ -59,11 +62,11 @@ $(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag
 
 $(B)/sectag-open: userspace/helper/sectag-open.c $(B)/libsectag.a $(B)/version.h
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< $(B)/libsectag.a \
-		-Wl,--as-needed -lcryptsetup -ljson-c -lkeyutils -lcrypto
+		-Wl,--as-needed -lcryptsetup -ljson-c -lkeyutils -lcrypto $(TPM2_LIBS)
 
 $(B)/sectag: $(wildcard userspace/cli/*.c userspace/cli/*.h) $(TOKEN_OPEN) $(B)/libsectag.a \
 		$(B)/version.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -Iuserspace/token -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -Iuserspace/token -o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS) $(TPM2_LIBS)
 
 # The LUKS2 token plugin (userspace/token): libsectag and the CLI's tap
 # linked in, only the cryptsetup_token_* symbols exported, under the
@@ -74,7 +77,8 @@ $(TOKEN_SO): $(wildcard userspace/token/*.c userspace/token/*.h) \
 		$(B)/libsectag.a $(B)/version.h
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Iuserspace/cli -fPIC -shared \
 		-Wl,--version-script=userspace/token/token.sym -Wl,-z,defs \
-		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS)
+		-o $@ $(filter %.c,$^) $(B)/libsectag.a $(LDLIBS) $(PCSC_LIBS) \
+		$(TPM2_LIBS)
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
