@@ -568,6 +568,32 @@ int sectag_tpm2_pcrs_text(uint32_t pcrs, char *buf, size_t size)
 	return n > 0 && (size_t)n < size ? n : -ENOSPC;
 }
 
+int sectag_tpm2_pcrs_parse(const char *s, uint32_t *pcrs)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || !pcrs)
+		return -EINVAL;
+	*pcrs = 0;
+	if (!*s || !strcmp(s, "none"))
+		return 0;
+	for (;;) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = strtoul(s, &end, 10);
+		if (v >= SECTAG_TPM2_PCRS || (*pcrs & (1u << v)) ||
+		    end - s > 2)
+			return -EINVAL;
+		*pcrs |= 1u << v;
+		if (!*end)
+			return 0;
+		if (*end != ',')
+			return -EINVAL;
+		s = end + 1;
+	}
+}
+
 static const char *mode_text(enum sectag_bind_mode mode)
 {
 	switch (mode) {

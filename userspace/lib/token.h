@@ -100,6 +100,11 @@ int sectag_token_format(const struct sectag_token *tok, char *buf,
 int sectag_token_describe(const struct sectag_token *tok, char *buf,
 			  size_t size);
 
+/*
+ * "7,11" into a PCR mask (0..23, each once, any order; "" or "none":
+ * no PCR). 0 or -EINVAL.
+ */
+int sectag_tpm2_pcrs_parse(const char *s, uint32_t *pcrs);
 /* "7", "0,2,7" or "none": the PCRs of a tpm2 policy; length or -ENOSPC. */
 int sectag_tpm2_pcrs_text(uint32_t pcrs, char *buf, size_t size);
 

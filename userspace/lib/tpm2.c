@@ -613,32 +613,6 @@ int sectag_tpm2_probe(uint32_t pcrs, struct sectag_tpm2_err *err)
 /* ---------------------------------------------------------------------- */
 /* Text                                                                   */
 
-int sectag_tpm2_pcrs_parse(const char *s, uint32_t *pcrs)
-{
-	unsigned long v;
-	char *end;
-
-	if (!s || !pcrs)
-		return -EINVAL;
-	*pcrs = 0;
-	if (!*s || !strcmp(s, "none"))
-		return 0;
-	for (;;) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = strtoul(s, &end, 10);
-		if (v >= SECTAG_TPM2_PCRS || (*pcrs & (1u << v)) ||
-		    end - s > 2)
-			return -EINVAL;
-		*pcrs |= 1u << v;
-		if (!*end)
-			return 0;
-		if (*end != ',')
-			return -EINVAL;
-		s = end + 1;
-	}
-}
-
 const char *sectag_tpm2_strerror(const struct sectag_tpm2_err *err,
 				 char *buf, size_t size)
 {

@@ -76,12 +76,6 @@ int sectag_tpm2_unseal_token(struct sectag_token *tok,
 int sectag_tpm2_probe(uint32_t pcrs, struct sectag_tpm2_err *err);
 
 /*
- * "7,11" into a PCR mask (0..23, each once, any order; "" or "none":
- * no PCR). 0 or -EINVAL.
- */
-int sectag_tpm2_pcrs_parse(const char *s, uint32_t *pcrs);
-
-/*
  * One sentence for the user ("this machine's measured state changed
  * since enrolment: PCR 7"), into @buf.
  */
