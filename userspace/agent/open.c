@@ -75,41 +75,46 @@ static int spawn_attrs(posix_spawnattr_t *at)
 	return 0;
 }
 
+#define HELPER_ARGS	6
+
 /*
- * Run the helper with @argv (argv[0] filled in here), its stdout to
- * @out_fd if >= 0; 0 or the negative errno it exited with.
+ * Run the helper with arguments @args (NULL-terminated, at most
+ * HELPER_ARGS), its stdout to @out_fd if >= 0 (closed here); 0 or the
+ * negative errno it exited with.
  */
-static int run_helper(char **argv, int out_fd)
+static int run_helper(char *const *args, int out_fd)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], *argv[HELPER_ARGS + 2] = { path };
+	size_t i;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	pid_t pid;
 	int rc, st;
 
 	rc = helper_path(path, sizeof(path));
-	if (rc) {
+	if (rc)
 		syslog(LOG_ERR, "%s not found in %s: %s", HELPER,
 		       SECTAG_LIBEXECDIR, strerror(-rc));
-		return rc;
-	}
-	argv[0] = path;
-	rc = spawn_attrs(&at);
-	if (rc)
-		return rc;
-	if (posix_spawn_file_actions_init(&fa)) {
+	for (i = 0; args[i] && i < HELPER_ARGS; i++)
+		argv[i + 1] = args[i];
+	if (!rc)
+		rc = spawn_attrs(&at);
+	if (!rc && posix_spawn_file_actions_init(&fa)) {
 		posix_spawnattr_destroy(&at);
-		return -ENOMEM;
+		rc = -ENOMEM;
 	}
+	if (!rc) {
+		if (out_fd >= 0)
+			posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+		rc = -posix_spawn(&pid, path, &fa, &at, argv, environ);
+		posix_spawn_file_actions_destroy(&fa);
+		posix_spawnattr_destroy(&at);
+	}
+	/* Our copy of the helper's end: EOF once the helper exits. */
 	if (out_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-	rc = posix_spawn(&pid, path, &fa, &at, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+		close(out_fd);
 	if (rc)
-		return -rc;
-	if (out_fd >= 0)
-		close(out_fd);	/* the helper's end: EOF when it exits */
+		return rc;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
@@ -121,11 +126,11 @@ static int run_helper(char **argv, int out_fd)
 int agent_luks_open(const struct sectag_binding *b)
 {
 	char token[16];
-	char *argv[] = { NULL, (char *)b->target, (char *)b->device, token,
-			 (char *)b->auto_open, NULL };
+	char *const args[] = { (char *)b->target, (char *)b->device, token,
+			       (char *)b->auto_open, NULL };
 
 	snprintf(token, sizeof(token), "%d", b->token);
-	return run_helper(argv, -1);
+	return run_helper(args, -1);
 }
 
 /* Up to @len bytes from @fd until EOF; how many. */
@@ -154,8 +159,8 @@ int agent_tpm2_host_secret(const struct sectag_binding *b,
 			   uint8_t host_secret[32])
 {
 	char keyslot[16], uid[15];
-	char *argv[] = { NULL, "--unseal", (char *)b->target,
-			 (char *)b->device, keyslot, uid, NULL };
+	char *const args[] = { "--unseal", (char *)b->target,
+			       (char *)b->device, keyslot, uid, NULL };
 	uint8_t buf[16 + 32 + 1];
 	size_t got = 0;
 	int fds[2], rc;
@@ -164,7 +169,7 @@ int agent_tpm2_host_secret(const struct sectag_binding *b,
 	sectag_hex(uid, b->uid, sizeof(b->uid), false);
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
-	rc = run_helper(argv, fds[1]);
+	rc = run_helper(args, fds[1]);
 	if (!rc)
 		got = read_all(fds[0], buf, sizeof(buf));
 	close(fds[0]);

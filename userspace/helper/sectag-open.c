@@ -56,6 +56,9 @@ static int parse_num(const char *s, long max, int *out)
 /* UUID DEVICE NUMBER: the volume, and a token or keyslot number. */
 static int fill(struct sectag_binding *b, char **argv, int *num)
 {
+	b->kind = SECTAG_BIND_LUKS;
+	b->token = -1;
+	b->keyslot = -1;
 	if (parse_num(argv[2], 1000, num))
 		return -EINVAL;
 	if (snprintf(b->target, sizeof(b->target), "%s", argv[0]) >=
@@ -63,9 +66,6 @@ static int fill(struct sectag_binding *b, char **argv, int *num)
 	    snprintf(b->device, sizeof(b->device), "%s", argv[1]) >=
 	    (int)sizeof(b->device))
 		return -EINVAL;
-	b->kind = SECTAG_BIND_LUKS;
-	b->token = -1;
-	b->keyslot = -1;
 	return 0;
 }
 

@@ -407,28 +407,27 @@ static void tpm2_refused(const struct sectag_token *t,
  * tpm2 tokens are unsealed before any tap, so that a TPM saying no
  * (measured state changed, another TPM, none at all) is told at once
  * rather than after the tap. Unsealed, they hold their read key and host
- * secret as portable tokens do; a refused one is dropped (mode 0). 0 if
- * a token is left to open with, else EX_FAIL after saying why.
+ * secret as portable tokens do; a refused one is dropped, the others
+ * move up. How many are left; none: nothing to open with (said why).
  */
-static int unseal_all(struct sectag_token *tok, size_t n)
+static size_t unseal_all(struct sectag_token *tok, size_t n)
 {
 	struct sectag_tpm2_err err;
-	size_t j, left = 0, refused = 0;
+	size_t j, left = 0;
 
 	for (j = 0; j < n; j++) {
-		if (tok[j].mode != SECTAG_MODE_TPM2) {
-			left++;
+		if (tok[j].mode == SECTAG_MODE_TPM2 &&
+		    sectag_tpm2_unseal_token(&tok[j], &err)) {
+			tpm2_refused(&tok[j], &err, j + 1 == n && !left);
 			continue;
 		}
-		if (!sectag_tpm2_unseal_token(&tok[j], &err)) {
-			left++;
-			continue;
-		}
-		refused++;
-		tpm2_refused(&tok[j], &err, refused == n);
-		tok[j].mode = 0;
+		if (left != j)
+			tok[left] = tok[j];
+		left++;
 	}
-	return left ? 0 : EX_FAIL;
+	for (j = left; j < n; j++)
+		sectag_token_wipe(&tok[j]);
+	return left;
 }
 
 int token_open(const char *uuid, const struct sectag_token *tok, size_t n,
@@ -436,6 +435,7 @@ int token_open(const char *uuid, const struct sectag_token *tok, size_t n,
 	       char pass[SECTAG_PASS_LEN + 1], int *keyslot)
 {
 	struct sectag_token *tk;
+	size_t left;
 	int rc;
 
 	if (!uuid || !tok || !n || !o || !pass || !keyslot)
@@ -445,11 +445,10 @@ int token_open(const char *uuid, const struct sectag_token *tok, size_t n,
 	if (!tk)
 		return fail(-ENOMEM, "tokens");
 	memcpy(tk, tok, n * sizeof(*tk));
-	rc = unseal_all(tk, n);
-	if (!rc)
-		rc = via_agent(uuid, o, pass);
+	left = unseal_all(tk, n);
+	rc = left ? via_agent(uuid, o, pass) : EX_FAIL;
 	if (rc == 1)
-		rc = direct(uuid, tk, n, o, pass, keyslot);
+		rc = direct(uuid, tk, left, o, pass, keyslot);
 	OPENSSL_clear_free(tk, n * sizeof(*tk));
 	return rc;
 }
