@@ -133,7 +133,8 @@ static int unseal(char **argv)
 	rc = sectag_tpm2_unseal_token(&tok, &err);
 	if (rc)
 		fprintf(stderr, "sectag-open: %s keyslot %d: %s\n", b.target,
-			b.keyslot, sectag_tpm2_strerror(&err, why, sizeof(why)));
+			b.keyslot,
+			sectag_tpm2_strerror(&err, why, sizeof(why)));
 	if (!rc)
 		rc = write_all(1, tok.read_key, sizeof(tok.read_key));
 	if (!rc)
@@ -152,7 +153,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 6 && !strcmp(argv[1], "--unseal"))
 		return unseal(argv + 2);
-	if (argc != 5 || !*argv[1] || !*argv[4] || fill(&b, argv + 1, &b.token)) {
+	if (argc != 5 || !*argv[1] || !*argv[4] ||
+	    fill(&b, argv + 1, &b.token)) {
 		fprintf(stderr, "usage: sectag-open UUID DEVICE TOKEN NAME\n"
 			"       sectag-open --unseal UUID DEVICE KEYSLOT UID\n");
 		return USAGE_ERROR;

@@ -57,7 +57,8 @@ enum sectag_bind_mode {
 /* A secret sealed to a TPM under a PCR policy (tpm2.h does the sealing). */
 struct sectag_tpm2_blob {
 	uint32_t pcrs;			/* bit n: PCR n in the policy */
-	uint8_t pcr_values[SECTAG_TPM2_PCRS][32]; /* at enrolment, by PCR */
+	/* their values at enrolment, indexed by PCR number */
+	uint8_t pcr_values[SECTAG_TPM2_PCRS][32];
 	uint8_t pub[SECTAG_TPM2_PUB_MAX];
 	size_t pub_len;
 	uint8_t priv[SECTAG_TPM2_PRIV_MAX];
@@ -83,7 +84,8 @@ enum sectag_bind_mode sectag_bind_mode_parse(const char *word);
  * Parse and validate the token JSON @json (NUL-terminated). 0, or
  * -EINVAL with *@why (static text) saying what is wrong: not an object,
  * a missing, mistyped or unknown field, a bad value, secret fields in a
- * host or tpm2 token, TPM fields in another. Nothing else is accepted, so a token has one meaning.
+ * host or tpm2 token, TPM fields in another. Nothing else is
+ * accepted, so a token has one meaning.
  */
 int sectag_token_parse(const char *json, struct sectag_token *tok,
 		       const char **why);
