@@ -446,9 +446,13 @@ int token_open(const char *uuid, const struct sectag_token *tok, size_t n,
 		return fail(-ENOMEM, "tokens");
 	memcpy(tk, tok, n * sizeof(*tk));
 	left = unseal_all(tk, n);
-	rc = left ? via_agent(uuid, o, pass) : EX_FAIL;
-	if (rc == 1)
-		rc = direct(uuid, tk, left, o, pass, keyslot);
+	/* EX_FAIL is 1 too: via_agent()'s "go on without it" must not be. */
+	rc = EX_FAIL;
+	if (left) {
+		rc = via_agent(uuid, o, pass);
+		if (rc == 1)
+			rc = direct(uuid, tk, left, o, pass, keyslot);
+	}
 	OPENSSL_clear_free(tk, n * sizeof(*tk));
 	return rc;
 }
