@@ -37,6 +37,7 @@ ALOG=$W/agent.log
 MARK=sectag-tpm2-marker
 UID_A=04C2000000000A
 UID_H=04C200000000BB
+UID_B=04C200000000CC
 TOKENDIR=$(cryptsetup --help |
 	sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
 PLUGIN=$TOKENDIR/libcryptsetup-token-sectag.so
@@ -204,9 +205,10 @@ setup_common() {
 
 setup_all() {
 	setup_common "$W/vol.img" || return 1
-	H=$(new_tag $UID_H) && C=$(new_tag $UID_A) || return 1
-	provision "$H" "$W/issuer.key" && provision "$C" "$W/other.key" ||
+	H=$(new_tag $UID_H) && C=$(new_tag $UID_A) && B=$(new_tag $UID_B) ||
 		return 1
+	provision "$H" "$W/issuer.key" && provision "$C" "$W/other.key" &&
+		provision "$B" "$W/issuer.key" || return 1
 	write_conf "key_timeout = 30"
 }
 
@@ -236,7 +238,7 @@ echo "# work directory $W"
 [ -c /dev/tpmrm0 ] || bail "no /dev/tpmrm0: run with SECTAG_VM_TPM=<state dir>"
 setup_all >"$LOG" 2>&1 || bail "setup failed"
 export SECTAG_READER=$DEV
-echo "# reader $DEV, tags A=$A host=$H clone=$C, $LOOP $UUID"
+echo "# reader $DEV, tags A=$A host=$H clone=$C B=$B, $LOOP $UUID"
 
 # --- enrolment
 t tpm_device_present test -c /dev/tpmrm0
@@ -260,6 +262,12 @@ list_modes() {
 		grep -q "$UID_H.*bind host" <<<"$out"
 }
 t list_shows_tpm2 list_modes
+# B: a second tpm2 binding, without auto-open (A's tap opens e2e-auto,
+# and a volume is mapped once): the plugin and unlock through the agent
+tap "$B"
+enroll_json tpm2 >"$W/enr-b"
+t enroll_second_tpm2 grep -q '"bind":"tpm2"' "$W/enr-b"
+ID_B=$(json_num id "$(cat "$W/enr-b")")
 t luksdump_shows_tpm2 dump_shows "bind:       tpm2" "tpm2 PCRs:  7" \
 	"sealed by the TPM"
 
@@ -301,12 +309,11 @@ t agent_auto_opens_tpm2 auto_opened
 t agent_logged_release agent_logged "binding $ID_A (.*): released"
 t agent_maps_no_tss2_after_tpm2_tap agent_maps_no_tss2
 drop_keys
-t plugin_asks_agent_tpm2 with_agent_tap "$A" e2e plugin_open e2e
-close_auto
+t plugin_asks_agent_tpm2 with_agent_tap "$B" e2e plugin_open e2e
+t agent_answered_request agent_logged "answered by binding $ID_B"
 drop_keys
-t unlock_asks_agent_tpm2 with_agent_tap "$A" e2e-unl $S unlock "$LOOP" \
+t unlock_asks_agent_tpm2 with_agent_tap "$B" e2e-unl $S unlock "$LOOP" \
 	e2e-unl --store "$STORE"
-close_auto
 t agent_still_alive kill -0 "$AGENT"
 stop_agent
 drop_keys
@@ -349,6 +356,7 @@ t no_pcr_seal_opens_after_extend opens e2e-unl $S unlock "$LOOP" e2e-unl \
 
 # --- revoke
 t revoke_tpm2 $S revoke "$ID_A" --store "$STORE"
+t revoke_second_tpm2 $S revoke "$ID_B" --store "$STORE"
 t revoke_removed_keyslot not has_keyslot "$KS_A"
 t revoke_removed_token test -z "$(sectag_token "$KS_A")"
 t host_keyslot_kept has_keyslot "$KS_H"
