@@ -286,11 +286,21 @@ t validate_refuses_unordered_pcrs import_refused "$W/unordered.json" \
 	'ascending'
 
 # --- without the agent: the plugin and unlock unseal, then read the tag
+# Timed through one token each: the tpm2 one unseals, the host one not.
+plugin_open_id() {	# name token [store]
+	SECTAG_STORE=${3:-$STORE} cryptsetup open --token-only --token-id "$2" \
+		"$LOOP" "$1"
+}
 tap "$A"
 t plugin_opens_tpm2_empty_store timed TPM2_PLUGIN_MS opens e2e \
-	plugin_open e2e "$EMPTY"
+	plugin_open_id e2e "$(sectag_token "$KS_A")" "$EMPTY"
 tap "$H"
-t plugin_opens_host timed HOST_PLUGIN_MS opens e2e-host plugin_open e2e-host
+t plugin_opens_host timed HOST_PLUGIN_MS opens e2e-host \
+	plugin_open_id e2e-host "$(sectag_token "$KS_H")"
+# The agent's unseal: 48 secret bytes, not for the log.
+unseal_quiet() { build/sectag-open --unseal "$@" >/dev/null; }
+t helper_unseals timed UNSEAL_MS unseal_quiet "$UUID" "$LOOP" "$KS_A" \
+	"${UID_A,,}"
 tap "$A"
 t unlock_opens_tpm2_empty_store timed TPM2_UNLOCK_MS opens e2e-unl \
 	$S unlock "$LOOP" e2e-unl --store "$EMPTY"
@@ -364,6 +374,7 @@ t list_has_no_tpm2 not grep -q "host-secret=tpm2" "$STORE"
 
 echo "# figures (ms, this VM): enrol tpm2 $TPM2_ENROL_MS host $HOST_ENROL_MS;" \
 	"cryptsetup open via plugin tpm2 ${TPM2_PLUGIN_MS:-?} host ${HOST_PLUGIN_MS:-?};" \
-	"sectag unlock tpm2 ${TPM2_UNLOCK_MS:-?} host ${HOST_UNLOCK_MS:-?}"
+	"sectag unlock tpm2 ${TPM2_UNLOCK_MS:-?} host ${HOST_UNLOCK_MS:-?}" \
+	"(both unseal A's token); sectag-open --unseal ${UNSEAL_MS:-?}"
 echo "# $n tests, $failed failed"
 exit "$failed"
