@@ -17,6 +17,7 @@
 #   flock /tmp/sectag-vm.lock tests/e2e/tpm2-other.sh
 #
 # TAP on stdout; the exit status is the number of failures.
+# shellcheck disable=SC2317 # helpers are called through check
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
