@@ -268,6 +268,7 @@ tap "$B"
 enroll_json tpm2 >"$W/enr-b"
 t enroll_second_tpm2 grep -q '"bind":"tpm2"' "$W/enr-b"
 ID_B=$(json_num id "$(cat "$W/enr-b")")
+KS_B=$(json_num keyslot "$(cat "$W/enr-b")")
 t luksdump_shows_tpm2 dump_shows "bind:       tpm2" "tpm2 PCRs:  7" \
 	"sealed by the TPM"
 
@@ -319,7 +320,10 @@ t agent_auto_opens_tpm2 auto_opened
 t agent_logged_release agent_logged "binding $ID_A (.*): released"
 t agent_maps_no_tss2_after_tpm2_tap agent_maps_no_tss2
 drop_keys
-t plugin_asks_agent_tpm2 with_agent_tap "$B" e2e plugin_open e2e
+# Through B's token: the agent releases whichever tag is tapped, and
+# cryptsetup tries a token's passphrase on that token's keyslot only.
+t plugin_asks_agent_tpm2 with_agent_tap "$B" e2e plugin_open_id e2e \
+	"$(sectag_token "$KS_B")"
 t agent_answered_request agent_logged "answered by binding $ID_B"
 drop_keys
 t unlock_asks_agent_tpm2 with_agent_tap "$B" e2e-unl $S unlock "$LOOP" \
