@@ -26,6 +26,9 @@ NL_LIBS	:= $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 # plugin (which taps through cli/tap.c) only.
 PCSC_CFLAGS := $(shell pkg-config --cflags libpcsclite 2>/dev/null)
 PCSC_LIBS := $(shell pkg-config --libs libpcsclite 2>/dev/null)
+# TPM2 (userspace/lib/tpm2.c, bind tpm2): the short-lived programs only
+# (sectag, sectag-open, the token plugin), never the resident agent.
+TPM2_LIBS := $(shell pkg-config --libs tss2-esys tss2-mu tss2-rc tss2-tctildr 2>/dev/null)
 CPPFLAGS += -Iuapi -Iuserspace/lib -I$(B) $(NL_CFLAGS) $(PCSC_CFLAGS)
 LDLIBS	:= $(NL_LIBS) -lcryptsetup -ljson-c -lkeyutils -lcrypto -lpthread
 
@@ -113,13 +116,13 @@ $(B)/sectagd: $(AGENT_OBJ) $(B)/libsectag.a
 	$(link) $^ $(AGENT_LDLIBS) $(PCSC_LIBS)
 
 $(B)/sectag-open: $(call objs,userspace/helper/sectag-open.c) $(B)/libsectag.a
-	$(link) $^ -Wl,--as-needed -lcryptsetup -ljson-c -lkeyutils -lcrypto
+	$(link) $^ -Wl,--as-needed -lcryptsetup -ljson-c -lkeyutils -lcrypto $(TPM2_LIBS)
 
 CLI_OBJ	:= $(call objs,$(wildcard userspace/cli/*.c) userspace/token/open.c)
 $(B)/obj/userspace/cli/%.o: DIRFLAGS = -Iuserspace/cli -Iuserspace/token
 
 $(B)/sectag: $(CLI_OBJ) $(B)/libsectag.a
-	$(link) $^ $(LDLIBS) $(PCSC_LIBS)
+	$(link) $^ $(LDLIBS) $(PCSC_LIBS) $(TPM2_LIBS)
 
 # The LUKS2 token plugin (userspace/token): libsectag and the CLI's tap
 # linked in, only the cryptsetup_token_* symbols exported, under the
@@ -130,7 +133,7 @@ $(B)/obj/userspace/token/%.o: DIRFLAGS = -Iuserspace/cli
 
 $(TOKEN_SO): $(TOKEN_OBJ) $(B)/libsectag.a userspace/token/token.sym
 	$(link) -shared -Wl,--version-script=userspace/token/token.sym -Wl,-z,defs \
-		$(filter-out %.sym,$^) $(LDLIBS) $(PCSC_LIBS)
+		$(filter-out %.sym,$^) $(LDLIBS) $(PCSC_LIBS) $(TPM2_LIBS)
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules

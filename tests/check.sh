@@ -136,6 +136,12 @@ e2e story-pn533 900 "The user story through the real pn533 driver: provision, en
 e2e story-pcsc 900 "The user story through PC/SC (pcscd + vsmartcard-vpcd): provision, enrol, agent, LUKS, PAM, borrow, presence"
 e2e story-nci 900 "The user story through the real NCI core (virtual_ncidev, emulated controller): provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
 e2e token 600 "LUKS2 token plugin and sectag unlock: host and portable bindings, with and without the agent"
+# bind tpm2: the guest's TPM is swtpm on a fresh state dir (tests/vm/run)
+export SECTAG_VM_TPM; SECTAG_VM_TPM=$(mktemp -d /tmp/sectag-tpm.XXXXXX)
+e2e tpm2 600 "bind tpm2: the tag and the TPM2 (swtpm), plugin, unlock, agent, PCR change refused, re-seal"
+rm -rf "$SECTAG_VM_TPM"; unset SECTAG_VM_TPM
+echo "== bind tpm2: the same disk under another TPM (3 VM boots)"
+run_tap e2e-tpm2-other "$LOGS/e2e-tpm2-other.log" tests/e2e/tpm2-other.sh
 echo "== Boot: root on LUKS2, the real mkinitramfs with our hook, tap / passphrase / fresh host (VM boots)"
 run_tap boot "$LOGS/boot.log" tests/boot/boot.sh
 # The packages are built on the host (make deb: lintian errors fail it),

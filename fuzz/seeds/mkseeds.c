@@ -94,6 +94,14 @@ static void store_seeds(void)
 	path_of(path, sizeof(path), "fuzz_store", "ident");
 	if (sectag_store_save(path, &s))
 		die("save ident");
+	/* bind tpm2: no host secret in the store ("host-secret=tpm2"). */
+	binding(&s, SECTAG_BIND_LUKS, "5e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+		0x55);
+	s.b[s.n - 1].tpm2 = true;
+	memset(s.b[s.n - 1].host_secret, 0, sizeof(s.b[s.n - 1].host_secret));
+	path_of(path, sizeof(path), "fuzz_store", "tpm2");
+	if (sectag_store_save(path, &s))
+		die("save tpm2");
 	sectag_store_free(&s);
 }
 

@@ -390,6 +390,43 @@ static bool t_good_text_loads(void)
 	return load_text(good) == 0;
 }
 
+#define TPM2_LINE "binding id=1 kind=luks target=0b7b6a6e-3c1f-4f52-9d55-" \
+	"6a3c1f2e9a10 device=/dev/vdb auto-open= keyslot=1 token=0 " \
+	"uid=04a1b2c3d4e5f6 read-key=000102030405060708090a0b0c0d0e0f " \
+	"host-secret=tpm2\n"
+
+/* bind tpm2: "host-secret=tpm2", a binding whose secret is unsealed. */
+static bool t_tpm2_binding(void)
+{
+	struct sectag_store s;
+	uint8_t share[32] = { 0 }, out[32];
+	char buf[4096];
+	FILE *f;
+	size_t n;
+
+	CHECK(load_text("sectag-store 1\nnext-id 2\n" TPM2_LINE) == 0);
+	CHECK(!sectag_store_load(path, &s) && s.n == 1 && s.b[0].tpm2);
+	CHECK(sectag_binding_secret(&s.b[0], share, out) == -ENOKEY);
+	CHECK(!sectag_store_save(path, &s));
+	f = fopen(path, "r");
+	CHECK(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	CHECK(strstr(buf, "host-secret=tpm2\n"));
+	/* A tpm2 binding with a host secret, or not a LUKS one: invalid. */
+	s.b[0].host_secret[0] = 1;
+	CHECK(sectag_store_save(path, &s) == -EINVAL);
+	sectag_store_free(&s);
+	CHECK(load_edited("host-secret=000102", "host-secret=tpm2 x") ==
+	      -EBADMSG);
+	CHECK(load_text("sectag-store 1\nnext-id 2\nbinding id=1 kind=user "
+			"target=alice device= auto-open= keyslot=-1 token=-1 "
+			"uid=04a1b2c3d4e5f6 read-key=000102030405060708090a0b0c0d"
+			"0e0f host-secret=tpm2\n") == -EBADMSG);
+	return true;
+}
+
 static bool t_truncated(void)
 {
 	char buf[sizeof(good)];
@@ -880,6 +917,7 @@ static const struct test {
 	{ "missing_file_is_empty_store", t_missing_is_empty, false },
 	{ "empty_store_round_trip", t_empty_store_round_trip, false },
 	{ "good_text_loads", t_good_text_loads, false },
+	{ "tpm2_binding_keeps_no_host_secret", t_tpm2_binding, false },
 	{ "corrupt_truncated", t_truncated, false },
 	{ "corrupt_bad_hex", t_bad_hex, false },
 	{ "corrupt_unknown_kind", t_unknown_kind, false },

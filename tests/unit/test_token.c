@@ -21,6 +21,16 @@
 		"\"key_no\":2,\"kdf\":\"hkdf-sha256\",\"salt\":\"" SALT "\"," \
 		"\"read_key\":\"" RKEY "\"}"
 
+#define PCR0	"1111111111111111111111111111111111111111111111111111111111111111"
+#define PCR7	"7777777777777777777777777777777777777777777777777777777777777777"
+#define TPUB	"0030000800010b00000412"
+#define TPRIV	"0004aabbccdd"
+#define TPM2	"{\"type\":\"sectag\",\"keyslots\":[\"5\"],\"sectag_version\":1," \
+		"\"bind\":\"tpm2\",\"uid\":\"04a1b2c3d4e5f6\",\"random_id\":false," \
+		"\"key_no\":2,\"kdf\":\"hkdf-sha256\",\"tpm2_pcrs\":[0,7]," \
+		"\"tpm2_pcr_values\":[\"" PCR0 "\",\"" PCR7 "\"]," \
+		"\"tpm2_public\":\"" TPUB "\",\"tpm2_private\":\"" TPRIV "\"}"
+
 static bool parses(const char *json, struct sectag_token *t)
 {
 	const char *why = "unset";
@@ -110,7 +120,7 @@ static bool t_refused_fields(void)
 		      "sectag_version"));
 	CHECK(refused(edit(HOST, "\"sectag_version\":1", "\"sectag_version\":\"1\""),
 		      "sectag_version"));
-	CHECK(refused(edit(HOST, "\"host\"", "\"tpm2\""), "bind"));
+	CHECK(refused(edit(HOST, "\"host\"", "\"tpm3\""), "bind"));
 	CHECK(refused(edit(HOST, "\"host\"", "1"), "bind"));
 	CHECK(refused(edit(HOST, "04a1b2c3d4e5f6", "05a1b2c3d4e5f6"), "uid"));
 	CHECK(refused(edit(HOST, "04a1b2c3d4e5f6", "04a1b2c3d4e5"), "uid"));
@@ -173,6 +183,103 @@ static bool t_describe(void)
 	return true;
 }
 
+static bool t_tpm2(void)
+{
+	struct sectag_token a, b;
+	char buf[SECTAG_TOKEN_JSON_MAX];
+	int n;
+
+	CHECK(parses(TPM2, &a));
+	CHECK(a.mode == SECTAG_MODE_TPM2 && a.keyslot == 5);
+	CHECK(a.tpm2.pcrs == ((1u << 0) | (1u << 7)));
+	CHECK(a.tpm2.pcr_values[0][0] == 0x11 && a.tpm2.pcr_values[7][31] == 0x77);
+	CHECK(a.tpm2.pub_len == 11 && a.tpm2.pub[10] == 0x12);
+	CHECK(a.tpm2.priv_len == 6 && a.tpm2.priv[5] == 0xdd);
+	n = sectag_token_format(&a, buf, sizeof(buf));
+	CHECK(n > 0 && !strcmp(buf, TPM2));
+	CHECK(parses(buf, &b) && !memcmp(&a, &b, sizeof(a)));
+	/* No PCR at all: sealed to this TPM whatever its measured state. */
+	snprintf(buf, sizeof(buf), "%s", edit(TPM2, "[0,7]", "[]"));
+	CHECK(parses(edit(buf, "[\"" PCR0 "\",\"" PCR7 "\"]", "[]"), &a));
+	CHECK(a.tpm2.pcrs == 0);
+	n = sectag_token_format(&a, buf, sizeof(buf));
+	CHECK(n > 0 && strstr(buf, "\"tpm2_pcrs\":[],\"tpm2_pcr_values\":[]"));
+	return true;
+}
+
+static bool t_tpm2_refused(void)
+{
+	CHECK(refused(edit(TPM2, "}", ",\"salt\":\"" SALT "\"}"),
+		      "tpm2 token has no"));
+	CHECK(refused(edit(TPM2, "}", ",\"read_key\":\"" RKEY "\"}"),
+		      "tpm2 token has no"));
+	CHECK(refused(edit(TPM2, ",\"tpm2_public\":\"" TPUB "\"", ""),
+		      "tpm2 token needs"));
+	CHECK(refused(edit(TPM2, "[0,7]", "[7]"), "one value for each"));
+	CHECK(refused(edit(TPM2, "[0,7]", "[7,0]"), "ascending"));
+	CHECK(refused(edit(TPM2, "[0,7]", "[7,7]"), "ascending"));
+	CHECK(refused(edit(TPM2, "[0,7]", "[0,24]"), "tpm2_pcrs"));
+	CHECK(refused(edit(TPM2, "[0,7]", "[0,\"7\"]"), "tpm2_pcrs"));
+	CHECK(refused(edit(TPM2, PCR7, "77"), "tpm2_pcr_values"));
+	CHECK(refused(edit(TPM2, TPUB, "003"), "tpm2_public"));
+	CHECK(refused(edit(TPM2, TPUB, ""), "tpm2_public"));
+	CHECK(refused(edit(TPM2, TPRIV, "0004aabbccdx"), "tpm2_private"));
+	/* TPM fields belong to tpm2 tokens only. */
+	CHECK(refused(edit(HOST, "}", ",\"tpm2_pcrs\":[]}"), "only a tpm2"));
+	return true;
+}
+
+static bool t_tpm2_sizes(void)
+{
+	static char json[SECTAG_TOKEN_JSON_MAX], pub[2 * 257 + 1];
+	struct sectag_token t;
+
+	memset(pub, 'a', sizeof(pub) - 1);
+	pub[2 * 256] = 0;
+	snprintf(json, sizeof(json), "%s", edit(TPM2, TPUB, pub));
+	CHECK(parses(json, &t) && t.tpm2.pub_len == 256);
+	pub[2 * 256] = 'a';
+	snprintf(json, sizeof(json), "%s", edit(TPM2, TPUB, pub));
+	CHECK(refused(json, "tpm2_public"));
+	return true;
+}
+
+static bool t_pcr_lists(void)
+{
+	uint32_t m = 1;
+	char buf[80];
+
+	CHECK(!sectag_tpm2_pcrs_parse("7", &m) && m == 1u << 7);
+	CHECK(!sectag_tpm2_pcrs_parse("7,0,23", &m) &&
+	      m == ((1u << 7) | 1u | (1u << 23)));
+	CHECK(!sectag_tpm2_pcrs_parse("", &m) && m == 0);
+	CHECK(!sectag_tpm2_pcrs_parse("none", &m) && m == 0);
+	CHECK(sectag_tpm2_pcrs_parse("24", &m) == -22);
+	CHECK(sectag_tpm2_pcrs_parse("7,7", &m) == -22);
+	CHECK(sectag_tpm2_pcrs_parse("7,", &m) == -22);
+	CHECK(sectag_tpm2_pcrs_parse("-1", &m) == -22);
+	CHECK(sectag_tpm2_pcrs_parse("007", &m) == -22);
+	CHECK(sectag_tpm2_pcrs_parse("7 ", &m) == -22);
+	CHECK(sectag_tpm2_pcrs_text((1u << 7) | 1u, buf, sizeof(buf)) > 0 &&
+	      !strcmp(buf, "0,7"));
+	CHECK(sectag_tpm2_pcrs_text(0, buf, sizeof(buf)) > 0 &&
+	      !strcmp(buf, "none"));
+	return true;
+}
+
+static bool t_tpm2_describe(void)
+{
+	struct sectag_token t;
+	char buf[512];
+
+	CHECK(parses(TPM2, &t));
+	CHECK(sectag_token_describe(&t, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "bind:       tpm2") && strstr(buf, "PCRs:  0,7"));
+	CHECK(strstr(buf, "sealed by the TPM"));
+	CHECK(!strstr(buf, TPRIV));
+	return true;
+}
+
 static bool t_too_long(void)
 {
 	char buf[SECTAG_TOKEN_JSON_MAX + 64];
@@ -195,6 +302,11 @@ int main(void)
 		{ "format_is_canonical_round_trip", t_roundtrip },
 		{ "dump_shows_no_secret", t_describe },
 		{ "oversized_token_refused", t_too_long },
+		{ "tpm2_token_parses_round_trip", t_tpm2 },
+		{ "tpm2_token_refused_with_reason", t_tpm2_refused },
+		{ "tpm2_blob_size_limits", t_tpm2_sizes },
+		{ "tpm2_pcr_lists_parse_and_print", t_pcr_lists },
+		{ "tpm2_dump_shows_pcrs", t_tpm2_describe },
 	};
 
 	return tap_run_all(cases, sizeof(cases) / sizeof(cases[0]));

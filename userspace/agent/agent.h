@@ -155,6 +155,12 @@ int tap_probe(struct agent *a, struct reader *r);
  */
 struct sectag_binding;
 int agent_luks_open(const struct sectag_binding *b);
+/*
+ * The host secret of tpm2 binding @b, unsealed by the sectag-open helper
+ * from the volume's token (-EBADMSG: a token not of this tag).
+ */
+int agent_tpm2_host_secret(const struct sectag_binding *b,
+			   uint8_t host_secret[32]);
 
 /* ctl.c */
 int ctl_listen(struct agent *a);

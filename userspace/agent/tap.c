@@ -126,6 +126,27 @@ static void note_release(struct agent *a, struct reader *r,
 	r->released[r->n_released++] = b->id;
 }
 
+/*
+ * The binding's secret; a tpm2 binding's host secret is unsealed first,
+ * into a copy of the binding that lives no longer than this.
+ */
+static int derive(const struct sectag_binding *b, const uint8_t *share,
+		  uint8_t secret[32])
+{
+	struct sectag_binding tb;
+	int rc;
+
+	if (!b->tpm2)
+		return sectag_binding_secret(b, share, secret);
+	tb = *b;
+	tb.tpm2 = false;
+	rc = agent_tpm2_host_secret(b, tb.host_secret);
+	if (!rc)
+		rc = sectag_binding_secret(&tb, share, secret);
+	OPENSSL_cleanse(&tb, sizeof(tb));
+	return rc;
+}
+
 static void release(struct agent *a, struct reader *r,
 		    const struct sectag_binding *b, const uint8_t *share,
 		    struct released *rel, size_t *n)
@@ -134,7 +155,7 @@ static void release(struct agent *a, struct reader *r,
 	int32_t serial;
 	int rc;
 
-	rc = sectag_binding_secret(b, share, secret);
+	rc = derive(b, share, secret);
 	if (!rc)
 		rc = sectag_keyring_add(b, secret, a->cfg.key_timeout_s,
 					&serial);

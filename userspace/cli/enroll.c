@@ -33,15 +33,26 @@
 #include "ntag424.h"
 #include "store.h"
 #include "token.h"
+#include "tpm2.h"
 #include "unlock.h"
+
+/*
+ * --bind tpm2's policy by default: PCR 7, the Secure Boot state (its
+ * on/off switch and the certificate databases the firmware trusts).
+ * It holds across kernel, initramfs and bootloader updates, which PCRs
+ * 4, 8, 9 and 11 do not, and changes when someone turns Secure Boot
+ * off or enrols their own keys: security-model.md weighs the choice.
+ */
+#define DEFAULT_TPM2_PCRS	(1u << 7)
 
 /* cryptsetup's own limit for an interactive passphrase. */
 #define MAX_PASSPHRASE		512
 
 struct enroll_opts {
 	const char *issuer_key, *luks, *key_file, *auto_open, *user, *name;
-	const char *store, *reader, *bind;
+	const char *store, *reader, *bind, *pcrs;
 	enum sectag_bind_mode mode;	/* LUKS: --bind, default host */
+	uint32_t tpm2_pcrs;		/* --bind tpm2: the policy's PCRs */
 	int timeout_ms;			/* < 0: wait forever */
 	bool force;
 };
@@ -58,6 +69,7 @@ struct enrolment {
 	bool pass_crypt;		/* pass from crypt_keyfile_device_read */
 	bool random_id;			/* the tag hides its UID */
 	char device[PATH_MAX];
+	struct sectag_tpm2_blob sealed;	/* bind tpm2: what the TPM sealed */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -321,7 +333,7 @@ static void enroll_usage(FILE *f)
 {
 	fprintf(f, "usage: %s enroll --issuer-key FILE (--luks DEVICE "
 		"[--key-file F] [--auto-open NAME]\n"
-		"                  [--bind host|portable]\n"
+		"                  [--bind host|portable|tpm2 [--tpm2-pcrs LIST]]\n"
 		"                  | --user NAME | --name LABEL) [--store PATH] "
 		"[--reader R]\n                  [--timeout S] [--json]\n"
 		"Bind an issued tag to a LUKS2 volume, a user or a label: wait "
@@ -336,8 +348,12 @@ static void enroll_usage(FILE *f)
 		"/dev/mapper/NAME on a tap\n"
 		"  --bind MODE      host (default): the unlock also needs this "
 		"host's store;\n                   portable: the volume and the "
-		"tag suffice (see\n                   security-model.md); both "
-		"add a sectag token\n"
+		"tag suffice;\n                   tpm2: the tag and this "
+		"machine's TPM2 in its measured\n                   state "
+		"(see security-model.md); each adds a sectag token\n"
+		"  --tpm2-pcrs LIST PCRs (sha256 bank) the tpm2 seal depends on: "
+		"\"7\" (default,\n                   Secure Boot state), "
+		"\"0,7\", ...; \"\" or none: this TPM only\n"
 		"  --user NAME      for PAM login with the tag\n"
 		"  --name LABEL     a logon key \"sectag:name:LABEL\" for "
 		"automation\n"
@@ -375,6 +391,8 @@ static const char **opt_slot(struct enroll_opts *o, int c)
 		return &o->reader;
 	case 'B':
 		return &o->bind;
+	case 'P':
+		return &o->pcrs;
 	}
 	return NULL;
 }
@@ -413,13 +431,25 @@ static int check_enroll_opts(const struct enroll_opts *o)
 	return 0;
 }
 
-/* --bind MODE: host (the default) or portable. */
+/* --bind MODE: host (the default), portable or tpm2 [--tpm2-pcrs]. */
 static int check_bind(struct enroll_opts *o)
 {
 	o->mode = o->bind ? sectag_bind_mode_parse(o->bind) : SECTAG_MODE_HOST;
 	if (!o->mode) {
-		fprintf(stderr, "%s: --bind: 'host' or 'portable', not '%s'\n",
-			prog, o->bind);
+		fprintf(stderr, "%s: --bind: 'host', 'portable' or 'tpm2', not "
+			"'%s'\n", prog, o->bind);
+		return -1;
+	}
+	if (o->pcrs && o->mode != SECTAG_MODE_TPM2) {
+		fprintf(stderr, "%s: --tpm2-pcrs only goes with --bind tpm2\n",
+			prog);
+		return -1;
+	}
+	o->tpm2_pcrs = DEFAULT_TPM2_PCRS;
+	if (o->pcrs && sectag_tpm2_pcrs_parse(o->pcrs, &o->tpm2_pcrs)) {
+		fprintf(stderr, "%s: --tpm2-pcrs: PCR numbers 0-23, comma "
+			"separated, each once (\"7\", \"0,7\"), or \"\" for "
+			"none; not '%s'\n", prog, o->pcrs);
 		return -1;
 	}
 	return 0;
@@ -439,6 +469,7 @@ static int parse_enroll(int argc, char **argv, struct enroll_opts *o)
 		{ "reader", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "bind", required_argument, NULL, 'B' },
+		{ "tpm2-pcrs", required_argument, NULL, 'P' },
 		CLI_OPTS_END
 	};
 	int c;
@@ -679,12 +710,56 @@ static int luks_token(const struct enroll_opts *o, struct enrolment *e)
 		memcpy(tok.salt, e->b.host_secret, sizeof(tok.salt));
 		memcpy(tok.read_key, e->b.read_key, sizeof(tok.read_key));
 	}
+	if (o->mode == SECTAG_MODE_TPM2)
+		tok.tpm2 = e->sealed;
 	rc = sectag_luks_token_add(e->device, e->b.target, &tok);
 	sectag_token_wipe(&tok);
 	if (rc < 0)
 		fprintf(stderr, "%s: %s: cannot add the sectag token: %s\n",
 			prog, e->device, strerror(-rc));
 	return rc < 0 ? rc : 0;
+}
+
+/* Say what the TPM refused, and how to go on. */
+static int tpm2_failed(const struct sectag_tpm2_err *err)
+{
+	char why[256];
+
+	fprintf(stderr, "%s: --bind tpm2: %s\n", prog,
+		sectag_tpm2_strerror(err, why, sizeof(why)));
+	if (err->rc == -ENODEV)
+		fprintf(stderr, "%s: enrol with --bind host or portable on a "
+			"machine without a TPM2\n", prog);
+	return EX_FAIL;
+}
+
+/* Before the passphrase and the tap: a TPM with these PCRs is there. */
+static int tpm2_precheck(const struct enroll_opts *o)
+{
+	struct sectag_tpm2_err err;
+
+	if (!o->luks || o->mode != SECTAG_MODE_TPM2)
+		return 0;
+	return sectag_tpm2_probe(o->tpm2_pcrs, &err) ? tpm2_failed(&err) : 0;
+}
+
+/*
+ * bind tpm2: the TPM seals the read key and the host secret (for the
+ * token); the store keeps the read key (the agent authenticates taps
+ * with it) and no host secret at all.
+ */
+static int tpm2_seal(const struct enroll_opts *o, struct enrolment *e)
+{
+	struct sectag_token tok = { 0 };
+	struct sectag_tpm2_err err;
+	int rc;
+
+	rc = sectag_tpm2_seal_token(&tok, o->tpm2_pcrs, e->b.read_key,
+				    e->b.host_secret, &err);
+	if (!rc)
+		e->sealed = tok.tpm2;
+	sectag_token_wipe(&tok);
+	return rc ? tpm2_failed(&err) : 0;
 }
 
 /* The store could not take the binding: take the keyslot back off. */
@@ -715,11 +790,17 @@ static int create_binding(const struct enroll_opts *o, struct enrolment *e)
 	rc = sectag_binding_secret(&e->b, e->share, e->secret);
 	if (rc)
 		return fail(rc, "cannot derive the unlock secret");
+	if (luks && o->mode == SECTAG_MODE_TPM2 && tpm2_seal(o, e))
+		return EX_FAIL;
 	if (luks && luks_add(e))
 		return EX_FAIL;
 	if (luks && luks_token(o, e)) {
 		luks_undo(e);
 		return EX_FAIL;
+	}
+	if (luks && o->mode == SECTAG_MODE_TPM2) {
+		OPENSSL_cleanse(e->b.host_secret, sizeof(e->b.host_secret));
+		e->b.tpm2 = true;
 	}
 	rc = sectag_store_add(&e->st, &e->b, &id);
 	if (rc)
@@ -768,6 +849,8 @@ static int enroll_run(const struct enroll_opts *o, struct enrolment *e,
 	rc = describe_binding(o, e);
 	if (rc == EX_USAGE)	/* a bad value on the command line */
 		enroll_usage(stderr);
+	if (!rc)
+		rc = tpm2_precheck(o);
 	if (!rc)
 		rc = store_open(o->store, &e->st, lock, true);
 	if (!rc)

@@ -113,7 +113,8 @@ static size_t store_tokens(const char *uuid, const char *store,
 	if (sectag_store_load(store, &st))
 		return n;
 	for (i = 0; i < st.n && n < max; i++) {
-		if (st.b[i].kind != SECTAG_BIND_LUKS ||
+		/* A tpm2 binding without its token has nothing to unseal. */
+		if (st.b[i].kind != SECTAG_BIND_LUKS || st.b[i].tpm2 ||
 		    strcmp(st.b[i].target, uuid) ||
 		    has_keyslot(tok, n, st.b[i].keyslot))
 			continue;

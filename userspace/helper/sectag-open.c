@@ -15,14 +15,28 @@
  * sectag program's: 0 when /dev/mapper/NAME was activated, 1 when that
  * failed (the reason on stderr), 2 on a usage error; and 3 when NAME is
  * active already, which the agent does not count as a failure.
+ *
+ *   sectag-open --unseal UUID DEVICE KEYSLOT UID
+ *
+ * For a tap of a tpm2 binding (the agent links no TPM library either):
+ * the volume's sectag token for KEYSLOT and tag UID (14 hex digits),
+ * unsealed by this machine's TPM: its read key and host secret (16 + 32
+ * bytes) on stdout, a pipe to the agent. Exit status 0, 1 (why the TPM
+ * refused on stderr) or 2.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <libcryptsetup.h>
+#include <openssl/crypto.h>
 
 #include "version.h"
+#include "hex.h"
 #include "store.h"
+#include "tpm2.h"
 #include "unlock.h"
 
 #define EXIT_USAGE	2
@@ -31,35 +45,115 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: sectag-open UUID DEVICE TOKEN NAME\n"
+		"       sectag-open --unseal UUID DEVICE KEYSLOT UID\n"
 		"       sectag-open --version | --help\n"
 		"Open the LUKS2 volume UUID (on DEVICE, or \"\": "
 		"/dev/disk/by-uuid/UUID)\nas /dev/mapper/NAME with its "
 		"luks2-keyring token number TOKEN; sectagd runs\nthis after a "
 		"tap. Exit: 0 open, 1 failed, 2 usage, 3 NAME already "
-		"active.\n");
+		"active.\n--unseal: the tpm2 token of KEYSLOT and tag UID, "
+		"unsealed by this TPM, on stdout.\n");
 }
 
-/* The binding from the command line; NULL, or why it is unusable. */
-static const char *fill(struct sectag_binding *b, char **argv)
+/*
+ * UUID DEVICE NUMBER: the volume, and a token or keyslot number (0 to
+ * 1000) into *@num. NULL, or why they are unusable.
+ */
+static const char *fill(struct sectag_binding *b, char **argv, int *num)
 {
 	char *end;
-	long token;
+	long v;
 
-	if (!*argv[1] || !*argv[4])
-		return "UUID and NAME must not be empty";
+	if (!*argv[0])
+		return "UUID must not be empty";
 	errno = 0;
-	token = strtol(argv[3], &end, 10);
-	if (errno || *end || end == argv[3] || token < 0 || token > 1000)
-		return "TOKEN must be a number from 0 to 1000";
-	if (snprintf(b->target, sizeof(b->target), "%s", argv[1]) >=
+	v = strtol(argv[2], &end, 10);
+	if (errno || *end || end == argv[2] || v < 0 || v > 1000)
+		return "TOKEN or KEYSLOT must be a number from 0 to 1000";
+	if (snprintf(b->target, sizeof(b->target), "%s", argv[0]) >=
 	    (int)sizeof(b->target) ||
-	    snprintf(b->device, sizeof(b->device), "%s", argv[2]) >=
+	    snprintf(b->device, sizeof(b->device), "%s", argv[1]) >=
 	    (int)sizeof(b->device))
 		return "UUID or DEVICE is too long";
 	b->kind = SECTAG_BIND_LUKS;
-	b->token = (int)token;
+	b->token = -1;
 	b->keyslot = -1;
+	*num = (int)v;
 	return NULL;
+}
+
+/* The token of @b's keyslot and tag in the volume's header. */
+static int read_token(const struct sectag_binding *b, struct sectag_token *tok)
+{
+	struct crypt_device *cd;
+	char path[320];
+	int rc;
+
+	rc = sectag_luks_find(b, path, sizeof(path));
+	if (rc)
+		return rc;
+	rc = crypt_init(&cd, path);
+	if (!rc)
+		rc = crypt_load(cd, CRYPT_LUKS2, NULL);
+	if (!rc)
+		rc = sectag_luks_token_find(cd, b->keyslot, b->uid, tok);
+	crypt_free(cd);
+	if (rc >= 0 && tok->mode != SECTAG_MODE_TPM2)
+		rc = -EINVAL;
+	return rc < 0 ? rc : 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t w;
+
+	while (len) {
+		w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EIO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int unseal(char **argv)
+{
+	struct sectag_binding b = { 0 };
+	struct sectag_tpm2_err err;
+	struct sectag_token tok;
+	const char *why;
+	char reason[256];
+	int rc;
+
+	why = fill(&b, argv, &b.keyslot);
+	if (!why && sectag_unhex(argv[3], strlen(argv[3]), b.uid,
+				 sizeof(b.uid), false))
+		why = "UID must be 14 hex digits";
+	if (why) {
+		fprintf(stderr, "sectag-open: %s\n", why);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	rc = read_token(&b, &tok);
+	if (rc) {
+		fprintf(stderr, "sectag-open: %s: no tpm2 token for keyslot "
+			"%d: %s\n", b.target, b.keyslot, strerror(-rc));
+		return 1;
+	}
+	rc = sectag_tpm2_unseal_token(&tok, &err);
+	if (rc)
+		fprintf(stderr, "sectag-open: %s keyslot %d: %s\n", b.target,
+			b.keyslot,
+			sectag_tpm2_strerror(&err, reason, sizeof(reason)));
+	if (!rc)
+		rc = write_all(1, tok.read_key, sizeof(tok.read_key));
+	if (!rc)
+		rc = write_all(1, tok.salt, sizeof(tok.salt));
+	sectag_token_wipe(&tok);
+	return rc ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -76,7 +170,18 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	why = argc == 5 ? fill(&b, argv) : "four arguments expected";
+	if (argc >= 2 && !strcmp(argv[1], "--unseal")) {
+		if (argc == 6)
+			return unseal(argv + 2);
+		fprintf(stderr, "sectag-open: --unseal: four arguments "
+			"expected\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	why = argc == 5 ? fill(&b, argv + 1, &b.token) :
+			  "four arguments expected";
+	if (!why && !*argv[4])
+		why = "NAME must not be empty";
 	if (why) {
 		fprintf(stderr, "sectag-open: %s\n", why);
 		usage(stderr);

@@ -16,6 +16,9 @@
  *   ident-key <32 hex>
  *
  * Stores without one stay version 1, byte for byte as before.
+ *
+ * A LUKS binding whose host secret the TPM seals (bind tpm2) has
+ * "host-secret=tpm2": the secret is in the volume's token, sealed.
  * Strings never need escaping: what a field may hold is restricted to
  * characters without whitespace (sectag_binding_invalid()), on save as
  * on load. Anything else is a corrupt store: -EBADMSG.
@@ -158,6 +161,10 @@ static const char *target_invalid(const struct sectag_binding *b)
 
 static const char *luks_invalid(const struct sectag_binding *b)
 {
+	static const uint8_t zero[sizeof(b->host_secret)];
+
+	if (b->tpm2 && memcmp(b->host_secret, zero, sizeof(zero)))
+		return "a tpm2 binding keeps no host secret (the TPM seals it)";
 	if (!path_ok(b->device))
 		return "device must be an absolute path without whitespace";
 	if (b->auto_open[0] && !dm_name_ok(b->auto_open))
@@ -170,6 +177,8 @@ static const char *luks_invalid(const struct sectag_binding *b)
 
 static const char *other_invalid(const struct sectag_binding *b)
 {
+	if (b->tpm2)
+		return "only LUKS bindings are sealed to a TPM";
 	if (b->device[0] || b->auto_open[0])
 		return "only LUKS bindings have a device or an auto-open name";
 	if (b->keyslot != -1 || b->token != -1)
@@ -324,6 +333,10 @@ static int f_read_key(const char *v, size_t n, struct sectag_binding *b)
 
 static int f_host_secret(const char *v, size_t n, struct sectag_binding *b)
 {
+	if (n == 4 && !memcmp(v, "tpm2", 4)) {
+		b->tpm2 = true;
+		return 0;
+	}
 	return parse_hex(v, n, b->host_secret, sizeof(b->host_secret));
 }
 
@@ -585,6 +598,8 @@ static int format_binding(const struct sectag_binding *b, char *out)
 	sectag_hex(uid, b->uid, sizeof(b->uid), false);
 	sectag_hex(key, b->read_key, sizeof(b->read_key), false);
 	sectag_hex(hs, b->host_secret, sizeof(b->host_secret), false);
+	if (b->tpm2)
+		snprintf(hs, sizeof(hs), "tpm2");
 	n = snprintf(out, LINE_MAX_LEN, "binding id=%u kind=%s target=%s "
 		     "device=%s auto-open=%s keyslot=%d token=%d uid=%s "
 		     "read-key=%s host-secret=%s\n", b->id,
@@ -863,6 +878,8 @@ int sectag_binding_secret(const struct sectag_binding *b,
 
 	if (!b || !share || !out)
 		return -EINVAL;
+	if (b->tpm2)
+		return -ENOKEY;
 	n = context(b, info, sizeof(info));
 	if (n < 0)
 		return n;

@@ -40,6 +40,12 @@ struct sectag_binding {
 	uint8_t uid[7];			/* the tag's real UID */
 	uint8_t read_key[16];		/* K2 of that tag */
 	uint8_t host_secret[32];
+	/*
+	 * LUKS, bind tpm2: the host secret is sealed to this machine's TPM
+	 * in the volume's sectag token, not kept here (host_secret is all
+	 * zero; sectag_binding_secret() refuses the binding as it is).
+	 */
+	bool tpm2;
 };
 
 struct sectag_store {
@@ -105,6 +111,7 @@ const char *sectag_binding_invalid(const struct sectag_binding *b);
  * The secret of binding @b: HKDF-SHA256 over the tag's secret share
  * and the host secret, with the binding's kind and target as context:
  * ikm = share || host_secret, salt "sectag-v1", info "<kind>:<target>".
+ * -ENOKEY for a tpm2 binding: its host secret must be unsealed first.
  */
 int sectag_binding_secret(const struct sectag_binding *b,
 			  const uint8_t share[32], uint8_t out[32]);

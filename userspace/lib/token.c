@@ -6,6 +6,7 @@
  * unknown fields are refused, so a validated token means one thing.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,15 +23,17 @@
 const char *sectag_bind_mode_name(enum sectag_bind_mode mode)
 {
 	return mode == SECTAG_MODE_HOST ? "host" :
-	       mode == SECTAG_MODE_PORTABLE ? "portable" : NULL;
+	       mode == SECTAG_MODE_PORTABLE ? "portable" :
+	       mode == SECTAG_MODE_TPM2 ? "tpm2" : NULL;
 }
 
 enum sectag_bind_mode sectag_bind_mode_parse(const char *word)
 {
-	if (word && !strcmp(word, "host"))
-		return SECTAG_MODE_HOST;
-	if (word && !strcmp(word, "portable"))
-		return SECTAG_MODE_PORTABLE;
+	enum sectag_bind_mode m;
+
+	for (m = SECTAG_MODE_HOST; m <= SECTAG_MODE_TPM2; m++)
+		if (word && !strcmp(word, sectag_bind_mode_name(m)))
+			return m;
 	return 0;
 }
 
@@ -43,17 +46,23 @@ void sectag_token_wipe(struct sectag_token *tok)
 /* ---------------------------------------------------------------------- */
 /* Parsing                                                                */
 
-/* What parsing found so far: which fields were seen. */
+/*
+ * What parsing found so far: which fields were seen, and the PCR values
+ * in the order they came (matched to "tpm2_pcrs" once both are read).
+ */
 struct seen {
 	unsigned int fields;
 	const char *why;
+	size_t n_pcrs, n_values;
+	uint8_t values[SECTAG_TPM2_PCRS][32];
 };
 
 enum {
 	F_TYPE = 1 << 0, F_SLOTS = 1 << 1, F_VERSION = 1 << 2,
 	F_BIND = 1 << 3, F_UID = 1 << 4, F_RANDOM = 1 << 5,
 	F_KEYNO = 1 << 6, F_KDF = 1 << 7, F_SALT = 1 << 8,
-	F_READKEY = 1 << 9,
+	F_READKEY = 1 << 9, F_PCRS = 1 << 10, F_VALUES = 1 << 11,
+	F_PUBLIC = 1 << 12, F_PRIVATE = 1 << 13,
 };
 
 /* Exactly 2 * @n hex digits. */
@@ -133,7 +142,7 @@ static int f_bind(json_object *o, struct sectag_token *t, struct seen *sn)
 {
 	const char *s = str_of(o, "", sn);
 
-	sn->why = "\"bind\" must be \"host\" or \"portable\"";
+	sn->why = "\"bind\" must be \"host\", \"portable\" or \"tpm2\"";
 	t->mode = sectag_bind_mode_parse(s);
 	return t->mode ? 0 : -EINVAL;
 }
@@ -196,6 +205,83 @@ static int f_read_key(json_object *o, struct sectag_token *t, struct seen *sn)
 	       0 : -EINVAL;
 }
 
+/* "tpm2_pcrs": PCR numbers 0..23, strictly ascending; maybe none. */
+static int f_pcrs(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	json_object *e;
+	int64_t v, last = -1;
+	size_t i;
+
+	sn->why = "\"tpm2_pcrs\" must list PCR numbers 0..23 in ascending "
+		  "order, each once";
+	if (!json_object_is_type(o, json_type_array) ||
+	    json_object_array_length(o) > SECTAG_TPM2_PCRS)
+		return -EINVAL;
+	for (i = 0; i < json_object_array_length(o); i++) {
+		e = json_object_array_get_idx(o, i);
+		if (int_of(e, SECTAG_TPM2_PCRS - 1, &v) || v <= last)
+			return -EINVAL;
+		t->tpm2.pcrs |= 1u << v;
+		last = v;
+	}
+	sn->n_pcrs = i;
+	return 0;
+}
+
+/* "tpm2_pcr_values": 64 hex digits each, one per PCR of "tpm2_pcrs". */
+static int f_values(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	json_object *e;
+	size_t i;
+
+	(void)t;
+	sn->why = "\"tpm2_pcr_values\" must list a sha256 value (64 hex "
+		  "digits) for each PCR of \"tpm2_pcrs\"";
+	if (!json_object_is_type(o, json_type_array) ||
+	    json_object_array_length(o) > SECTAG_TPM2_PCRS)
+		return -EINVAL;
+	for (i = 0; i < json_object_array_length(o); i++) {
+		e = json_object_array_get_idx(o, i);
+		if (!json_object_is_type(e, json_type_string) ||
+		    parse_hex(json_object_get_string(e), sn->values[i], 32))
+			return -EINVAL;
+	}
+	sn->n_values = i;
+	return 0;
+}
+
+/* 1..@max bytes as an even number of hex digits. */
+static int blob_of(json_object *o, uint8_t *out, size_t max, size_t *len)
+{
+	const char *s;
+	size_t n;
+
+	if (!json_object_is_type(o, json_type_string))
+		return -EINVAL;
+	s = json_object_get_string(o);
+	n = strlen(s);
+	if (!n || n % 2 || n / 2 > max ||
+	    sectag_unhex(s, n, out, n / 2, false))
+		return -EINVAL;
+	*len = n / 2;
+	return 0;
+}
+
+static int f_public(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	sn->why = "\"tpm2_public\" must be the sealed object's public area "
+		  "in hex (at most 256 bytes)";
+	return blob_of(o, t->tpm2.pub, sizeof(t->tpm2.pub), &t->tpm2.pub_len);
+}
+
+static int f_private(json_object *o, struct sectag_token *t, struct seen *sn)
+{
+	sn->why = "\"tpm2_private\" must be the sealed object's private "
+		  "area in hex (at most 512 bytes)";
+	return blob_of(o, t->tpm2.priv, sizeof(t->tpm2.priv),
+		       &t->tpm2.priv_len);
+}
+
 static const struct field {
 	const char *key;
 	unsigned int bit;
@@ -211,12 +297,17 @@ static const struct field {
 	{ "kdf", F_KDF, f_kdf },
 	{ "salt", F_SALT, f_salt },
 	{ "read_key", F_READKEY, f_read_key },
+	{ "tpm2_pcrs", F_PCRS, f_pcrs },
+	{ "tpm2_pcr_values", F_VALUES, f_values },
+	{ "tpm2_public", F_PUBLIC, f_public },
+	{ "tpm2_private", F_PRIVATE, f_private },
 };
 
 #define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
 #define F_NEEDED (F_TYPE | F_SLOTS | F_VERSION | F_BIND | F_UID | F_RANDOM | \
 		  F_KEYNO | F_KDF)
 #define F_SECRET (F_SALT | F_READKEY)
+#define F_TPM2	(F_PCRS | F_VALUES | F_PUBLIC | F_PRIVATE)
 
 static int one_field(const char *key, json_object *val,
 		     struct sectag_token *t, struct seen *sn)
@@ -237,12 +328,52 @@ static int one_field(const char *key, json_object *val,
 	return -EINVAL;
 }
 
+/* The values, in "tpm2_pcrs" order, into the token by PCR number. */
+static int tpm2_values(struct sectag_token *t, struct seen *sn)
+{
+	size_t i = 0;
+	unsigned int pcr;
+
+	if (sn->n_values != sn->n_pcrs) {
+		sn->why = "\"tpm2_pcr_values\" must have one value for each "
+			  "PCR of \"tpm2_pcrs\"";
+		return -EINVAL;
+	}
+	for (pcr = 0; pcr < SECTAG_TPM2_PCRS; pcr++)
+		if (t->tpm2.pcrs & (1u << pcr))
+			memcpy(t->tpm2.pcr_values[pcr], sn->values[i++], 32);
+	return 0;
+}
+
+/* A tpm2 token: its TPM fields, and no secret in the clear. */
+static int check_tpm2(struct sectag_token *t, struct seen *sn)
+{
+	if ((sn->fields & F_TPM2) != F_TPM2) {
+		sn->why = "a tpm2 token needs \"tpm2_pcrs\", "
+			  "\"tpm2_pcr_values\", \"tpm2_public\" and "
+			  "\"tpm2_private\"";
+		return -EINVAL;
+	}
+	if (sn->fields & F_SECRET) {
+		sn->why = "a tpm2 token has no \"salt\" or \"read_key\" (the "
+			  "TPM keeps them sealed)";
+		return -EINVAL;
+	}
+	return tpm2_values(t, sn);
+}
+
 /* Which fields a mode needs: the secrets' place is the mode's business. */
-static int check_complete(const struct sectag_token *t, struct seen *sn)
+static int check_complete(struct sectag_token *t, struct seen *sn)
 {
 	if ((sn->fields & F_NEEDED) != F_NEEDED) {
 		sn->why = "a field is missing (type, keyslots, sectag_version, "
 			  "bind, uid, random_id, key_no and kdf are required)";
+		return -EINVAL;
+	}
+	if (t->mode == SECTAG_MODE_TPM2)
+		return check_tpm2(t, sn);
+	if (sn->fields & F_TPM2) {
+		sn->why = "only a tpm2 token has \"tpm2_*\" fields";
 		return -EINVAL;
 	}
 	if (t->mode == SECTAG_MODE_PORTABLE &&
@@ -324,7 +455,70 @@ static int valid(const struct sectag_token *t)
 {
 	return t && t->keyslot >= 0 && t->keyslot <= LUKS_MAX_SLOT &&
 	       sectag_bind_mode_name(t->mode) && t->uid[0] == 0x04 &&
-	       t->key_no == READ_KEY_NO;
+	       t->key_no == READ_KEY_NO &&
+	       (t->mode != SECTAG_MODE_TPM2 ||
+		(t->tpm2.pub_len && t->tpm2.pub_len <= SECTAG_TPM2_PUB_MAX &&
+		 t->tpm2.priv_len && t->tpm2.priv_len <= SECTAG_TPM2_PRIV_MAX &&
+		 t->tpm2.pcrs < (1u << SECTAG_TPM2_PCRS)));
+}
+
+/* Append to @buf at *@n what @fmt says, tracking overflow in *@n. */
+static void append(char *buf, size_t size, int *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t size, int *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (*n < 0 || (size_t)*n >= size)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(buf + *n, size - (size_t)*n, fmt, ap);
+	va_end(ap);
+	*n = r < 0 ? -1 : *n + r;
+}
+
+/* @len bytes at @p as hex, appended (no secret: a TPM blob). */
+static void append_hex(char *buf, size_t size, int *n, const uint8_t *p,
+		       size_t len)
+{
+	char h[3];
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		sectag_hex(h, p + i, 1, false);
+		append(buf, size, n, "%s", h);
+	}
+}
+
+static void format_tpm2(const struct sectag_tpm2_blob *b, char *buf,
+			size_t size, int *n)
+{
+	unsigned int pcr;
+	bool first = true;
+
+	append(buf, size, n, ",\"tpm2_pcrs\":[");
+	for (pcr = 0; pcr < SECTAG_TPM2_PCRS; pcr++) {
+		if (!(b->pcrs & (1u << pcr)))
+			continue;
+		append(buf, size, n, "%s%u", first ? "" : ",", pcr);
+		first = false;
+	}
+	append(buf, size, n, "],\"tpm2_pcr_values\":[");
+	first = true;
+	for (pcr = 0; pcr < SECTAG_TPM2_PCRS; pcr++) {
+		if (!(b->pcrs & (1u << pcr)))
+			continue;
+		append(buf, size, n, "%s\"", first ? "" : ",");
+		append_hex(buf, size, n, b->pcr_values[pcr], 32);
+		append(buf, size, n, "\"");
+		first = false;
+	}
+	append(buf, size, n, "],\"tpm2_public\":\"");
+	append_hex(buf, size, n, b->pub, b->pub_len);
+	append(buf, size, n, "\",\"tpm2_private\":\"");
+	append_hex(buf, size, n, b->priv, b->priv_len);
+	append(buf, size, n, "\"");
 }
 
 /* Canonical: the field order above, no blanks; parses back to @tok. */
@@ -332,48 +526,107 @@ int sectag_token_format(const struct sectag_token *tok, char *buf,
 			size_t size)
 {
 	char uid[15], salt[65], key[33];
-	int n;
+	int n = 0;
 
-	if (!valid(tok) || !buf)
+	if (!valid(tok) || !buf || !size)
 		return -EINVAL;
 	sectag_hex(uid, tok->uid, sizeof(tok->uid), false);
-	n = snprintf(buf, size, "{\"type\":\"%s\",\"keyslots\":[\"%d\"],"
-		     "\"sectag_version\":%d,\"bind\":\"%s\",\"uid\":\"%s\","
-		     "\"random_id\":%s,\"key_no\":%u,\"kdf\":\"%s\"",
-		     SECTAG_TOKEN_TYPE, tok->keyslot, SECTAG_TOKEN_VERSION,
-		     sectag_bind_mode_name(tok->mode), uid,
-		     tok->random_id ? "true" : "false", tok->key_no,
-		     SECTAG_TOKEN_KDF);
-	if (n > 0 && (size_t)n < size && tok->mode == SECTAG_MODE_PORTABLE) {
+	append(buf, size, &n, "{\"type\":\"%s\",\"keyslots\":[\"%d\"],"
+	       "\"sectag_version\":%d,\"bind\":\"%s\",\"uid\":\"%s\","
+	       "\"random_id\":%s,\"key_no\":%u,\"kdf\":\"%s\"",
+	       SECTAG_TOKEN_TYPE, tok->keyslot, SECTAG_TOKEN_VERSION,
+	       sectag_bind_mode_name(tok->mode), uid,
+	       tok->random_id ? "true" : "false", tok->key_no,
+	       SECTAG_TOKEN_KDF);
+	if (tok->mode == SECTAG_MODE_PORTABLE) {
 		sectag_hex(salt, tok->salt, sizeof(tok->salt), false);
 		sectag_hex(key, tok->read_key, sizeof(tok->read_key), false);
-		n += snprintf(buf + n, size - (size_t)n,
-			      ",\"salt\":\"%s\",\"read_key\":\"%s\"", salt, key);
+		append(buf, size, &n, ",\"salt\":\"%s\",\"read_key\":\"%s\"",
+		       salt, key);
 		OPENSSL_cleanse(key, sizeof(key));
 	}
-	if (n > 0 && (size_t)n < size)
-		n += snprintf(buf + n, size - (size_t)n, "}");
+	if (tok->mode == SECTAG_MODE_TPM2)
+		format_tpm2(&tok->tpm2, buf, size, &n);
+	append(buf, size, &n, "}");
 	return n > 0 && (size_t)n < size ? n : -ENOSPC;
+}
+
+/* "7" or "0,2,7", or "none": the PCRs of a tpm2 token's policy. */
+int sectag_tpm2_pcrs_text(uint32_t pcrs, char *buf, size_t size)
+{
+	unsigned int pcr;
+	int n = 0;
+
+	if (!buf || !size)
+		return -EINVAL;
+	buf[0] = 0;
+	for (pcr = 0; pcr < SECTAG_TPM2_PCRS; pcr++)
+		if (pcrs & (1u << pcr))
+			append(buf, size, &n, "%s%u", n ? "," : "", pcr);
+	if (!n)
+		append(buf, size, &n, "none");
+	return n > 0 && (size_t)n < size ? n : -ENOSPC;
+}
+
+int sectag_tpm2_pcrs_parse(const char *s, uint32_t *pcrs)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || !pcrs)
+		return -EINVAL;
+	*pcrs = 0;
+	if (!*s || !strcmp(s, "none"))
+		return 0;
+	for (;;) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = strtoul(s, &end, 10);
+		if (v >= SECTAG_TPM2_PCRS || (*pcrs & (1u << v)) ||
+		    end - s > 2)
+			return -EINVAL;
+		*pcrs |= 1u << v;
+		if (!*end)
+			return 0;
+		if (*end != ',')
+			return -EINVAL;
+		s = end + 1;
+	}
+}
+
+static const char *mode_text(enum sectag_bind_mode mode)
+{
+	switch (mode) {
+	case SECTAG_MODE_HOST:
+		return "host secret in this host's store";
+	case SECTAG_MODE_TPM2:
+		return "sealed to this machine's TPM2";
+	default:
+		return "the disk and the tag suffice";
+	}
 }
 
 int sectag_token_describe(const struct sectag_token *tok, char *buf,
 			  size_t size)
 {
-	char uid[15];
-	int n;
+	char uid[15], pcrs[80];
+	int n = 0;
 
 	if (!valid(tok) || !buf)
 		return -EINVAL;
 	/* Upper case for people, as `sectag list`. */
 	sectag_hex(uid, tok->uid, sizeof(tok->uid), true);
-	n = snprintf(buf, size, "\tbind:       %s (%s)\n\ttag UID:    %s%s\n"
-		     "\tread key:   key %u%s\n\tkdf:        %s\n",
-		     sectag_bind_mode_name(tok->mode),
-		     tok->mode == SECTAG_MODE_HOST ?
-		     "host secret in this host's store" :
-		     "the disk and the tag suffice",
-		     uid, tok->random_id ? " (Random ID)" : "", tok->key_no,
-		     tok->mode == SECTAG_MODE_PORTABLE ?
-		     " (in the token)" : " (in the store)", SECTAG_TOKEN_KDF);
+	append(buf, size, &n, "\tbind:       %s (%s)\n\ttag UID:    %s%s\n"
+	       "\tread key:   key %u%s\n\tkdf:        %s\n",
+	       sectag_bind_mode_name(tok->mode), mode_text(tok->mode),
+	       uid, tok->random_id ? " (Random ID)" : "", tok->key_no,
+	       tok->mode == SECTAG_MODE_PORTABLE ? " (in the token)" :
+	       tok->mode == SECTAG_MODE_TPM2 ? " (sealed by the TPM)" :
+	       " (in the store)", SECTAG_TOKEN_KDF);
+	if (tok->mode == SECTAG_MODE_TPM2 &&
+	    sectag_tpm2_pcrs_text(tok->tpm2.pcrs, pcrs, sizeof(pcrs)) > 0)
+		append(buf, size, &n, "\ttpm2 PCRs:  %s (sha256 bank)\n"
+		       "\ttpm2 blob:  %zu + %zu bytes\n", pcrs,
+		       tok->tpm2.pub_len, tok->tpm2.priv_len);
 	return n > 0 && (size_t)n < size ? n : -ENOSPC;
 }

@@ -22,6 +22,7 @@
 #include "open.h"
 #include "store.h"
 #include "tap.h"
+#include "tpm2.h"
 
 #define AGENT_TIMEOUT_MS	5000
 #define DEFAULT_WAIT_MS		60000
@@ -257,7 +258,10 @@ static int host_share(struct sectag_ntag *t, const struct sectag_store *st1,
 	return 0;
 }
 
-/* The portable token for a tag showing @uid (or hiding it). */
+/*
+ * The token carrying its own read key and host secret (portable, or
+ * tpm2 once unsealed) for a tag showing @uid (or hiding it).
+ */
 static const struct sectag_token *portable_for(const struct sectag_token *tok,
 					       size_t n, const uint8_t *uid,
 					       bool random_id)
@@ -265,7 +269,8 @@ static const struct sectag_token *portable_for(const struct sectag_token *tok,
 	size_t j;
 
 	for (j = 0; j < n; j++)
-		if (tok[j].mode == SECTAG_MODE_PORTABLE &&
+		if ((tok[j].mode == SECTAG_MODE_PORTABLE ||
+		     tok[j].mode == SECTAG_MODE_TPM2) &&
 		    (random_id ? tok[j].random_id :
 		     !memcmp(tok[j].uid, uid, sizeof(tok[j].uid))))
 			return &tok[j];
@@ -381,15 +386,73 @@ static int direct(const char *uuid, const struct sectag_token *tok, size_t n,
 	return rc;
 }
 
+/* ---------------------------------------------------------------------- */
+/* bind tpm2                                                              */
+
+static void tpm2_refused(const struct sectag_token *t,
+			 const struct sectag_tpm2_err *err, bool last)
+{
+	char why[256];
+
+	fprintf(stderr, "%s: keyslot %d (bind tpm2): %s\n", prog, t->keyslot,
+		sectag_tpm2_strerror(err, why, sizeof(why)));
+	if (last && (err->rc == -EKEYREJECTED || err->rc == -ESTALE))
+		fprintf(stderr, "%s: open the volume with a passphrase (or "
+			"another tag's keyslot), then enrol the tag again with "
+			"--bind tpm2 to seal it to this machine as it is now\n",
+			prog);
+}
+
+/*
+ * tpm2 tokens are unsealed before any tap, so that a TPM saying no
+ * (measured state changed, another TPM, none at all) is told at once
+ * rather than after the tap. Unsealed, they hold their read key and host
+ * secret as portable tokens do; a refused one is dropped, the others
+ * move up. How many are left; none: nothing to open with (said why).
+ */
+static size_t unseal_all(struct sectag_token *tok, size_t n)
+{
+	struct sectag_tpm2_err err;
+	size_t j, left = 0;
+
+	for (j = 0; j < n; j++) {
+		if (tok[j].mode == SECTAG_MODE_TPM2 &&
+		    sectag_tpm2_unseal_token(&tok[j], &err)) {
+			tpm2_refused(&tok[j], &err, j + 1 == n && !left);
+			continue;
+		}
+		if (left != j)
+			tok[left] = tok[j];
+		left++;
+	}
+	for (j = left; j < n; j++)
+		sectag_token_wipe(&tok[j]);
+	return left;
+}
+
 int token_open(const char *uuid, const struct sectag_token *tok, size_t n,
 	       const struct token_open_opts *o,
 	       char pass[SECTAG_PASS_LEN + 1], int *keyslot)
 {
+	struct sectag_token *tk;
+	size_t left;
 	int rc;
 
 	if (!uuid || !tok || !n || !o || !pass || !keyslot)
 		return EX_USAGE;
 	*keyslot = -1;
-	rc = via_agent(uuid, o, pass);
-	return rc == 1 ? direct(uuid, tok, n, o, pass, keyslot) : rc;
+	tk = OPENSSL_malloc(n * sizeof(*tk));
+	if (!tk)
+		return fail(-ENOMEM, "tokens");
+	memcpy(tk, tok, n * sizeof(*tk));
+	left = unseal_all(tk, n);
+	/* EX_FAIL is 1 too: via_agent()'s "go on without it" must not be. */
+	rc = EX_FAIL;
+	if (left) {
+		rc = via_agent(uuid, o, pass);
+		if (rc == 1)
+			rc = direct(uuid, tk, left, o, pass, keyslot);
+	}
+	OPENSSL_clear_free(tk, n * sizeof(*tk));
+	return rc;
 }
