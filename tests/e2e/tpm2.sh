@@ -43,7 +43,7 @@ TOKENDIR=$(cryptsetup --help |
 PLUGIN=$TOKENDIR/libcryptsetup-token-sectag.so
 LOOP=
 AGENT=
-export SECTAG_AGENT_SOCKET=$SOCK SECTAG_READER= TPM2TOOLS_TCTI=device:/dev/tpmrm0
+export SECTAG_AGENT_SOCKET=$SOCK SECTAG_READER='' TPM2TOOLS_TCTI=device:/dev/tpmrm0
 
 cleanup() {
 	local m
