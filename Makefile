@@ -51,7 +51,8 @@ $(B)/pam_sectag.so: userspace/pam/pam_sectag.c userspace/lib/agent.c userspace/l
 # The resident agent does not link libcryptsetup: volumes are opened by
 # the short-lived sectag-open helper (Documentation/bench.md: idle RSS).
 LIBEXECDIR ?= $(PREFIX)/libexec/sectag
-AGENT_LDLIBS := -Wl,--as-needed $(NL_LIBS) -lkeyutils -lcrypto -lpthread
+AGENT_LDLIBS := -Wl,--as-needed $(NL_LIBS) -lkeyutils -lcrypto -lpthread \
+	$(shell pkg-config --libs libsystemd 2>/dev/null)
 
 $(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a $(B)/version.h
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -DSECTAG_LIBEXECDIR='"$(LIBEXECDIR)"' \
@@ -256,7 +257,7 @@ demo: deps
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR	?= /lib/$(MULTIARCH)/security
 UDEVDIR	?= /lib/udev/rules.d
-UNITDIR	?= /lib/systemd/system
+UNITDIR	?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 MANDIR	?= $(PREFIX)/share/man
 # Where this libcryptsetup loads token plugins from: it says so itself.
 TOKENDIR ?= $(or $(shell cryptsetup --help 2>/dev/null | \
@@ -292,6 +293,7 @@ install: progs install-module
 	install -D -m 0644 udev/60-sectag.rules $(DESTDIR)$(UDEVDIR)/60-sectag.rules
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|' systemd/sectagd.service >$(B)/sectagd.service
 	install -D -m 0644 $(B)/sectagd.service $(DESTDIR)$(UNITDIR)/sectagd.service
+	install -D -m 0644 systemd/sectagd.socket $(DESTDIR)$(UNITDIR)/sectagd.socket
 	[ -e $(DESTDIR)/etc/sectag/sectagd.conf ] || \
 		install -D -m 0644 etc/sectagd.conf $(DESTDIR)/etc/sectag/sectagd.conf
 	for m in $(wildcard Documentation/man/*.[0-9]); do \
@@ -306,7 +308,8 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/bin/sectag $(DESTDIR)$(PREFIX)/sbin/sectagd \
 		$(DESTDIR)$(LIBEXECDIR)/sectag-open $(DESTDIR)$(PAMDIR)/pam_sectag.so \
 		$(DESTDIR)$(TOKENDIR)/libcryptsetup-token-sectag.so \
-		$(DESTDIR)$(UDEVDIR)/60-sectag.rules $(DESTDIR)$(UNITDIR)/sectagd.service
+		$(DESTDIR)$(UDEVDIR)/60-sectag.rules $(DESTDIR)$(UNITDIR)/sectagd.service \
+		$(DESTDIR)$(UNITDIR)/sectagd.socket
 	for m in $(notdir $(wildcard Documentation/man/*.[0-9])); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
 	done

@@ -101,6 +101,7 @@ struct agent {
 	struct config cfg;
 	struct sectag_nfc *nfc;
 	int epfd, sigfd, listen_fd, timer_fd;
+	bool listen_passed;		/* listen_fd from systemd (.socket) */
 	int presence_fd;		/* timerfd, armed while it has work */
 	bool presence_armed;
 	bool stop;
@@ -194,6 +195,15 @@ static inline bool pcsc_reader(const struct reader *r)
 }
 
 /* sectagd.c */
+/*
+ * log.c: syslog, or stderr with "<N>" priority prefixes when stderr is
+ * systemd's journal stream; lines above LOG_INFO only with @debug.
+ */
+void agent_log_open(bool foreground, bool debug);
+bool agent_log_journal(void);
+void agent_log(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 int64_t agent_now_ms(void);
 int agent_watch(struct agent *a, int fd, void *ptr);
 void agent_arm_timer(struct agent *a);

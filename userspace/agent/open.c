@@ -79,8 +79,8 @@ int agent_luks_open(const struct sectag_binding *b)
 
 	rc = helper_path(path, sizeof(path));
 	if (rc) {
-		syslog(LOG_ERR, "%s not found in %s: %s", HELPER,
-		       SECTAG_LIBEXECDIR, strerror(-rc));
+		agent_log(LOG_ERR, "%s not found in %s: %s", HELPER,
+			  SECTAG_LIBEXECDIR, strerror(-rc));
 		return rc;
 	}
 	snprintf(token, sizeof(token), "%d", b->token);
