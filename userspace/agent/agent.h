@@ -204,6 +204,8 @@ bool agent_log_journal(void);
 void agent_log(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* sd_notify(): @state ("READY=1\n", or "") and STATUS= with the readers. */
+void agent_notify_status(struct agent *a, const char *state);
 int64_t agent_now_ms(void);
 int agent_watch(struct agent *a, int fd, void *ptr);
 void agent_arm_timer(struct agent *a);

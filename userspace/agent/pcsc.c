@@ -173,6 +173,7 @@ static void reader_gone(struct agent *a, struct known *k)
 		r->used = false;
 	}
 	k->used = false;
+	agent_notify_status(a, "");
 }
 
 static struct known *known_of(struct agent *a, const char *name)
@@ -201,14 +202,15 @@ static void reader_update(struct agent *a, const struct sectag_pcsc_reader *v)
 {
 	struct known *k = known_of(a, v->name);
 	struct reader *r;
-	bool was;
+	bool was, added;
 
 	if (!k) {
 		agent_log(LOG_WARNING, "pcsc:%s: too many readers", v->name);
 		return;
 	}
 	r = slot_of(a, k->id, false);
-	if (!r)
+	added = !r;
+	if (added)
 		agent_log(LOG_INFO, "pcsc:%s: reader added", v->name);
 	r = r ? r : slot_of(a, k->id, true);
 	if (!r) {
@@ -216,6 +218,8 @@ static void reader_update(struct agent *a, const struct sectag_pcsc_reader *v)
 		k->used = false;
 		return;
 	}
+	if (added)
+		agent_notify_status(a, "");
 	was = k->card && k->events == v->events;
 	if (!was)
 		card_removed(a, k, r);

@@ -185,10 +185,10 @@ static void readers_sync(struct agent *a)
 
 /*
  * What systemd shows of the agent (Type=notify): ready once it listens,
- * then how many readers it watches. Without systemd, sd_notify() is a
- * no-op.
+ * then how many readers (NFC and PC/SC) it watches. Without systemd,
+ * sd_notify() is a no-op.
  */
-static void notify_status(struct agent *a, const char *state)
+void agent_notify_status(struct agent *a, const char *state)
 {
 	int i, n = 0;
 
@@ -215,7 +215,7 @@ static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
 		if (r) {
 			agent_log(LOG_INFO, "nfc%u: reader added", ev->dev_idx);
 			reader_poll(a, r);
-			notify_status(a, "");
+			agent_notify_status(a, "");
 		}
 		break;
 	case SECTAG_NFC_EV_DEVICE_REMOVED:
@@ -225,7 +225,7 @@ static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
 			reader_poll_ended(r);
 			r->used = false;
 			agent_log(LOG_INFO, "nfc%u: reader removed", ev->dev_idx);
-			notify_status(a, "");
+			agent_notify_status(a, "");
 		}
 		break;
 	case SECTAG_NFC_EV_TARGETS_FOUND:
@@ -356,7 +356,7 @@ static int run(struct agent *a)
 	struct epoll_event evs[16];
 	int i, n;
 
-	notify_status(a, "READY=1\n");
+	agent_notify_status(a, "READY=1\n");
 	agent_log(LOG_INFO, "ready: store %s, socket %s", a->cfg.store,
 		  a->cfg.socket);
 	while (!a->stop) {
