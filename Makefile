@@ -51,8 +51,7 @@ $(B)/pam_sectag.so: userspace/pam/pam_sectag.c userspace/lib/agent.c userspace/l
 # The resident agent does not link libcryptsetup: volumes are opened by
 # the short-lived sectag-open helper (Documentation/bench.md: idle RSS).
 LIBEXECDIR ?= $(PREFIX)/libexec/sectag
-AGENT_LDLIBS := -Wl,--as-needed $(NL_LIBS) -lkeyutils -lcrypto -lpthread \
-	$(shell pkg-config --libs libsystemd 2>/dev/null)
+AGENT_LDLIBS := -Wl,--as-needed $(NL_LIBS) -lkeyutils -lcrypto -lpthread
 
 $(B)/sectagd: $(wildcard userspace/agent/*.c userspace/agent/*.h) $(B)/libsectag.a $(B)/version.h
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -DSECTAG_LIBEXECDIR='"$(LIBEXECDIR)"' \

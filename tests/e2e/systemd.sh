@@ -164,7 +164,7 @@ tap "$G"
 t failed_auto_open_logged_err eventually $WAIT journal_once \
 	"cannot open e2e-gone" 3
 untap
-t two_removals_logged becomes $WAIT 2 journal_count "$DEV: tag removed"
+t three_removals_logged becomes $WAIT 3 journal_count "$DEV: tag removed"
 t journal_has_each_line_once journal_clean
 
 # --- socket activation

@@ -41,7 +41,6 @@
 #include <unistd.h>
 
 #include <linux/nfc.h>
-#include <systemd/sd-daemon.h>
 
 #include "agent.h"
 #include "store.h"
@@ -53,11 +52,11 @@
  */
 static int ctl_passed(struct agent *a)
 {
-	int n = sd_listen_fds(1), fd = SD_LISTEN_FDS_START;
+	int n = agent_sd_listen_fds(), fd = AGENT_SD_FDS_START;
 
 	if (n == 0)
 		return 0;
-	if (n != 1 || sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
+	if (n != 1 || !agent_sd_is_listening(fd, AF_UNIX, SOCK_SEQPACKET)) {
 		agent_log(LOG_ERR, "systemd passed %d descriptor(s), not one listening unix seqpacket socket",
 			  n);
 		return -1;

@@ -28,8 +28,6 @@
 
 #include <linux/nfc.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "hex.h"
 #include "version.h"
 #include "agent.h"
@@ -186,16 +184,18 @@ static void readers_sync(struct agent *a)
 /*
  * What systemd shows of the agent (Type=notify): ready once it listens,
  * then how many readers (NFC and PC/SC) it watches. Without systemd,
- * sd_notify() is a no-op.
+ * nothing is sent.
  */
 void agent_notify_status(struct agent *a, const char *state)
 {
+	char msg[256];
 	int i, n = 0;
 
 	for (i = 0; i < SECTAGD_MAX_READERS; i++)
 		n += a->readers[i].used;
-	sd_notifyf(0, "%sSTATUS=Ready: %d NFC reader%s, socket %s", state, n,
-		   n == 1 ? "" : "s", a->cfg.socket);
+	snprintf(msg, sizeof(msg), "%sSTATUS=Ready: %d NFC reader%s, socket %s",
+		 state, n, n == 1 ? "" : "s", a->cfg.socket);
+	agent_sd_notify(msg);
 }
 
 static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
@@ -370,7 +370,7 @@ static int run(struct agent *a)
 		/* Whatever ran may have taken or dropped a tag. */
 		presence_update(a);
 	}
-	sd_notify(0, "STOPPING=1");
+	agent_sd_notify("STOPPING=1");
 	agent_log(LOG_INFO, "stopping");
 	return 0;
 }
