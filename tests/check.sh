@@ -129,6 +129,7 @@ e2e story-pn533 900 "The user story through the real pn533 driver: provision, en
 e2e story-pcsc 900 "The user story through PC/SC (pcscd + vsmartcard-vpcd): provision, enrol, agent, LUKS, PAM, borrow, presence"
 e2e story-nci 900 "The user story through the real NCI core (virtual_ncidev, emulated controller): provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
 e2e token 600 "LUKS2 token plugin and sectag unlock: host and portable bindings, with and without the agent"
+SECTAG_VM_INIT=systemd e2e systemd 600 "systemd as PID 1: udev starts sectagd.service, notify, sandboxed auto-open, journal once, socket activation"
 echo "== $(( $(date +%s) - start )) s"
 for f in "${failed[@]}"; do echo "failed: $f"; done
 echo "$pass passed, $fail failed"
