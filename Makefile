@@ -394,7 +394,7 @@ demo: deps
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR	?= /lib/$(MULTIARCH)/security
 UDEVDIR	?= /lib/udev/rules.d
-UNITDIR	?= /lib/systemd/system
+UNITDIR	?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 MANDIR	?= $(PREFIX)/share/man
 # Where bash-completion loads completions from, on demand.
 BASHCOMPDIR ?= $(or $(shell pkg-config --variable=completionsdir \
@@ -435,6 +435,7 @@ install: progs $(if $(filter 1,$(INSTALL_MODULE)),install-module)
 	install -D -m 0644 udev/60-sectag.rules $(DESTDIR)$(UDEVDIR)/60-sectag.rules
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|' systemd/sectagd.service >$(B)/sectagd.service
 	install -D -m 0644 $(B)/sectagd.service $(DESTDIR)$(UNITDIR)/sectagd.service
+	install -D -m 0644 systemd/sectagd.socket $(DESTDIR)$(UNITDIR)/sectagd.socket
 	[ -e $(DESTDIR)/etc/sectag/sectagd.conf ] || \
 		install -D -m 0644 etc/sectagd.conf $(DESTDIR)/etc/sectag/sectagd.conf
 	for m in $(wildcard Documentation/man/*.[0-9]); do \
@@ -466,7 +467,8 @@ uninstall:
 		$(DESTDIR)$(LIBEXECDIR)/sectag-open $(DESTDIR)$(PAMDIR)/pam_sectag.so \
 		$(DESTDIR)$(TOKENDIR)/libcryptsetup-token-sectag.so \
 		$(DESTDIR)$(UDEVDIR)/60-sectag.rules $(DESTDIR)$(UNITDIR)/sectagd.service \
-		$(DESTDIR)$(ITDIR)/hooks/sectag $(DESTDIR)$(KEYSCRIPT)
+		$(DESTDIR)$(ITDIR)/hooks/sectag $(DESTDIR)$(KEYSCRIPT) \
+		$(DESTDIR)$(UNITDIR)/sectagd.socket
 	for m in $(notdir $(wildcard Documentation/man/*.[0-9])); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; \
 	done

@@ -2,9 +2,9 @@
 /*
  * libFuzzer target: a hostile or mistyped /etc/sectag/sectagd.conf. The
  * production parser, userspace/agent/config.c, is compiled into this
- * file unchanged; only syslog() is redirected, to a formatter that
- * still expands every argument (so a bad pointer in a log line is
- * caught) without a round trip to /dev/log per line. The input is the
+ * file unchanged; only its logger, agent_log(), is redirected, to a
+ * formatter that still expands every argument (so a bad pointer in a
+ * log line is caught) without a round trip to /dev/log per line. The input is the
  * file's content, written to a file in a private tmpfs directory and
  * read through the real config_load(path).
  *
@@ -15,9 +15,9 @@
  * - written back as "key = value" lines, the accepted settings load
  *   again to the same values.
  */
-#define syslog fuzz_syslog
+#define agent_log fuzz_syslog
 #include "../userspace/agent/config.c"
-#undef syslog
+#undef agent_log
 
 #include <fcntl.h>
 #include <stdarg.h>

@@ -136,6 +136,7 @@ e2e story-pn533 900 "The user story through the real pn533 driver: provision, en
 e2e story-pcsc 900 "The user story through PC/SC (pcscd + vsmartcard-vpcd): provision, enrol, agent, LUKS, PAM, borrow, presence"
 e2e story-nci 900 "The user story through the real NCI core (virtual_ncidev, emulated controller): provision, enrol, agent, LUKS, PAM, udev, borrow, presence"
 e2e token 600 "LUKS2 token plugin and sectag unlock: host and portable bindings, with and without the agent"
+SECTAG_VM_INIT=systemd e2e systemd 600 "systemd as PID 1: udev starts sectagd.service, notify, sandboxed auto-open, journal once, socket activation"
 # bind tpm2: the guest's TPM is swtpm on a fresh state dir (tests/vm/run)
 export SECTAG_VM_TPM; SECTAG_VM_TPM=$(mktemp -d /tmp/sectag-tpm.XXXXXX)
 e2e tpm2 600 "bind tpm2: the tag and the TPM2 (swtpm), plugin, unlock, agent, PCR change refused, re-seal"

@@ -12,6 +12,8 @@
 #include "../../userspace/agent/ctl.c"
 #include "../../userspace/agent/config.c"
 #include "../../userspace/agent/reader.c"
+#include "../../userspace/agent/log.c"
+#include "../../userspace/agent/sd.c"
 #include "unit_tap.h"
 
 /* ------------------------------------------------------------- stubs */

@@ -101,6 +101,7 @@ struct agent {
 	struct config cfg;
 	struct sectag_nfc *nfc;
 	int epfd, sigfd, listen_fd, timer_fd;
+	bool listen_passed;		/* listen_fd from systemd (.socket) */
 	int presence_fd;		/* timerfd, armed while it has work */
 	bool presence_armed;
 	bool stop;
@@ -200,6 +201,28 @@ static inline bool pcsc_reader(const struct reader *r)
 }
 
 /* sectagd.c */
+/*
+ * log.c: syslog, or stderr with "<N>" priority prefixes when stderr is
+ * systemd's journal stream; lines above LOG_INFO only with @debug.
+ */
+void agent_log_open(bool foreground, bool debug);
+bool agent_log_journal(void);
+void agent_log(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * sd.c: systemd's notification and socket-activation protocols.
+ * agent_sd_notify(): 1 sent, 0 not under systemd, or -errno.
+ * agent_sd_listen_fds(): how many sockets systemd passed us (from
+ * AGENT_SD_FDS_START, close-on-exec from now on), or -errno.
+ */
+#define AGENT_SD_FDS_START	3
+int agent_sd_notify(const char *msg);
+int agent_sd_listen_fds(void);
+bool agent_sd_is_listening(int fd, int domain, int type);
+
+/* sd_notify(): @state ("READY=1\n", or "") and STATUS= with the readers. */
+void agent_notify_status(struct agent *a, const char *state);
 int64_t agent_now_ms(void);
 int agent_watch(struct agent *a, int fd, void *ptr);
 void agent_arm_timer(struct agent *a);

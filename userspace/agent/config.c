@@ -206,7 +206,7 @@ static int config_line(struct config *c, char *line, const char *path,
 		return 0;
 	eq = strchr(k, '=');
 	if (!eq) {
-		syslog(LOG_ERR, "%s:%d: expected 'key = value'", path, n);
+		agent_log(LOG_ERR, "%s:%d: expected 'key = value'", path, n);
 		return -1;
 	}
 	*eq = 0;
@@ -214,9 +214,9 @@ static int config_line(struct config *c, char *line, const char *path,
 	v = trim(eq + 1);
 	rc = set_key(c, k, v);
 	if (rc == -2)
-		syslog(LOG_ERR, "%s:%d: unknown setting '%s'", path, n, k);
+		agent_log(LOG_ERR, "%s:%d: unknown setting '%s'", path, n, k);
 	else if (rc)
-		syslog(LOG_ERR, "%s:%d: bad value '%s' for %s", path, n, v, k);
+		agent_log(LOG_ERR, "%s:%d: bad value '%s' for %s", path, n, v, k);
 	return rc ? -1 : 0;
 }
 
@@ -230,13 +230,13 @@ int config_load(struct config *c, const char *path, bool must_exist)
 	if (!f) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		syslog(LOG_ERR, "%s: %m", path);
+		agent_log(LOG_ERR, "%s: %m", path);
 		return -1;
 	}
 	while (!rc && fgets(line, sizeof(line), f)) {
 		n++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			syslog(LOG_ERR, "%s:%d: line too long", path, n);
+			agent_log(LOG_ERR, "%s:%d: line too long", path, n);
 			rc = -1;
 			break;
 		}

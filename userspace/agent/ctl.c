@@ -28,6 +28,7 @@
  * torn down yet: reader.c). The CLI borrows the reader it talks to.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,11 +45,42 @@
 #include "agent.h"
 #include "store.h"
 
+/*
+ * The listening socket systemd passed (sectagd.socket): 1 when there is
+ * one, 0 when none was passed, -1 when what was passed is not one
+ * listening SOCK_SEQPACKET unix socket.
+ */
+static int ctl_passed(struct agent *a)
+{
+	int n = agent_sd_listen_fds(), fd = AGENT_SD_FDS_START;
+
+	if (n == 0)
+		return 0;
+	if (n != 1 || !agent_sd_is_listening(fd, AF_UNIX, SOCK_SEQPACKET)) {
+		agent_log(LOG_ERR, "systemd passed %d descriptor(s), not one listening unix seqpacket socket",
+			  n);
+		return -1;
+	}
+	/* The unit's NonBlocking= may be off: accepting drains it. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)) {
+		agent_log(LOG_ERR, "passed control socket: %m");
+		return -1;
+	}
+	a->listen_fd = fd;
+	a->listen_passed = true;
+	agent_log(LOG_INFO, "control socket passed by systemd");
+	return 1;
+}
+
 int ctl_listen(struct agent *a)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(a->cfg.socket)], *slash;
 	int fd;
+
+	fd = ctl_passed(a);
+	if (fd)
+		return fd < 0 ? -1 : 0;
 
 	snprintf(dir, sizeof(dir), "%s", a->cfg.socket);
 	slash = strrchr(dir, '/');
@@ -71,7 +103,7 @@ int ctl_listen(struct agent *a)
 	a->listen_fd = fd;
 	return 0;
 err:
-	syslog(LOG_ERR, "control socket %s: %m", a->cfg.socket);
+	agent_log(LOG_ERR, "control socket %s: %m", a->cfg.socket);
 	return -1;
 }
 
@@ -81,11 +113,11 @@ static void send_ans(struct client *c, const struct sectag_agent_ans *ans)
 	int n = sectag_agent_ans_format(ans, msg, sizeof(msg));
 
 	if (n < 0) {
-		syslog(LOG_ERR, "cannot format an answer: %s", strerror(-n));
+		agent_log(LOG_ERR, "cannot format an answer: %s", strerror(-n));
 		return;
 	}
 	if (send(c->fd, msg, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		syslog(LOG_DEBUG, "client: %m");
+		agent_log(LOG_DEBUG, "client: %m");
 }
 
 static void reply(struct client *c, enum sectag_agent_ans_type type,
@@ -129,8 +161,8 @@ static void borrow_end(struct agent *a, struct client *c, const char *why)
 	if (!c->borrowing)
 		return;
 	c->borrowing = false;
-	syslog(LOG_INFO, "nfc%u: borrow by pid %d ended (%s)", c->borrow_idx,
-	       (int)c->pid, why);
+	agent_log(LOG_INFO, "nfc%u: borrow by pid %d ended (%s)", c->borrow_idx,
+		  (int)c->pid, why);
 	/* Its poll may run a moment longer: reader.c retries then. */
 	r = reader_find(a, c->borrow_idx, false);
 	if (r)
@@ -216,8 +248,8 @@ static struct client *admit(struct agent *a, uid_t uid)
 	v = victim(a, uid);
 	if (!v)
 		return NULL;
-	syslog(LOG_NOTICE, "control socket full: closing a connection of uid %u for uid %u",
-	       v->uid, uid);
+	agent_log(LOG_NOTICE, "control socket full: closing a connection of uid %u for uid %u",
+		  v->uid, uid);
 	a->dropped++;
 	ctl_close(a, v);
 	return v;
@@ -238,7 +270,7 @@ void ctl_accept(struct agent *a)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				syslog(LOG_WARNING, "accept: %m");
+				agent_log(LOG_WARNING, "accept: %m");
 			return;
 		}
 		len = sizeof(cr);
@@ -425,21 +457,21 @@ static void auth_request(struct agent *a, struct client *c,
 		c->seat[0] = 0;
 	describe(c, what, sizeof(what));
 	if (remote && !config_remote_ok(&a->cfg, r->o.service)) {
-		syslog(LOG_NOTICE, "refused remote request (%s): %s", why,
-		       what);
+		agent_log(LOG_NOTICE, "refused remote request (%s): %s", why,
+			  what);
 		fail(c, SECTAG_AGENT_E_REMOTE);
 		return;
 	}
 	if (!remote && !config_seat_known(&a->cfg, c->seat)) {
-		syslog(LOG_NOTICE, "refused request: no reader on its seat: %s",
-		       what);
+		agent_log(LOG_NOTICE, "refused request: no reader on its seat: %s",
+			  what);
 		fail(c, SECTAG_AGENT_E_NOSEAT);
 		return;
 	}
 	holder = pending(a, r->kind, r->target);
 	if (holder) {
-		syslog(LOG_NOTICE, "refused request %s: request %llu is pending",
-		       what, (unsigned long long)holder->req_seq);
+		agent_log(LOG_NOTICE, "refused request %s: request %llu is pending",
+			  what, (unsigned long long)holder->req_seq);
 		snprintf(busy.service, sizeof(busy.service), "%s",
 			 holder->o.service);
 		snprintf(busy.tty, sizeof(busy.tty), "%s", holder->o.tty);
@@ -451,8 +483,8 @@ static void auth_request(struct agent *a, struct client *c,
 	c->waiting = true;
 	c->req_seq = ++a->req_seq;
 	c->deadline_ms = agent_now_ms() + r->ms;
-	syslog(LOG_INFO, "request %llu: %s, %u ms",
-	       (unsigned long long)c->req_seq, what, r->ms);
+	agent_log(LOG_INFO, "request %llu: %s, %u ms",
+		  (unsigned long long)c->req_seq, what, r->ms);
 	reply(c, SECTAG_AGENT_WAITING, 0);
 	agent_arm_timer(a);
 }
@@ -467,8 +499,8 @@ static void borrow_request(struct agent *a, struct client *c,
 	int rc;
 
 	if (c->uid) {
-		syslog(LOG_NOTICE, "uid %u may not borrow nfc%u", c->uid,
-		       rq->reader);
+		agent_log(LOG_NOTICE, "uid %u may not borrow nfc%u", c->uid,
+			  rq->reader);
 		fail(c, SECTAG_AGENT_E_DENIED);
 		return;
 	}
@@ -486,13 +518,13 @@ static void borrow_request(struct agent *a, struct client *c,
 		reader_poll_ended(r);
 		rc = sectag_nfc_stop_poll(a->nfc, r->idx);
 		if (rc && rc != -EINVAL)
-			syslog(LOG_DEBUG, "nfc%u: stop poll: %d", r->idx, rc);
+			agent_log(LOG_DEBUG, "nfc%u: stop poll: %d", r->idx, rc);
 	}
 	c->borrowing = true;
 	c->borrow_idx = rq->reader;
 	c->deadline_ms = agent_now_ms() + rq->ms;
-	syslog(LOG_INFO, "nfc%u: lent to pid %d for at most %u ms", rq->reader,
-	       (int)c->pid, rq->ms);
+	agent_log(LOG_INFO, "nfc%u: lent to pid %d for at most %u ms", rq->reader,
+		  (int)c->pid, rq->ms);
 	reply(c, SECTAG_AGENT_OK, rq->reader);
 	agent_arm_timer(a);
 }
@@ -597,8 +629,8 @@ void ctl_input(struct agent *a, struct client *c)
 		break;
 	}
 	if (!allowed(c, r.kind, r.target)) {
-		syslog(LOG_NOTICE, "uid %u may not ask about %s %s", c->uid,
-		       sectag_agent_kind_name(r.kind), r.target);
+		agent_log(LOG_NOTICE, "uid %u may not ask about %s %s", c->uid,
+			  sectag_agent_kind_name(r.kind), r.target);
 		fail(c, SECTAG_AGENT_E_DENIED);
 		return;
 	}
@@ -649,8 +681,8 @@ void ctl_tap_result(struct agent *a, const struct reader *r,
 	if (!best)
 		return;
 	describe(best, what, sizeof(what));
-	syslog(LOG_INFO, "request %llu (%s) answered by binding %u on nfc%u",
-	       (unsigned long long)best->req_seq, what, best_id, r->idx);
+	agent_log(LOG_INFO, "request %llu (%s) answered by binding %u on nfc%u",
+		  (unsigned long long)best->req_seq, what, best_id, r->idx);
 	reply(best, SECTAG_AGENT_OK, best_id);
 	best->waiting = false;
 	best->idle_deadline_ms = agent_now_ms() + SECTAGD_IDLE_MS;
@@ -675,14 +707,14 @@ void ctl_expire(struct agent *a)
 			continue;
 		}
 		if (c->waiting && c->deadline_ms <= now) {
-			syslog(LOG_INFO, "request %llu: timed out",
-			       (unsigned long long)c->req_seq);
+			agent_log(LOG_INFO, "request %llu: timed out",
+				  (unsigned long long)c->req_seq);
 			reply(c, SECTAG_AGENT_TIMEOUT, 0);
 			c->waiting = false;
 			c->idle_deadline_ms = now + SECTAGD_IDLE_MS;
 		} else if (!c->waiting && c->idle_deadline_ms <= now) {
-			syslog(LOG_DEBUG, "closing idle connection of uid %u",
-			       c->uid);
+			agent_log(LOG_DEBUG, "closing idle connection of uid %u",
+				  c->uid);
 			ctl_close(a, c);
 		}
 	}

@@ -93,8 +93,8 @@ static int run_helper(char *const *args, int out_fd)
 
 	rc = helper_path(path, sizeof(path));
 	if (rc)
-		syslog(LOG_ERR, "%s not found in %s: %s", HELPER,
-		       SECTAG_LIBEXECDIR, strerror(-rc));
+		agent_log(LOG_ERR, "%s not found in %s: %s", HELPER,
+			  SECTAG_LIBEXECDIR, strerror(-rc));
 	for (i = 0; args[i] && i < HELPER_ARGS; i++)
 		argv[i + 1] = args[i];
 	if (!rc)

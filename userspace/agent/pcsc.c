@@ -65,7 +65,7 @@ static void card_removed(struct agent *a, struct known *k, struct reader *r)
 {
 	if (r->tag_fd < 0)
 		return;
-	syslog(LOG_INFO, "pcsc:%s: card removed", k->name);
+	agent_log(LOG_INFO, "pcsc:%s: card removed", k->name);
 	tap_lost(a, r);
 }
 
@@ -96,8 +96,8 @@ static int card_connect(struct sectag_pcsc *p, const char *name,
 		if (tries == 3)
 			return 1;
 		sectag_pcsc_disconnect(*cp);
-		syslog(LOG_DEBUG, "pcsc:%s: GET DATA: %s, again", name,
-		       sectag_pcsc_strerror(rc));
+		agent_log(LOG_DEBUG, "pcsc:%s: GET DATA: %s, again", name,
+			  sectag_pcsc_strerror(rc));
 		usleep(50000);
 	}
 }
@@ -112,10 +112,10 @@ static void card_tap(struct agent *a, struct known *k, struct reader *r,
 	int rc;
 
 	if (ctl_borrowed(a, r->idx)) {
-		syslog(LOG_DEBUG, "pcsc:%s: %s while lent", k->name, why);
+		agent_log(LOG_DEBUG, "pcsc:%s: %s while lent", k->name, why);
 		return;
 	}
-	syslog(LOG_INFO, "pcsc:%s: %s", k->name, why);
+	agent_log(LOG_INFO, "pcsc:%s: %s", k->name, why);
 	/* A context per tap: pcscd may have restarted since the last one. */
 	rc = sectag_pcsc_open(&p);
 	if (!rc)
@@ -124,15 +124,15 @@ static void card_tap(struct agent *a, struct known *k, struct reader *r,
 		/* Not answering yet: reader.c calls pcsc_poll() again later. */
 		sectag_pcsc_disconnect(c);
 		sectag_pcsc_close(p);
-		syslog(LOG_NOTICE, "pcsc:%s: the card does not answer yet; "
-		       "trying again in %u ms", k->name,
-		       reader_retry_later(a, r));
+		agent_log(LOG_NOTICE, "pcsc:%s: the card does not answer yet; "
+			  "trying again in %u ms", k->name,
+			  reader_retry_later(a, r));
 		return;
 	}
 	r->repoll_delay_ms = 0;
 	if (rc) {
-		syslog(LOG_WARNING, "pcsc:%s: cannot connect to the card: %s",
-		       k->name, sectag_pcsc_strerror(rc));
+		agent_log(LOG_WARNING, "pcsc:%s: cannot connect to the card: %s",
+			  k->name, sectag_pcsc_strerror(rc));
 		sectag_pcsc_close(p);
 		return;
 	}
@@ -167,12 +167,13 @@ static void reader_gone(struct agent *a, struct known *k)
 {
 	struct reader *r = slot_of(a, k->id, false);
 
-	syslog(LOG_INFO, "pcsc:%s: reader removed", k->name);
+	agent_log(LOG_INFO, "pcsc:%s: reader removed", k->name);
 	if (r) {
 		card_removed(a, k, r);
 		r->used = false;
 	}
 	k->used = false;
+	agent_notify_status(a, "");
 }
 
 static struct known *known_of(struct agent *a, const char *name)
@@ -201,21 +202,24 @@ static void reader_update(struct agent *a, const struct sectag_pcsc_reader *v)
 {
 	struct known *k = known_of(a, v->name);
 	struct reader *r;
-	bool was;
+	bool was, added;
 
 	if (!k) {
-		syslog(LOG_WARNING, "pcsc:%s: too many readers", v->name);
+		agent_log(LOG_WARNING, "pcsc:%s: too many readers", v->name);
 		return;
 	}
 	r = slot_of(a, k->id, false);
-	if (!r)
-		syslog(LOG_INFO, "pcsc:%s: reader added", v->name);
+	added = !r;
+	if (added)
+		agent_log(LOG_INFO, "pcsc:%s: reader added", v->name);
 	r = r ? r : slot_of(a, k->id, true);
 	if (!r) {
-		syslog(LOG_WARNING, "pcsc:%s: too many readers", v->name);
+		agent_log(LOG_WARNING, "pcsc:%s: too many readers", v->name);
 		k->used = false;
 		return;
 	}
+	if (added)
+		agent_notify_status(a, "");
 	was = k->card && k->events == v->events;
 	if (!was)
 		card_removed(a, k, r);
@@ -229,8 +233,8 @@ static void stop_watching(struct agent *a, int err)
 {
 	int i;
 
-	syslog(LOG_WARNING, "PC/SC: %s; PC/SC readers are no longer watched",
-	       sectag_pcsc_strerror(err));
+	agent_log(LOG_WARNING, "PC/SC: %s; PC/SC readers are no longer watched",
+		  sectag_pcsc_strerror(err));
 	for (i = 0; i < SECTAGD_MAX_READERS; i++)
 		if (a->pcsc->k[i].used)
 			reader_gone(a, &a->pcsc->k[i]);
@@ -284,8 +288,8 @@ void pcsc_setup(struct agent *a)
 	if (!rc && agent_watch(a, sectag_pcsc_watch_fd(p->w), &tag_pcsc))
 		rc = -errno;
 	if (rc) {
-		syslog(LOG_WARNING, "PC/SC readers not watched: %s",
-		       strerror(-rc));
+		agent_log(LOG_WARNING, "PC/SC readers not watched: %s",
+			  strerror(-rc));
 		pcsc_teardown(a);
 		return;
 	}
@@ -295,10 +299,10 @@ void pcsc_setup(struct agent *a)
 	 */
 	rc = sectag_pcsc_open(&probe);
 	if (rc)
-		syslog(LOG_DEBUG, "PC/SC: %s; its readers appear when it starts",
-		       sectag_pcsc_strerror(rc));
+		agent_log(LOG_DEBUG, "PC/SC: %s; its readers appear when it starts",
+			  sectag_pcsc_strerror(rc));
 	else
-		syslog(LOG_INFO, "watching PC/SC readers");
+		agent_log(LOG_INFO, "watching PC/SC readers");
 	sectag_pcsc_close(probe);
 }
 

@@ -82,23 +82,23 @@ void reader_poll(struct agent *a, struct reader *r)
 	if (!rc || rc == -EALREADY)
 		rc = sectag_nfc_start_poll(a->nfc, r->idx,
 					   NFC_PROTO_ISO14443_MASK);
-	syslog(LOG_DEBUG, "nfc%u: poll: %d", r->idx, rc);
+	agent_log(LOG_DEBUG, "nfc%u: poll: %d", r->idx, rc);
 	if (rc == -EBUSY) {
 		unsigned int was = r->repoll_delay_ms;
 
 		if (reader_retry_later(a, r) == REPOLL_MAX_MS &&
 		    was < REPOLL_MAX_MS)
-			syslog(LOG_WARNING, "nfc%u: busy: another program polls it or holds its tag; retrying every %u s",
-			       r->idx, REPOLL_MAX_MS / 1000);
+			agent_log(LOG_WARNING, "nfc%u: busy: another program polls it or holds its tag; retrying every %u s",
+				  r->idx, REPOLL_MAX_MS / 1000);
 		return;
 	}
 	if (r->repoll_delay_ms >= REPOLL_MAX_MS && !rc)
-		syslog(LOG_INFO, "nfc%u: polling again", r->idx);
+		agent_log(LOG_INFO, "nfc%u: polling again", r->idx);
 	r->repoll_delay_ms = 0;
 	r->polling = !rc;
 	if (rc)
-		syslog(LOG_WARNING, "nfc%u: cannot poll: %s", r->idx,
-		       strerror(-rc));
+		agent_log(LOG_WARNING, "nfc%u: cannot poll: %s", r->idx,
+			  strerror(-rc));
 }
 
 /* The poll ended (targets reported, device gone, lent): not ours now. */

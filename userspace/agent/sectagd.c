@@ -98,7 +98,7 @@ static void presence_update(struct agent *a)
 		its.it_interval = its.it_value;
 	}
 	if (timerfd_settime(a->presence_fd, 0, &its, NULL))
-		syslog(LOG_ERR, "presence timer: %m");
+		agent_log(LOG_ERR, "presence timer: %m");
 	else
 		a->presence_armed = want;
 }
@@ -111,8 +111,8 @@ static void presence_update(struct agent *a)
  */
 static void presence_lost(struct agent *a, struct reader *r, int err)
 {
-	syslog(LOG_DEBUG, "nfc%u: presence check: %s", r->idx,
-	       strerror(-err));
+	agent_log(LOG_DEBUG, "nfc%u: presence check: %s", r->idx,
+		  strerror(-err));
 	tap_lost(a, r);
 	reader_poll(a, r);
 }
@@ -181,12 +181,29 @@ static void readers_sync(struct agent *a)
 	free(devs);
 }
 
+/*
+ * What systemd shows of the agent (Type=notify): ready once it listens,
+ * then how many readers (NFC and PC/SC) it watches. Without systemd,
+ * nothing is sent.
+ */
+void agent_notify_status(struct agent *a, const char *state)
+{
+	char msg[256];
+	int i, n = 0;
+
+	for (i = 0; i < SECTAGD_MAX_READERS; i++)
+		n += a->readers[i].used;
+	snprintf(msg, sizeof(msg), "%sSTATUS=Ready: %d NFC reader%s, socket %s",
+		 state, n, n == 1 ? "" : "s", a->cfg.socket);
+	agent_sd_notify(msg);
+}
+
 static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
 {
 	struct agent *a = arg;
 	struct reader *r;
 
-	syslog(LOG_DEBUG, "nfc%u: event %d", ev->dev_idx, ev->type);
+	agent_log(LOG_DEBUG, "nfc%u: event %d", ev->dev_idx, ev->type);
 	/* A borrowed reader's events are its borrower's (ctl.c). */
 	if ((ev->type == SECTAG_NFC_EV_TARGETS_FOUND ||
 	     ev->type == SECTAG_NFC_EV_TARGET_LOST) &&
@@ -196,8 +213,9 @@ static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
 	case SECTAG_NFC_EV_DEVICE_ADDED:
 		r = reader_find(a, ev->dev_idx, true);
 		if (r) {
-			syslog(LOG_INFO, "nfc%u: reader added", ev->dev_idx);
+			agent_log(LOG_INFO, "nfc%u: reader added", ev->dev_idx);
 			reader_poll(a, r);
+			agent_notify_status(a, "");
 		}
 		break;
 	case SECTAG_NFC_EV_DEVICE_REMOVED:
@@ -206,6 +224,8 @@ static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
 			tap_lost(a, r);
 			reader_poll_ended(r);
 			r->used = false;
+			agent_log(LOG_INFO, "nfc%u: reader removed", ev->dev_idx);
+			agent_notify_status(a, "");
 		}
 		break;
 	case SECTAG_NFC_EV_TARGETS_FOUND:
@@ -240,7 +260,7 @@ static void on_nfc_event(const struct sectag_nfc_event *ev, void *arg)
 		reader_poll(a, r);
 		break;
 	case SECTAG_NFC_EV_OVERRUN:
-		syslog(LOG_WARNING, "NFC events were lost; resynchronising");
+		agent_log(LOG_WARNING, "NFC events were lost; resynchronising");
 		readers_sync(a);
 		break;
 	}
@@ -266,30 +286,6 @@ static void on_timer(struct agent *a)
 	agent_arm_timer(a);
 }
 
-/* Tell systemd (Type=notify) that the agent is listening. */
-static void notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	static const char msg[] = "READY=1";
-	socklen_t len;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') ||
-	    strlen(path) >= sizeof(sa.sun_path))
-		return;
-	memcpy(sa.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sa.sun_path[0] = 0;
-	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL,
-	       (struct sockaddr *)&sa, len);
-	close(fd);
-}
-
 static int setup(struct agent *a)
 {
 	sigset_t mask;
@@ -312,13 +308,13 @@ static int setup(struct agent *a)
 					TFD_NONBLOCK | TFD_CLOEXEC);
 	if (a->epfd < 0 || a->sigfd < 0 || a->timer_fd < 0 ||
 	    a->presence_fd < 0) {
-		syslog(LOG_ERR, "setup: %m");
+		agent_log(LOG_ERR, "setup: %m");
 		return -1;
 	}
 	rc = sectag_nfc_open(&a->nfc);
 	if (rc) {
-		syslog(LOG_ERR, "NFC subsystem not available: %s (modprobe nfc?)",
-		       strerror(-rc));
+		agent_log(LOG_ERR, "NFC subsystem not available: %s (modprobe nfc?)",
+			  strerror(-rc));
 		return -1;
 	}
 	if (ctl_listen(a))
@@ -328,7 +324,7 @@ static int setup(struct agent *a)
 	    agent_watch(a, a->listen_fd, &tag_listen) ||
 	    agent_watch(a, a->timer_fd, &tag_timer) ||
 	    agent_watch(a, a->presence_fd, &tag_presence)) {
-		syslog(LOG_ERR, "epoll: %m");
+		agent_log(LOG_ERR, "epoll: %m");
 		return -1;
 	}
 	readers_sync(a);
@@ -360,13 +356,13 @@ static int run(struct agent *a)
 	struct epoll_event evs[16];
 	int i, n;
 
-	notify_ready();
-	syslog(LOG_INFO, "ready: store %s, socket %s", a->cfg.store,
-	       a->cfg.socket);
+	agent_notify_status(a, "READY=1\n");
+	agent_log(LOG_INFO, "ready: store %s, socket %s", a->cfg.store,
+		  a->cfg.socket);
 	while (!a->stop) {
 		n = epoll_wait(a->epfd, evs, 16, -1);
 		if (n < 0 && errno != EINTR) {
-			syslog(LOG_ERR, "epoll_wait: %m");
+			agent_log(LOG_ERR, "epoll_wait: %m");
 			return 1;
 		}
 		for (i = 0; i < n && !a->stop; i++)
@@ -374,7 +370,8 @@ static int run(struct agent *a)
 		/* Whatever ran may have taken or dropped a tag. */
 		presence_update(a);
 	}
-	syslog(LOG_INFO, "stopping");
+	agent_sd_notify("STOPPING=1");
+	agent_log(LOG_INFO, "stopping");
 	return 0;
 }
 
@@ -391,7 +388,9 @@ static void teardown(struct agent *a)
 	pcsc_teardown(a);
 	if (a->listen_fd > 0) {
 		close(a->listen_fd);
-		unlink(a->cfg.socket);
+		/* A socket systemd passed is systemd's to remove. */
+		if (!a->listen_passed)
+			unlink(a->cfg.socket);
 	}
 	sectag_nfc_close(a->nfc);
 }
@@ -400,7 +399,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sectagd [--foreground] [--debug] [--config FILE]\n"
-		"  -f, --foreground  stay attached, log to stderr too\n"
+		"  -f, --foreground  log to stderr too (not under systemd: the\n"
+		"                    journal has each line once)\n"
 		"  -d, --debug       log every NFC event\n"
 		"  -c, --config FILE configuration (default %s)\n"
 		"  -V, --version     print the version\n"
@@ -451,8 +451,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	openlog("sectagd", LOG_PID | (fg ? LOG_PERROR : 0), LOG_DAEMON);
-	setlogmask(LOG_UPTO(debug ? LOG_DEBUG : LOG_INFO));
+	agent_log_open(fg, debug);
 	config_defaults(&a.cfg);
 	if (config_load(&a.cfg, conf, conf_given))
 		return 2;

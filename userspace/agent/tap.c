@@ -109,7 +109,7 @@ static void uevent(struct agent *a, struct reader *r, const char *event,
 	if (fd < 0)
 		return;
 	if (n > 0 && n < (int)sizeof(buf) && write(fd, buf, n) != n)
-		syslog(LOG_WARNING, "nfc%u: uevent: %m", r->idx);
+		agent_log(LOG_WARNING, "nfc%u: uevent: %m", r->idx);
 	close(fd);
 }
 
@@ -161,19 +161,19 @@ static void release(struct agent *a, struct reader *r,
 					&serial);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (rc) {
-		syslog(LOG_ERR, "binding %u: cannot release: %s", b->id,
-		       strerror(-rc));
+		agent_log(LOG_ERR, "binding %u: cannot release: %s", b->id,
+			  strerror(-rc));
 		return;
 	}
-	syslog(LOG_INFO, "binding %u (%s): released", b->id, b->target);
+	agent_log(LOG_INFO, "binding %u (%s): released", b->id, b->target);
 	if (b->kind == SECTAG_BIND_LUKS && b->auto_open[0]) {
 		rc = agent_luks_open(b);
 		if (rc && rc != -EEXIST && rc != -EBUSY)
-			syslog(LOG_ERR, "binding %u: cannot open %s: %s", b->id,
-			       b->auto_open, strerror(-rc));
+			agent_log(LOG_ERR, "binding %u: cannot open %s: %s", b->id,
+				  b->auto_open, strerror(-rc));
 		else
-			syslog(LOG_INFO, "binding %u: /dev/mapper/%s open",
-			       b->id, b->auto_open);
+			agent_log(LOG_INFO, "binding %u: /dev/mapper/%s open",
+				  b->id, b->auto_open);
 	}
 	note_release(a, r, b, rel, n);
 }
@@ -204,7 +204,7 @@ static size_t release_all(struct agent *a, struct reader *r,
 	r->n_released = 0;
 	r->released = calloc(k, sizeof(*r->released));
 	if (!rel || !r->released) {
-		syslog(LOG_ERR, "nfc%u: out of memory", r->idx);
+		agent_log(LOG_ERR, "nfc%u: out of memory", r->idx);
 		free(rel);
 		return 0;
 	}
@@ -283,15 +283,15 @@ void tap_converse(struct agent *a, struct reader *r,
 	}
 	sectag_ntag_free(t);
 	sectag_store_free(&st);
-	syslog(LOG_DEBUG, "nfc%u: tap: %s%u authentication(s), %u frame(s), "
-	       "%lld ms", r->idx, res.random_id ? "random-id, " : "",
-	       budget.auths, budget.frames, (long long)(agent_now_ms() - t0));
+	agent_log(LOG_DEBUG, "nfc%u: tap: %s%u authentication(s), %u frame(s), "
+		  "%lld ms", r->idx, res.random_id ? "random-id, " : "",
+		  budget.auths, budget.frames, (long long)(agent_now_ms() - t0));
 	tap_uid(&res, tg, uid, &len);
 	if (!n && !rate_limited(a, uid, true)) {
 		sectag_hex(uidhex, uid, len, true);
-		syslog(LOG_NOTICE, "nfc%u: tag %s%s refused: %s", r->idx,
-		       res.random_id ? "random-id " : "", uidhex,
-		       res.why ? res.why : "nothing released");
+		agent_log(LOG_NOTICE, "nfc%u: tag %s%s refused: %s", r->idx,
+			  res.random_id ? "random-id " : "", uidhex,
+			  res.why ? res.why : "nothing released");
 	}
 	ctl_tap_result(a, r, rel, n);
 	free(rel);
@@ -310,15 +310,15 @@ static void log_holders(struct reader *r, int err)
 	size_t n = 0;
 
 	if (err != -EBUSY && err != -EALREADY && err != -EADDRINUSE) {
-		syslog(LOG_WARNING, "nfc%u: cannot connect to the tag: %s",
-		       r->idx, strerror(-err));
+		agent_log(LOG_WARNING, "nfc%u: cannot connect to the tag: %s",
+			  r->idx, strerror(-err));
 		return;
 	}
 	if (sectag_nfc_raw_holders(h, sizeof(h) / sizeof(h[0]), &n))
 		n = 0;
 	sectag_nfc_holders_text(h, n, who, sizeof(who));
-	syslog(LOG_WARNING, "nfc%u: cannot connect to the tag: %s; AF_NFC raw "
-	       "sockets are held by %s", r->idx, strerror(-err), who);
+	agent_log(LOG_WARNING, "nfc%u: cannot connect to the tag: %s; AF_NFC raw "
+		  "sockets are held by %s", r->idx, strerror(-err), who);
 }
 
 void tap_handle(struct agent *a, struct reader *r)
@@ -330,11 +330,11 @@ void tap_handle(struct agent *a, struct reader *r)
 	rc = first_target(a, r, &tg);
 	if (rc) {
 		/* Gone already: its TARGET_LOST restarts the poll. */
-		syslog(LOG_DEBUG, "nfc%u: no target: %s", r->idx,
-		       strerror(-rc));
+		agent_log(LOG_DEBUG, "nfc%u: no target: %s", r->idx,
+			  strerror(-rc));
 		return;
 	}
-	syslog(LOG_DEBUG, "nfc%u: target %u", r->idx, tg.idx);
+	agent_log(LOG_DEBUG, "nfc%u: target %u", r->idx, tg.idx);
 	fd = sectag_nfc_connect(r->idx, tg.idx);
 	if (fd < 0) {
 		log_holders(r, fd);
@@ -401,7 +401,7 @@ void tap_lost(struct agent *a, struct reader *r)
 	}
 	close(r->tag_fd);
 	r->tag_fd = -1;
-	syslog(LOG_INFO, "nfc%u: tag removed", r->idx);
+	agent_log(LOG_INFO, "nfc%u: tag removed", r->idx);
 	if (!r->n_released || sectag_store_load(a->cfg.store, &st)) {
 		forget_released(r);
 		return;

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The agent's log: syslog, as any daemon; or, when systemd started it
+ * with stderr connected to the journal (JOURNAL_STREAM names stderr's
+ * device and inode, systemd.exec(5)), stderr alone, each line once,
+ * with the "<N>" priority prefix that journald reads (sd-daemon(3)).
+ * Logging to both would put every line in the journal twice.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static bool to_journal;
+static int max_prio = LOG_INFO;
+
+/* Is stderr the stream systemd connected to the journal? */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st))
+		return false;
+	return st.st_dev == dev && st.st_ino == ino;
+}
+
+void agent_log_open(bool foreground, bool debug)
+{
+	max_prio = debug ? LOG_DEBUG : LOG_INFO;
+	to_journal = stderr_is_journal();
+	if (to_journal)
+		return;
+	openlog("sectagd", LOG_PID | (foreground ? LOG_PERROR : 0),
+		LOG_DAEMON);
+	setlogmask(LOG_UPTO(max_prio));
+}
+
+bool agent_log_journal(void)
+{
+	return to_journal;
+}
+
+void agent_log(int prio, const char *fmt, ...)
+{
+	int saved = errno;	/* for %m */
+	char line[1024];
+	va_list ap;
+	ssize_t w;
+	int n;
+
+	if (LOG_PRI(prio) > max_prio)
+		return;
+	va_start(ap, fmt);
+	if (!to_journal) {
+		errno = saved;
+		vsyslog(prio, fmt, ap);
+		va_end(ap);
+		errno = saved;
+		return;
+	}
+	n = snprintf(line, sizeof(line), "<%d>", LOG_PRI(prio));
+	errno = saved;
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	n += strlen(line + n);
+	line[n++] = '\n';
+	/* One write per line: journald never sees half of one. */
+	w = write(STDERR_FILENO, line, n);
+	(void)w;	/* nowhere left to report it */
+	errno = saved;
+}
