@@ -4,7 +4,11 @@
  * with stderr connected to the journal (JOURNAL_STREAM names stderr's
  * device and inode, systemd.exec(5)), stderr alone, each line once,
  * with the "<N>" priority prefix that journald reads (sd-daemon(3)).
- * Logging to both would put every line in the journal twice.
+ * Logging to both would put every line in the journal twice. In the
+ * foreground (a terminal, a test, a benchmark) stderr alone as well,
+ * "sectagd[PID]: " before each line: syslog as well would cost a socket,
+ * a failed connect and a close per line where no syslog daemon runs
+ * (about 0.8 ms a line in the test VM, three lines a tap).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include "agent.h"
 
 static bool to_journal;
+static bool to_stderr;		/* --foreground, not the journal */
 static int max_prio = LOG_INFO;
 
 /* Is stderr the stream systemd connected to the journal? */
@@ -37,10 +42,10 @@ void agent_log_open(bool foreground, bool debug)
 {
 	max_prio = debug ? LOG_DEBUG : LOG_INFO;
 	to_journal = stderr_is_journal();
-	if (to_journal)
+	to_stderr = !to_journal && foreground;
+	if (to_journal || to_stderr)
 		return;
-	openlog("sectagd", LOG_PID | (foreground ? LOG_PERROR : 0),
-		LOG_DAEMON);
+	openlog("sectagd", LOG_PID, LOG_DAEMON);
 	setlogmask(LOG_UPTO(max_prio));
 }
 
@@ -60,20 +65,23 @@ void agent_log(int prio, const char *fmt, ...)
 	if (LOG_PRI(prio) > max_prio)
 		return;
 	va_start(ap, fmt);
-	if (!to_journal) {
+	if (!to_journal && !to_stderr) {
 		errno = saved;
 		vsyslog(prio, fmt, ap);
 		va_end(ap);
 		errno = saved;
 		return;
 	}
-	n = snprintf(line, sizeof(line), "<%d>", LOG_PRI(prio));
+	if (to_journal)
+		n = snprintf(line, sizeof(line), "<%d>", LOG_PRI(prio));
+	else
+		n = snprintf(line, sizeof(line), "sectagd[%d]: ", (int)getpid());
 	errno = saved;
 	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
 	n += strlen(line + n);
 	line[n++] = '\n';
-	/* One write per line: journald never sees half of one. */
+	/* One write per line: journald (or a reader) never sees half. */
 	w = write(STDERR_FILENO, line, n);
 	(void)w;	/* nowhere left to report it */
 	errno = saved;
