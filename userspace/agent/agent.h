@@ -73,6 +73,7 @@ struct client {
 struct reader {
 	uint32_t idx;
 	bool used;
+	char label[48];			/* for the log: nfcN, pcsc:NAME */
 	int tag_fd;			/* connected target, -1 if none */
 	uint32_t target_idx;
 	/*

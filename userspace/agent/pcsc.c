@@ -218,6 +218,8 @@ static void reader_update(struct agent *a, const struct sectag_pcsc_reader *v)
 		k->used = false;
 		return;
 	}
+	if (added)	/* truncated: the log's name for it, nothing more */
+		snprintf(r->label, sizeof(r->label), "pcsc:%.42s", v->name);
 	if (added)
 		agent_notify_status(a, "");
 	was = k->card && k->events == v->events;

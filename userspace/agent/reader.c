@@ -20,6 +20,7 @@
  * poll the reader again.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -49,6 +50,7 @@ struct reader *reader_find(struct agent *a, uint32_t idx, bool add)
 	free_slot->used = true;
 	free_slot->idx = idx;
 	free_slot->tag_fd = -1;
+	snprintf(free_slot->label, sizeof(free_slot->label), "nfc%u", idx);
 	return free_slot;
 }
 

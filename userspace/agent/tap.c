@@ -204,7 +204,7 @@ static size_t release_all(struct agent *a, struct reader *r,
 	r->n_released = 0;
 	r->released = calloc(k, sizeof(*r->released));
 	if (!rel || !r->released) {
-		agent_log(LOG_ERR, "nfc%u: out of memory", r->idx);
+		agent_log(LOG_ERR, "%s: out of memory", r->label);
 		free(rel);
 		return 0;
 	}
@@ -283,13 +283,13 @@ void tap_converse(struct agent *a, struct reader *r,
 	}
 	sectag_ntag_free(t);
 	sectag_store_free(&st);
-	agent_log(LOG_DEBUG, "nfc%u: tap: %s%u authentication(s), %u frame(s), "
-		  "%lld ms", r->idx, res.random_id ? "random-id, " : "",
+	agent_log(LOG_DEBUG, "%s: tap: %s%u authentication(s), %u frame(s), "
+		  "%lld ms", r->label, res.random_id ? "random-id, " : "",
 		  budget.auths, budget.frames, (long long)(agent_now_ms() - t0));
 	tap_uid(&res, tg, uid, &len);
 	if (!n && !rate_limited(a, uid, true)) {
 		sectag_hex(uidhex, uid, len, true);
-		agent_log(LOG_NOTICE, "nfc%u: tag %s%s refused: %s", r->idx,
+		agent_log(LOG_NOTICE, "%s: tag %s%s refused: %s", r->label,
 			  res.random_id ? "random-id " : "", uidhex,
 			  res.why ? res.why : "nothing released");
 	}
@@ -401,7 +401,7 @@ void tap_lost(struct agent *a, struct reader *r)
 	}
 	close(r->tag_fd);
 	r->tag_fd = -1;
-	agent_log(LOG_INFO, "nfc%u: tag removed", r->idx);
+	agent_log(LOG_INFO, "%s: tag removed", r->label);
 	if (!r->n_released || sectag_store_load(a->cfg.store, &st)) {
 		forget_released(r);
 		return;
