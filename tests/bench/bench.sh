@@ -72,6 +72,14 @@ $S enroll --issuer-key "$W/issuer.key" --luks "$LOOP" --key-file "$PASS" \
 untap
 SIM="sim:$RID:$T|${DEV#nfc}"
 
+# issue_enrol READER: the tag on it issued and enrolled for the volume.
+issue_enrol() {
+	$S provision --issuer-key "$W/issuer.key" --reader "$1" --timeout 60 &&
+		$S enroll --issuer-key "$W/issuer.key" --luks "$LOOP" \
+			--key-file "$PASS" --store "$STORE" --reader "$1" \
+			--timeout 60
+}
+
 # The real pn533 driver on the emulated PN533, its tag issued and enrolled
 # for the same volume (no auto-open); PDEV stays empty if unavailable.
 pn533_dev() {
@@ -94,10 +102,7 @@ pn533_setup() {
 	EPID=$!
 	eventually 60 pn533_dev || return 1
 	kill -USR1 "$EPID"
-	$S provision --issuer-key "$W/issuer.key" --reader "$PDEV" \
-		--timeout 60 && $S enroll --issuer-key "$W/issuer.key" \
-		--luks "$LOOP" --key-file "$PASS" --store "$STORE" \
-		--reader "$PDEV" --timeout 60 || return 1
+	issue_enrol "$PDEV" || return 1
 	kill -USR2 "$EPID"
 }
 if pn533_setup >>"$LOG" 2>&1; then
@@ -113,10 +118,7 @@ fi
 nci_setup() {
 	backend_start "$NCI_UID" || return 1
 	tag_place
-	$S provision --issuer-key "$W/issuer.key" --reader "$DEV" \
-		--timeout 60 && $S enroll --issuer-key "$W/issuer.key" \
-		--luks "$LOOP" --key-file "$PASS" --store "$STORE" \
-		--reader "$DEV" --timeout 60 || return 1
+	issue_enrol "$DEV" || return 1
 	tag_lift
 }
 if nci_setup >>"$LOG" 2>&1; then
@@ -131,10 +133,7 @@ fi
 pcsc_setup() {
 	pcsc_backend_start "$PCSC_UID" || return 1
 	kill -USR1 "$BRIDGE_PID"
-	$S provision --issuer-key "$W/issuer.key" --reader "$DEV" \
-		--timeout 60 && $S enroll --issuer-key "$W/issuer.key" \
-		--luks "$LOOP" --key-file "$PASS" --store "$STORE" \
-		--reader "$DEV" --timeout 60 || return 1
+	issue_enrol "$DEV" || return 1
 	kill -USR2 "$BRIDGE_PID"
 }
 if pcsc_setup >>"$LOG" 2>&1; then
