@@ -71,8 +71,13 @@ nfc_devices() { find /sys/class/nfc -mindepth 1 -maxdepth 1 | wc -l; }
 as_alice() { setpriv --reuid alice --regid alice --clear-groups -- "$@"; }
 
 install_debs() {
-	# man-db's trigger would index every manual again: not under test.
+	# man-db's trigger would index every manual again, and initramfs-tools'
+	# (our hook in /usr/share/initramfs-tools) rebuild the host's
+	# initramfs (a minute under emulation): neither is under test here
+	# (tests/boot builds initramfs images with the hook).
 	echo 'man-db man-db/auto-update boolean false' | debconf-set-selections
+	sed -i 's/^update_initramfs=.*/update_initramfs=no/' \
+		/etc/initramfs-tools/update-initramfs.conf
 	dpkg -i build/deb/sectag_*.deb build/deb/libpam-sectag_*.deb
 }
 install_dkms() {
