@@ -700,8 +700,14 @@ int main(int argc, char **argv)
 	rounds = atoi(argv[5]);
 	if (rounds < 1)
 		return 2;
-	if (!mode)
-		return protocol(&tr, idx, k2, rounds);
+	if (!mode) {
+		/* A tag left on the reader would be tapped by the agent next. */
+		if (protocol(&tr, idx, k2, rounds)) {
+			tr.lift(&tr);
+			return 1;
+		}
+		return 0;
+	}
 	tr.lift(&tr);
 	agent = time_agent(&tr, rounds, mode, what, log);
 	if (agent < 0)
