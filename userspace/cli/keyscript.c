@@ -30,6 +30,7 @@
 
 #include "agent.h"
 #include "cli.h"
+#include "fileio.h"
 #include "open.h"
 #include "store.h"
 #include "token.h"
@@ -115,22 +116,6 @@ static int wait_reader(const struct ks_opts *o)
 	return (int)(end - now_ms());
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int ks_run(struct crypt_device *cd, struct ks_opts *o)
 {
 	struct sectag_token *tok;
@@ -162,7 +147,7 @@ static int ks_run(struct crypt_device *cd, struct ks_opts *o)
 	}
 	o->t.timeout_ms = left;
 	rc = token_open(crypt_get_uuid(cd), tok, n, &o->t, pass, &keyslot);
-	if (!rc && write_all(STDOUT_FILENO, pass, SECTAG_PASS_LEN))
+	if (!rc && sectag_write_all(STDOUT_FILENO, pass, SECTAG_PASS_LEN))
 		rc = fail(-errno, "writing the passphrase");
 out:
 	OPENSSL_clear_free(pass, SECTAG_PASS_LEN + 1);

@@ -34,6 +34,7 @@
 #include <openssl/crypto.h>
 
 #include "version.h"
+#include "fileio.h"
 #include "hex.h"
 #include "store.h"
 #include "tpm2.h"
@@ -103,22 +104,6 @@ static int read_token(const struct sectag_binding *b, struct sectag_token *tok)
 	return rc < 0 ? rc : 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t w;
-
-	while (len) {
-		w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EIO;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static int unseal(char **argv)
 {
 	struct sectag_binding b = { 0 };
@@ -149,9 +134,9 @@ static int unseal(char **argv)
 			b.keyslot,
 			sectag_tpm2_strerror(&err, reason, sizeof(reason)));
 	if (!rc)
-		rc = write_all(1, tok.read_key, sizeof(tok.read_key));
+		rc = sectag_write_all(1, tok.read_key, sizeof(tok.read_key));
 	if (!rc)
-		rc = write_all(1, tok.salt, sizeof(tok.salt));
+		rc = sectag_write_all(1, tok.salt, sizeof(tok.salt));
 	sectag_token_wipe(&tok);
 	return rc ? 1 : 0;
 }
