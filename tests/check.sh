@@ -59,11 +59,19 @@ run_tap() {	# name log cmd...
 	fi
 }
 
+# section TITLE: a heading; the previous section's time closes it.
+section_t0=
+section() {
+	[ -z "$section_t0" ] || echo "   ($((SECONDS - section_t0)) s)"
+	section_t0=$SECONDS
+	[ $# = 0 ] || echo "== $*"
+}
+
 # Warnings are errors here; distribution builds leave them warnings.
 export WERROR=1
 
 start=$(date +%s)
-echo "== build"
+section "build"
 if ! make -s --no-print-directory all tests unit fuzz-build >"$LOGS/build.log" 2>&1; then
 	tail -n 60 "$LOGS/build.log"
 	record build 1
@@ -72,12 +80,12 @@ if ! make -s --no-print-directory all tests unit fuzz-build >"$LOGS/build.log" 2
 fi
 record build 0
 
-echo "== static checks (make style)"
+section "static checks (make style)"
 check checkpatch make -s --no-print-directory style-checkpatch
 check kernel-warnings-and-sparse make -s --no-print-directory style-sparse
 check shellcheck make -s --no-print-directory style-shellcheck
 
-echo "== unit tests (host, ASan+UBSan)"
+section "unit tests (host, ASan+UBSan)"
 for t in build/unit/*; do
 	[ -x "$t" ] || continue
 	run_tap "unit/${t##*/}" "$LOGS/unit-${t##*/}.log" "$t"
@@ -85,7 +93,7 @@ done
 
 # The CLI's conventions (usage errors, JSON, completion, man pages
 # against the code) on the host: tests/host, no VM.
-echo "== host tests (CLI conventions)"
+section "host tests (CLI conventions)"
 for t in tests/host/*.sh; do
 	[ "${t##*/}" != lib.sh ] || continue
 	run_tap "host/${t##*/}" "$LOGS/host-${t##*/}.log" bash "$t"
@@ -103,19 +111,19 @@ done
 
 # Each harness briefly, from its committed seeds; `make fuzz` runs each
 # for 10 million executions (Documentation/fuzzing.md).
-echo "== fuzzing (${SECTAG_FUZZ_SECONDS:-10} s per target; make fuzz for 10M executions)"
+section "fuzzing (${SECTAG_FUZZ_SECONDS:-10} s per target; make fuzz for 10M executions)"
 for f in build/fuzz/fuzz_*; do
 	{ [ -f "$f" ] && [ -x "$f" ]; } || continue
 	check "fuzz/${f##*/}" fuzz/run.sh --seconds "${SECTAG_FUZZ_SECONDS:-10}" "$f"
 done
 
-echo "== kernel tests (VM)"
+section "kernel tests (VM)"
 run_tap vm "$LOGS/vm.log" tests/vm/run --timeout "${SECTAG_VM_TIMEOUT:-1200}" \
 	-- tests/kselftest/run.sh
 
 # An end-to-end script in its own VM boot: e2e NAME TIMEOUT TITLE
 e2e() {
-	echo "== $3 (VM)"
+	section "$3 (VM)"
 	run_tap "e2e-$1" "$LOGS/e2e-$1.log" tests/vm/run \
 		--timeout "${SECTAG_E2E_TIMEOUT:-$2}" -- "tests/e2e/$1.sh"
 }
@@ -141,15 +149,16 @@ SECTAG_VM_INIT=systemd e2e systemd 600 "systemd as PID 1: udev starts sectagd.se
 export SECTAG_VM_TPM; SECTAG_VM_TPM=$(mktemp -d /tmp/sectag-tpm.XXXXXX)
 e2e tpm2 600 "bind tpm2: the tag and the TPM2 (swtpm), plugin, unlock, agent, PCR change refused, re-seal"
 rm -rf "$SECTAG_VM_TPM"; unset SECTAG_VM_TPM
-echo "== bind tpm2: the same disk under another TPM (3 VM boots)"
+section "bind tpm2: the same disk under another TPM (3 VM boots)"
 run_tap e2e-tpm2-other "$LOGS/e2e-tpm2-other.log" tests/e2e/tpm2-other.sh
-echo "== Boot: root on LUKS2, the real mkinitramfs with our hook, tap / passphrase / fresh host (VM boots)"
+section "Boot: root on LUKS2, the real mkinitramfs with our hook, tap / passphrase / fresh host (VM boots)"
 run_tap boot "$LOGS/boot.log" tests/boot/boot.sh
 # The packages are built on the host (make deb: lintian errors fail it),
 # then installed in a VM booted without our freshly built module.
-echo "== Debian packages (make deb, lintian)"
+section "Debian packages (make deb, lintian)"
 check deb-build make -s --no-print-directory deb
 SECTAG_VM_NOMODULE=1 e2e deb 900 "Debian packages: dpkg -i, DKMS build, the story on the installed paths, dpkg -r/--purge"
+section
 echo "== $(( $(date +%s) - start )) s"
 for f in "${failed[@]}"; do echo "failed: $f"; done
 echo "$pass passed, $fail failed"
