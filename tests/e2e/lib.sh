@@ -13,12 +13,22 @@ n=0
 failed=0
 ON=
 
-ok() { n=$((n + 1)); echo "ok $n $1"; }
+# Where a suite's time goes: a test (with the set-up before it) that took
+# over 3 s says so, for tests/check.sh's budget.
+T_LAST=${EPOCHREALTIME/./}
+took() {
+	local now=${EPOCHREALTIME/./} ms
+	ms=$(((now - T_LAST) / 1000))
+	T_LAST=$now
+	[ "$ms" -lt 3000 ] || echo "# $ms ms up to: $1"
+}
+ok() { n=$((n + 1)); echo "ok $n $1"; took "$1"; }
 not_ok() {
 	n=$((n + 1))
 	failed=$((failed + 1))
 	echo "not ok $n $1"
 	tail -n 20 "$LOG" | sed 's/^/#   /'
+	took "$1"
 }
 # t NAME CMD...: passes when CMD succeeds.
 t() {
