@@ -286,6 +286,36 @@ broken unordered '.tpm2_pcrs = [7, 0] | .tpm2_pcr_values += ["00" * 32]'
 t validate_refuses_unordered_pcrs import_refused "$W/unordered.json" \
 	'ascending'
 
+# --- what the initramfs hook learns and copies (sectag initramfs-store)
+ID_H=$(json_num id "$(cat "$W/enr-h")")
+modes_are() {	# store want
+	local out
+	out=$($S initramfs-store --modes --store "$1" "$UUID") || return 1
+	echo "$out"
+	[ "$out" = "$2" ]
+}
+t initramfs_modes_from_store modes_are "$STORE" "$(printf 'host\ntpm2')"
+# From the header alone (udev's by-uuid link, made here if missing).
+by_uuid() {
+	mkdir -p /dev/disk/by-uuid &&
+		{ [ -e "/dev/disk/by-uuid/$UUID" ] ||
+			ln -s "$LOOP" "/dev/disk/by-uuid/$UUID"; }
+}
+header_modes() { by_uuid && modes_are "$EMPTY" "$(printf 'host\ntpm2')"; }
+t initramfs_modes_from_header header_modes
+# Only the host binding: a tpm2 binding's read key stays off /boot.
+store_copy_host_only() {
+	local n
+	n=$($S initramfs-store --store "$STORE" --out "$W/istore" "$UUID") ||
+		return 1
+	echo "$n binding(s):"
+	grep -o '^binding id=[0-9]*' "$W/istore"
+	[ "$n" = 1 ] && grep -q "^binding id=$ID_H " "$W/istore" &&
+		! grep -q "host-secret=tpm2" "$W/istore"
+}
+t initramfs_store_copies_no_tpm2_binding store_copy_host_only
+rm -f "$W/istore"
+
 # --- without the agent: the plugin and unlock unseal, then read the tag
 # Timed through one token each: the tpm2 one unseals, the host one not.
 plugin_open_id() {	# name token [store]
@@ -322,9 +352,23 @@ t agent_maps_no_tss2_after_tpm2_tap agent_maps_no_tss2
 drop_keys
 # Through B's token: the agent releases whichever tag is tapped, and
 # cryptsetup tries a token's passphrase on that token's keyslot only.
-t plugin_asks_agent_tpm2 with_agent_tap "$B" e2e plugin_open_id e2e \
-	"$(sectag_token "$KS_B")"
+# The plugin's own TPM commands (writes to /dev/tpmrm0, strace -y): the
+# agent unseals after the tap, the plugin only reads the PCRs of the
+# policy (an unseal of its own would be 6 commands and more: primary
+# key, salted session, load, policy session, PolicyPCR, Unseal).
+tpm_commands() { grep -c '</dev/tpmrm0>' "$W/plugin.strace"; }
+plugin_left_unseal_to_agent() {
+	local k
+	k=$(tpm_commands)
+	echo "the plugin sent $k TPM commands"
+	[ "$k" -ge 1 ] && [ "$k" -le 3 ]
+}
+t plugin_asks_agent_tpm2 with_agent_tap "$B" e2e \
+	strace -f -y -qq -e trace=write -o "$W/plugin.strace" \
+	env SECTAG_STORE="$STORE" cryptsetup open --token-only --token-id \
+	"$(sectag_token "$KS_B")" "$LOOP" e2e
 t agent_answered_request agent_logged "answered by binding $ID_B"
+t plugin_left_unseal_to_agent plugin_left_unseal_to_agent
 drop_keys
 t unlock_asks_agent_tpm2 with_agent_tap "$B" e2e-unl $S unlock "$LOOP" \
 	e2e-unl --store "$STORE"
@@ -342,6 +386,11 @@ t plugin_refused_pcr7 refused_pcr7 env SECTAG_STORE="$EMPTY" \
 	cryptsetup open --token-only --token-id "$(sectag_token "$KS_A")" \
 	"$LOOP" e2e
 t agent_starts_again start_agent
+# sectagd knows the volume: the plugin leaves it the unsealing, yet a
+# PCR read still refuses before the tap.
+t plugin_with_agent_refused_pcr7 refused_pcr7 env SECTAG_STORE="$STORE" \
+	cryptsetup open --token-only --token-id "$(sectag_token "$KS_A")" \
+	"$LOOP" e2e
 tap "$A"
 t agent_refuses_auto_open_pcr7 eventually 20 agent_logged \
 	"measured state changed since enrolment: PCR 7"
