@@ -22,8 +22,8 @@
 #    fresh host's initramfs: the host-bound disk refused with a clear
 #    message, the passphrase still works; (e) the tpm2 root disk under
 #    TPM A: tap, root mounted, init ran; (f) the same disk under a fresh
-#    TPM B: refused before any tap ("sealed by a different TPM"), the
-#    passphrase still works;
+#    TPM B, no tag: refused before any tap ("sealed by a different TPM"),
+#    the passphrase still works;
 # 4. (c) a second VM boot as a fresh host (empty store): the portable disk
 #    through `sectag unlock` and `cryptsetup open` with the plugin.
 #
@@ -142,17 +142,19 @@ boot_tpm2() {
 		grep -qF "root_crypt: set up successfully" "$log"
 }
 
-# (f) the same disk and initramfs, the tag on the reader, another TPM
-# (a fresh state B): refused (before the tap: token_open() unseals
-# first; tests/e2e/tpm2-other.sh checks that order), the passphrase
+# (f) the same disk and initramfs under another TPM (a fresh state B),
+# no tag on the reader: refused before any tap (token_open() unseals
+# first), so the prompt comes without the tap's timeout; the passphrase
 # opens it.
 boot_tpm2_other() {
 	local log=$W/console-tpm2-other.log
 	boot_tpm_start "$W/tpm-b" || { not_ok boot_tpm2_swtpm_b; return; }
-	BOOT_ROOT=tpm2root.img boot_start "$W" initrd.tpm2 placed "$log"
+	BOOT_ROOT=tpm2root.img boot_start "$W" initrd.tpm2 absent "$log"
 	t boot_other_tpm_refuses_clearly "$log" boot_wait "$log" \
 		"(bind tpm2): sealed by a different TPM" "$BOOT_S"
 	t boot_other_tpm_prompts "$log" boot_wait "$log" "$PROMPT" 60
+	t boot_other_tpm_refused_before_any_tap "$log" \
+		not grep -q "no tag on .* within" "$log"
 	boot_send "$W" "$PASS"
 	t boot_other_tpm_passphrase_opens_root "$log" boot_wait "$log" \
 		"$ROOT_OK" "$BOOT_S"
