@@ -340,6 +340,10 @@ t unlock_opens_host timed HOST_UNLOCK_MS opens e2e-unl \
 	$S unlock "$LOOP" e2e-unl --store "$STORE"
 tap "$C"
 st unlock_refuses_clone 4 $S unlock "$LOOP" e2e-unl --store "$EMPTY"
+# The TPM unseals, and that alone opens nothing: no tag, no key.
+untap
+st tpm_alone_never_suffices 5 $S unlock "$LOOP" e2e-unl --store "$EMPTY" \
+	--timeout 2
 
 # --- with sectagd: auto-open unseals through sectag-open, not the agent
 untap
