@@ -6,7 +6,8 @@
 # sealed token, opening through the plugin and `sectag unlock` with and
 # without sectagd, the agent's auto-open, a PCR of the policy extended
 # (refused, saying which PCR; the passphrase and other bindings still
-# work), re-enrolment after such a change, a PCR-less seal, revoke.
+# work), re-enrolment after such a change, a PCR-less seal, the TPM
+# cleared while sectagd answers (FAIL sealed after the tap), revoke.
 # Prints the enrol and open times of tpm2 against host bindings.
 #
 #   SECTAG_VM_TPM=/tmp/tpm-a flock /tmp/sectag-vm.lock \
@@ -420,6 +421,32 @@ t pcr7_extended_again tpm2_pcrextend \
 tap "$A"
 t no_pcr_seal_opens_after_extend opens e2e-unl $S unlock "$LOOP" e2e-unl \
 	--store "$EMPTY"
+
+# --- the TPM cleared, sectagd answering: the plugin's PCR read passes
+# (A's seal has no PCR), the agent's unseal after the tap fails, and the
+# request is told so at once (FAIL sealed) rather than left waiting for
+# its 600 s (bounded here by timeout 120, whose 124 fails the test).
+plugin_told_sealed() {
+	local job rc=0
+	untap
+	timeout 120 env SECTAG_STORE="$STORE" SECTAG_TOKEN_TIMEOUT=600 \
+		cryptsetup open --token-only --token-id "$(sectag_token "$KS_A")" \
+		"$LOOP" e2e >"$W/sealed.out" 2>&1 &
+	job=$!
+	eventually 15 pending 1 || { kill "$job"; return 1; }
+	tap "$A"
+	wait "$job" || rc=$?
+	cat "$W/sealed.out"
+	echo "(exit $rc)"
+	[ "$rc" != 0 ] && [ "$rc" != 124 ] &&
+		grep -q "the TPM did not unseal this tag's tpm2 binding" "$W/sealed.out"
+}
+t tpm_cleared tpm2_clear
+t agent_starts_after_clear start_agent
+t plugin_told_tpm_refused_after_tap plugin_told_sealed
+t agent_logged_sealed agent_logged "failed: the TPM did not unseal binding $ID_A"
+t agent_opened_nothing not test -e /dev/mapper/e2e
+stop_agent
 
 # --- revoke
 t revoke_tpm2 $S revoke "$ID_A" --store "$STORE"

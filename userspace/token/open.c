@@ -145,6 +145,15 @@ static int agent_auth(int fd, const char *uuid,
 	rc = sectag_agent_recv(fd, &ans, deadline);
 	if (!rc && ans.type == SECTAG_AGENT_OK)
 		return 0;
+	if (!rc && ans.type == SECTAG_AGENT_FAIL &&
+	    ans.fail == SECTAG_AGENT_E_SEALED) {
+		fprintf(stderr, "%s: sectagd: the TPM did not unseal this "
+			"tag's tpm2 binding (most likely sealed by a different "
+			"TPM, or this TPM was cleared since enrolment; sectagd's log "
+			"says why): open the volume with a passphrase, then "
+			"enrol the tag again with --bind tpm2\n", prog);
+		return EX_FAIL;
+	}
 	if (!rc && ans.type == SECTAG_AGENT_TIMEOUT) {
 		fprintf(stderr, "%s: no tap of an enrolled tag within %d s\n",
 			prog, o->timeout_ms / 1000);
