@@ -9,15 +9,21 @@
 #
 #   flock /tmp/sectag-vm.lock tests/boot/boot.sh
 #
-# 1. prepare (tests/vm/run, tests/boot/guest.sh prepare): tag issued, root
-#    and portable disks made and enrolled (host, portable);
+# 1. prepare (tests/vm/run, tests/boot/guest.sh prepare, with a TPM:
+#    swtpm on state A): tag issued, root and portable disks made and
+#    enrolled (host, portable), and a copy of the root disk enrolled
+#    --bind tpm2 under TPM A;
 # 2. the real mkinitramfs for the VM's kernel with our hook
-#    (tests/boot/mkinitrd.sh): this host's, and a fresh host's;
+#    (tests/boot/mkinitrd.sh): this host's, a fresh host's, and this
+#    host's for the tpm2 root disk;
 # 3. boots (qemu -kernel, that initramfs, the disk): (a) tag on the
 #    reader: the cue, root mounted, its init ran; (b) no tag: after the
 #    timeout the passphrase typed on the serial console opens it; (d) a
 #    fresh host's initramfs: the host-bound disk refused with a clear
-#    message, the passphrase still works;
+#    message, the passphrase still works; (e) the tpm2 root disk under
+#    TPM A: tap, root mounted, init ran; (f) the same disk under a fresh
+#    TPM B, no tag: refused before any tap ("sealed by a different TPM"),
+#    the passphrase still works;
 # 4. (c) a second VM boot as a fresh host (empty store): the portable disk
 #    through `sectag unlock` and `cryptsetup open` with the plugin.
 #
@@ -39,6 +45,7 @@ failed=0
 
 cleanup() {
 	boot_stop
+	boot_tpm_stop
 	[ "${SECTAG_BOOT_KEEP:-0}" = 1 ] && echo "# kept $W" && return
 	rm -rf "$W"
 }
@@ -60,7 +67,7 @@ t() {
 figure() { echo "# figure $1 $2"; }
 prepare() {
 	local log=$W/prepare.log
-	SECTAG_VM_OUTDIR=$W tests/vm/run --timeout 600 -- \
+	SECTAG_VM_TPM=$W/tpm-a SECTAG_VM_OUTDIR=$W tests/vm/run --timeout 600 -- \
 		tests/boot/guest.sh prepare "$W" >"$log" 2>&1 ||
 		{ not_ok prepare "$log"; return 1; }
 	grep '^# figure' "$log"
@@ -119,6 +126,42 @@ boot_fresh() {
 	boot_stop
 }
 
+# (e) the tpm2 root disk under the TPM it was sealed to (A): a tap opens
+# it, as (a) does for the host binding.
+boot_tpm2() {
+	local log=$W/console-tpm2.log
+	boot_tpm_start "$W/tpm-a" || { not_ok boot_tpm2_swtpm_a; return; }
+	BOOT_ROOT=tpm2root.img boot_start "$W" initrd.tpm2 placed "$log"
+	t boot_tpm2_shows_cue "$log" boot_wait "$log" "$CUE" "$BOOT_S"
+	t boot_tpm2_root_init_ran "$log" boot_wait "$log" "$ROOT_OK" "$BOOT_S"
+	figure boot_to_root_tpm2_tag_ms "${BOOT_MS:-0}"
+	boot_stop
+	boot_tpm_stop
+	t boot_tpm2_asked_no_passphrase "$log" not grep -qF "$PROMPT" "$log"
+	t boot_tpm2_unlocked_by_cryptroot "$log" \
+		grep -qF "root_crypt: set up successfully" "$log"
+}
+
+# (f) the same disk and initramfs under another TPM (a fresh state B),
+# no tag on the reader: refused before any tap (token_open() unseals
+# first), so the prompt comes without the tap's timeout; the passphrase
+# opens it.
+boot_tpm2_other() {
+	local log=$W/console-tpm2-other.log
+	boot_tpm_start "$W/tpm-b" || { not_ok boot_tpm2_swtpm_b; return; }
+	BOOT_ROOT=tpm2root.img boot_start "$W" initrd.tpm2 absent "$log"
+	t boot_other_tpm_refuses_clearly "$log" boot_wait "$log" \
+		"(bind tpm2): sealed by a different TPM" "$BOOT_S"
+	t boot_other_tpm_prompts "$log" boot_wait "$log" "$PROMPT" 60
+	t boot_other_tpm_refused_before_any_tap "$log" \
+		not grep -q "no tag on .* within" "$log"
+	boot_send "$W" "$PASS"
+	t boot_other_tpm_passphrase_opens_root "$log" boot_wait "$log" \
+		"$ROOT_OK" "$BOOT_S"
+	boot_stop
+	boot_tpm_stop
+}
+
 # (c) a second machine with an empty store, in its own VM boot.
 fresh_machine() {
 	local log=$W/fresh.log line
@@ -138,16 +181,26 @@ not() { ! "$@"; }
 
 echo "# work directory $W"
 prepare || { echo "1..$n"; exit "$failed"; }
-mkinitrd host host && mkinitrd fresh fresh
+mkinitrd host host && mkinitrd fresh fresh && mkinitrd tpm2 tpm2
 t initramfs_has_sectag "$W/mkinitrd-host.log" initrd_has host usr/local/bin/sectag
 t initramfs_has_keyscript "$W/mkinitrd-host.log" initrd_has host usr/lib/sectag/keyscript
 t initramfs_has_host_store "$W/mkinitrd-host.log" initrd_has host var/lib/sectag/store
 t initramfs_has_nfc_module "$W/mkinitrd-host.log" \
 	eval "lsinitramfs '$W/initrd.host' | grep -q 'kernel/net/nfc/nfc.ko'"
 t fresh_initramfs_has_no_store "$W/mkinitrd-fresh.log" not initrd_has fresh var/lib/sectag/store
+t prepare_enrolled_tpm2_root "$W/prepare.log" test -s "$W/tpm2root.uuid"
+t initramfs_tpm2_has_device_tcti "$W/mkinitrd-tpm2.log" \
+	eval "lsinitramfs '$W/initrd.tpm2' | grep -q '/libtss2-tcti-device\.so\.0\$'"
+t initramfs_host_has_no_tcti "$W/mkinitrd-host.log" \
+	not eval "lsinitramfs '$W/initrd.host' | grep -q 'libtss2-tcti-device'"
+# A tpm2 binding keeps the tag's read key in the store: never in /boot.
+t initramfs_tpm2_has_no_store "$W/mkinitrd-tpm2.log" \
+	not initrd_has tpm2 var/lib/sectag/store
 boot_tap
 boot_passphrase
 boot_fresh
+boot_tpm2
+boot_tpm2_other
 fresh_machine
 echo "1..$n"
 exit "$failed"

@@ -8,6 +8,8 @@
 #       DIR/root.img: LUKS2 holding a tiny root filesystem (busybox and an
 #       /sbin/init printing SECTAG-ROOT-OK), enrolled --bind host;
 #       DIR/portable.img: LUKS2 holding a marker, enrolled --bind portable;
+#       with a TPM (tests/vm/run's SECTAG_VM_TPM), DIR/tpm2root.img: a copy
+#       of the root disk under another UUID, enrolled --bind tpm2 (PCR 7);
 #       DIR/store: this host's store (tests/boot/mkinitrd.sh builds the
 #       initramfs from it). Prints "# figure NAME VALUE" lines.
 #   guest.sh bench DIR     cryptsetup open through the plugin vs --key-file
@@ -32,7 +34,7 @@ LOOPS=()
 cleanup() {
 	local l
 	[ -z "$TAGD" ] || kill "$TAGD" 2>/dev/null
-	for m in bootroot bootport port-unl port-plug; do
+	for m in bootroot bootport bootroot2 port-unl port-plug; do
 		[ -e "/dev/mapper/$m" ] && cryptsetup close "$m"
 	done
 	for l in "${LOOPS[@]}"; do losetup -d "$l"; done
@@ -108,6 +110,16 @@ make_root() {
 	umount "$mnt" && cryptsetup close bootroot
 }
 
+# The tpm2 root disk: root.img's copy (same filesystem), another UUID.
+make_tpm2_root() {
+	cp --sparse=always "$D/root.img" "$D/tpm2root.img" &&
+		attach "$D/tpm2root.img" || return 1
+	TPM2_LOOP=$LOOP
+	cryptsetup luksUUID --batch-mode \
+		--uuid "$(cat /proc/sys/kernel/random/uuid)" "$LOOP" &&
+		cryptsetup luksUUID "$LOOP" >"$D/tpm2root.uuid"
+}
+
 make_portable() {
 	truncate -s 20M "$D/portable.img" && attach "$D/portable.img" &&
 		luks_format "$LOOP" || return 1
@@ -136,10 +148,17 @@ prepare() {
 	step root; make_portable
 	ROOT_UUID=$(cryptsetup luksUUID "$ROOT_LOOP")
 	echo "$ROOT_UUID" >"$D/root.uuid"
+	rm -f "$D/tpm2root.img" "$D/tpm2root.uuid"
+	[ ! -c /dev/tpmrm0 ] || make_tpm2_root
 	t0=$(ms)
 	enroll "$ROOT_LOOP" host
 	figure enroll_ms $(($(ms) - t0))
 	enroll "$PORT_LOOP" portable
+	if [ -n "${TPM2_LOOP:-}" ]; then
+		t0=$(ms)
+		enroll "$TPM2_LOOP" tpm2
+		figure enroll_tpm2_ms $(($(ms) - t0))
+	fi
 	# The host bindings, for tests/boot/mkinitrd.sh (this overlay goes).
 	install -m 0600 /var/lib/sectag/store "$D/store"
 	kill "$TAGD"

@@ -9,19 +9,24 @@
 #
 # Environment: SECTAG_VM_ACCEL (tcg default, kvm), SECTAG_VM_CACHE as
 # tests/vm/run; SECTAG_BOOT_TPM: a directory where swtpm's socket
-# (swtpm-sock) is served: the guest then gets a TPM 2.0 (tpm-tis), for
-# the tpm2 binding's boots.
+# (swtpm-sock) is served (boot_tpm_start): the guest then gets a TPM 2.0
+# (tpm-tis), for the tpm2 binding's boots. BOOT_ROOT: the root disk's
+# image in DIR (root.img).
 
 BOOT_KVER=$(tests/vm/kver)
 BOOT_CACHE=${SECTAG_VM_CACHE:-$PWD/.vm-cache}
 BOOT_QEMU_PID=
 BOOT_CAT_PID=
+BOOT_SWTPM_PID=
 
 # The kernel tests/vm/run boots: its cached ELF vmlinux (PVH entry, no
-# decompression under emulation) if there is one, else the bzImage.
+# decompression under emulation) if there is one, else the bzImage. With
+# a TPM, the bzImage (as tests/vm/run: SeaBIOS's TPM set-up leaves ACPI
+# tables the PVH entry refuses).
 boot_kernel() {
-	local v
-	v=$(find "$BOOT_CACHE" -maxdepth 1 -name "vmlinux-$BOOT_KVER-*" 2>/dev/null | head -n 1)
+	local v=
+	[ -n "${SECTAG_BOOT_TPM:-}" ] ||
+		v=$(find "$BOOT_CACHE" -maxdepth 1 -name "vmlinux-$BOOT_KVER-*" 2>/dev/null | head -n 1)
 	if [ -n "$v" ]; then
 		BOOT_KERNEL=$v
 		BOOT_APPEND=
@@ -31,8 +36,39 @@ boot_kernel() {
 	fi
 }
 
+# boot_tpm_start DIR: swtpm (TPM 2.0) with its state in DIR (kept: the
+# same DIR again is the same TPM), serving SECTAG_BOOT_TPM=DIR's socket.
+boot_tpm_start() {
+	local _
+	mkdir -p "$1"
+	rm -f "$1/swtpm-sock"
+	setpriv --pdeathsig KILL swtpm socket --tpm2 --tpmstate "dir=$1" \
+		--ctrl "type=unixio,path=$1/swtpm-sock" \
+		--log "file=$1/swtpm.log" </dev/null &
+	BOOT_SWTPM_PID=$!
+	SECTAG_BOOT_TPM=$1
+	# No event for the socket's creation: poll it, swtpm alive.
+	for _ in $(seq 100); do
+		[ -S "$1/swtpm-sock" ] && return 0
+		kill -0 "$BOOT_SWTPM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# swtpm did not start: $(cat "$1/swtpm.log" 2>/dev/null)"
+	boot_tpm_stop
+	return 1
+}
+
+# boot_tpm_stop: that swtpm stopped, no TPM for the next boot.
+boot_tpm_stop() {
+	SECTAG_BOOT_TPM=
+	[ -n "$BOOT_SWTPM_PID" ] || return 0
+	kill "$BOOT_SWTPM_PID" 2>/dev/null
+	wait "$BOOT_SWTPM_PID" 2>/dev/null
+	BOOT_SWTPM_PID=
+}
+
 # boot_start DIR INITRD TAG LOG: qemu in the background, root on
-# DIR/root.img (vda), the tag's state DIR/tag.state (vdb), TAG placed or
+# DIR/$BOOT_ROOT (vda), the tag's state DIR/tag.state (vdb), TAG placed or
 # absent (sectag_test.tag= for the test-only init-premount script), the
 # console (ttyS0) into LOG and from boot_send.
 # shellcheck disable=SC2054 # the commas are QEMU's
@@ -55,7 +91,7 @@ boot_start() {
 		-display none -no-reboot -m 512 -smp 2 "${accel[@]}" \
 		-kernel "$BOOT_KERNEL" -initrd "$d/$initrd" \
 		-append "console=ttyS0 loglevel=4 panic=-1 root=/dev/mapper/root_crypt sectag_test.tag=$tag$BOOT_APPEND" \
-		-drive "file=$d/root.img,format=raw,if=virtio" \
+		-drive "file=$d/${BOOT_ROOT:-root.img},format=raw,if=virtio" \
 		-drive "file=$d/tag.state,format=raw,if=virtio" \
 		"${tpm[@]}" \
 		-chardev "pipe,id=s0,path=$d/con" -serial chardev:s0 \

@@ -10,6 +10,8 @@
 #   MODE host      crypttab: root_crypt with the sectag keyscript, the
 #                  store DIR/store (the prepare guest's) as this host's
 #   MODE fresh     the same on a fresh host: an empty store
+#   MODE tpm2      root_crypt on the tpm2-bound disk (DIR/tpm2root.uuid)
+#                  with the sectag keyscript, this host's store
 #   MODE keyfile   no sectag: the passphrase (DIR/pass) as a key file in
 #                  the initramfs (KEYFILE_PATTERN), for the benchmark
 #
@@ -29,16 +31,17 @@ TIMEOUT=${SECTAG_BOOT_TAP_TIMEOUT:-10}
 
 # Inside the namespace, from the overlay root's point of view.
 inside() {
-	local uuid
+	local uuid store
 	uuid=$(cat "$D/root.uuid")
+	[ "$MODE" != tpm2 ] || uuid=$(cat "$D/tpm2root.uuid")
 	mkdir -p "$D/build-it"
 	install -D -m 0755 "$REPO/build/sectag" /usr/local/bin/sectag
 	make -C "$REPO" -s --no-print-directory install-initramfs \
 		PREFIX=/usr/local B="$D/build-it" >/dev/null
 	mkdir -p /etc/sectag
 	case $MODE in
-	host | fresh)
-		[ "$MODE" = host ] && store=$D/store || store=$D/empty-store
+	host | fresh | tpm2)
+		[ "$MODE" = fresh ] && store=$D/empty-store || store=$D/store
 		echo "SECTAG_STORE=$store" >/etc/sectag/initramfs.conf
 		echo "root_crypt UUID=$uuid timeout=$TIMEOUT luks,initramfs,keyscript=/usr/lib/sectag/keyscript" \
 			>/etc/crypttab ;;
@@ -78,8 +81,8 @@ outside() {
 }
 
 case $MODE in
-host | fresh | keyfile) ;;
-*) echo "usage: $0 DIR NAME host|fresh|keyfile" >&2; exit 2 ;;
+host | fresh | tpm2 | keyfile) ;;
+*) echo "usage: $0 DIR NAME host|fresh|tpm2|keyfile" >&2; exit 2 ;;
 esac
 export REPO D NAME MODE
 if [ "${INSIDE:-0}" = 1 ]; then inside; else outside; fi

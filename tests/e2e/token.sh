@@ -7,7 +7,9 @@
 # cryptsetup, dm-crypt and keyutils. Host and portable bindings; opening
 # through the plugin with sectagd and without it; a portable volume
 # opened with an empty store, a host one refused without its store;
-# malformed tokens refused by the plugin's validate; revoke.
+# malformed tokens refused by the plugin's validate; no wait for a tap
+# when a key file is given or no reader is there (with and without the
+# agent); a tap on any reader when none is named; revoke.
 #
 #   flock /tmp/sectag-vm.lock tests/vm/run --timeout 600 -- tests/e2e/token.sh
 #
@@ -266,6 +268,73 @@ t agent_unlock_portable with_agent_tap "$P" e2e-port $S unlock "$LOOP" \
 	e2e-port --store "$STORE"
 t agent_still_alive kill -0 "$AGENT"
 stop_agent
+
+# --- no wait when a tap cannot help. cryptsetup runs the tokens before
+# it reads a --key-file or asks for a passphrase; the plugin's wait is
+# set to its longest (600 s) and each command must end long before it:
+# `timeout 120` bounds them, and its status 124 fails the test.
+export SECTAG_TOKEN_TIMEOUT=600
+drop_keys
+untap
+t keyfile_open_not_held_by_token opens e2e-pass \
+	timeout 120 cryptsetup open --key-file "$PASS" "$LOOP" e2e-pass
+# gives_up CMD...: CMD fails at once, saying there is no reader.
+gives_up() {
+	local out rc=0
+	out=$(timeout 120 "$@" 2>&1) || rc=$?
+	echo "$out (exit $rc)"
+	[ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -q "no NFC reader" <<<"$out"
+}
+no_nfc_device() { [ -z "$(ls /sys/class/nfc)" ]; }
+passphrase_on_stdin() {
+	timeout 120 cryptsetup open "$LOOP" e2e-pass <"$PASS"
+}
+t reader_removed $S sim reader del "$RID"
+t no_nfc_device_left eventually 10 no_nfc_device
+export SECTAG_READER=
+t plugin_no_reader_gives_up gives_up env SECTAG_STORE="$STORE" \
+	cryptsetup open --token-only --token-type sectag "$LOOP" e2e
+t passphrase_on_stdin_no_reader opens e2e-pass passphrase_on_stdin
+st unlock_no_reader_unavailable 3 timeout 120 $S unlock "$LOOP" e2e-unl \
+	--store "$STORE"
+t agent_starts_without_reader start_agent
+# sectagd knows the volume but has no reader to wait on.
+t plugin_with_agent_no_reader_gives_up gives_up env SECTAG_STORE="$STORE" \
+	cryptsetup open --token-only --token-type sectag "$LOOP" e2e
+t agent_no_request_left not pending 1
+stop_agent
+unset SECTAG_TOKEN_TIMEOUT
+
+# --- no reader named: a tap on any reader (two here, the tag on the
+# second); the keyscript's cue names both.
+setup_reader >>"$LOG" 2>&1
+R1=$RID
+r=$($S --json sim reader add)
+R2=$(json_num id "$r")
+DEV2=$(json_str device "$r")
+on_second() { RID=$R2 && tap "$1"; RID=$R1; }
+on_second "$A"
+t unlock_tap_on_second_reader opens e2e-unl $S unlock "$LOOP" e2e-unl \
+	--store "$STORE"
+cue_names_both() {
+	grep "Tap your tag to unlock ks on " "$W/ks.err" | grep -qw "$DEV" &&
+		grep "Tap your tag to unlock ks on " "$W/ks.err" | grep -qw "$DEV2"
+}
+keyscript_any() {
+	local job
+	untap
+	CRYPTTAB_SOURCE=$LOOP CRYPTTAB_NAME=ks SECTAG_STORE=$STORE \
+		$S keyscript timeout=60 >"$W/ks.out" 2>"$W/ks.err" &
+	job=$!
+	eventually 15 cue_names_both || { kill "$job"; cat "$W/ks.err"; return 1; }
+	on_second "$A"
+	wait "$job" || { cat "$W/ks.err"; return 1; }
+	cat "$W/ks.err"
+	cryptsetup open --test-passphrase --key-file "$W/ks.out" "$LOOP"
+}
+t keyscript_waits_on_every_reader keyscript_any
+rm -f "$W/ks.out"
+export SECTAG_READER=$DEV
 
 # --- revoke takes the token with the keyslot
 t revoke_portable_binding_first $S revoke "$ID_P" --store "$STORE"

@@ -6,7 +6,8 @@
 # sealed token, opening through the plugin and `sectag unlock` with and
 # without sectagd, the agent's auto-open, a PCR of the policy extended
 # (refused, saying which PCR; the passphrase and other bindings still
-# work), re-enrolment after such a change, a PCR-less seal, revoke.
+# work), re-enrolment after such a change, a PCR-less seal, the TPM
+# cleared while sectagd answers (FAIL sealed after the tap), revoke.
 # Prints the enrol and open times of tpm2 against host bindings.
 #
 #   SECTAG_VM_TPM=/tmp/tpm-a flock /tmp/sectag-vm.lock \
@@ -286,6 +287,36 @@ broken unordered '.tpm2_pcrs = [7, 0] | .tpm2_pcr_values += ["00" * 32]'
 t validate_refuses_unordered_pcrs import_refused "$W/unordered.json" \
 	'ascending'
 
+# --- what the initramfs hook learns and copies (sectag initramfs-store)
+ID_H=$(json_num id "$(cat "$W/enr-h")")
+modes_are() {	# store want
+	local out
+	out=$($S initramfs-store --modes --store "$1" "$UUID") || return 1
+	echo "$out"
+	[ "$out" = "$2" ]
+}
+t initramfs_modes_from_store modes_are "$STORE" "$(printf 'host\ntpm2')"
+# From the header alone (udev's by-uuid link, made here if missing).
+by_uuid() {
+	mkdir -p /dev/disk/by-uuid &&
+		{ [ -e "/dev/disk/by-uuid/$UUID" ] ||
+			ln -s "$LOOP" "/dev/disk/by-uuid/$UUID"; }
+}
+header_modes() { by_uuid && modes_are "$EMPTY" "$(printf 'host\ntpm2')"; }
+t initramfs_modes_from_header header_modes
+# Only the host binding: a tpm2 binding's read key stays off /boot.
+store_copy_host_only() {
+	local n
+	n=$($S initramfs-store --store "$STORE" --out "$W/istore" "$UUID") ||
+		return 1
+	echo "$n binding(s):"
+	grep -o '^binding id=[0-9]*' "$W/istore"
+	[ "$n" = 1 ] && grep -q "^binding id=$ID_H " "$W/istore" &&
+		! grep -q "host-secret=tpm2" "$W/istore"
+}
+t initramfs_store_copies_no_tpm2_binding store_copy_host_only
+rm -f "$W/istore"
+
 # --- without the agent: the plugin and unlock unseal, then read the tag
 # Timed through one token each: the tpm2 one unseals, the host one not.
 plugin_open_id() {	# name token [store]
@@ -310,6 +341,10 @@ t unlock_opens_host timed HOST_UNLOCK_MS opens e2e-unl \
 	$S unlock "$LOOP" e2e-unl --store "$STORE"
 tap "$C"
 st unlock_refuses_clone 4 $S unlock "$LOOP" e2e-unl --store "$EMPTY"
+# The TPM unseals, and that alone opens nothing: no tag, no key.
+untap
+st tpm_alone_never_suffices 5 $S unlock "$LOOP" e2e-unl --store "$EMPTY" \
+	--timeout 2
 
 # --- with sectagd: auto-open unseals through sectag-open, not the agent
 untap
@@ -322,9 +357,23 @@ t agent_maps_no_tss2_after_tpm2_tap agent_maps_no_tss2
 drop_keys
 # Through B's token: the agent releases whichever tag is tapped, and
 # cryptsetup tries a token's passphrase on that token's keyslot only.
-t plugin_asks_agent_tpm2 with_agent_tap "$B" e2e plugin_open_id e2e \
-	"$(sectag_token "$KS_B")"
+# The plugin's own TPM commands (writes to /dev/tpmrm0, strace -y): the
+# agent unseals after the tap, the plugin only reads the PCRs of the
+# policy (an unseal of its own would be 6 commands and more: primary
+# key, salted session, load, policy session, PolicyPCR, Unseal).
+tpm_commands() { grep -c '</dev/tpmrm0>' "$W/plugin.strace"; }
+plugin_left_unseal_to_agent() {
+	local k
+	k=$(tpm_commands)
+	echo "the plugin sent $k TPM commands"
+	[ "$k" -ge 1 ] && [ "$k" -le 3 ]
+}
+t plugin_asks_agent_tpm2 with_agent_tap "$B" e2e \
+	strace -f -y -qq -e trace=write -o "$W/plugin.strace" \
+	env SECTAG_STORE="$STORE" cryptsetup open --token-only --token-id \
+	"$(sectag_token "$KS_B")" "$LOOP" e2e
 t agent_answered_request agent_logged "answered by binding $ID_B"
+t plugin_left_unseal_to_agent plugin_left_unseal_to_agent
 drop_keys
 t unlock_asks_agent_tpm2 with_agent_tap "$B" e2e-unl $S unlock "$LOOP" \
 	e2e-unl --store "$STORE"
@@ -342,6 +391,11 @@ t plugin_refused_pcr7 refused_pcr7 env SECTAG_STORE="$EMPTY" \
 	cryptsetup open --token-only --token-id "$(sectag_token "$KS_A")" \
 	"$LOOP" e2e
 t agent_starts_again start_agent
+# sectagd knows the volume: the plugin leaves it the unsealing, yet a
+# PCR read still refuses before the tap.
+t plugin_with_agent_refused_pcr7 refused_pcr7 env SECTAG_STORE="$STORE" \
+	cryptsetup open --token-only --token-id "$(sectag_token "$KS_A")" \
+	"$LOOP" e2e
 tap "$A"
 t agent_refuses_auto_open_pcr7 eventually 20 agent_logged \
 	"measured state changed since enrolment: PCR 7"
@@ -367,6 +421,32 @@ t pcr7_extended_again tpm2_pcrextend \
 tap "$A"
 t no_pcr_seal_opens_after_extend opens e2e-unl $S unlock "$LOOP" e2e-unl \
 	--store "$EMPTY"
+
+# --- the TPM cleared, sectagd answering: the plugin's PCR read passes
+# (A's seal has no PCR), the agent's unseal after the tap fails, and the
+# request is told so at once (FAIL sealed) rather than left waiting for
+# its 600 s (bounded here by timeout 120, whose 124 fails the test).
+plugin_told_sealed() {
+	local job rc=0
+	untap
+	timeout 120 env SECTAG_STORE="$STORE" SECTAG_TOKEN_TIMEOUT=600 \
+		cryptsetup open --token-only --token-id "$(sectag_token "$KS_A")" \
+		"$LOOP" e2e >"$W/sealed.out" 2>&1 &
+	job=$!
+	eventually 15 pending 1 || { kill "$job"; return 1; }
+	tap "$A"
+	wait "$job" || rc=$?
+	cat "$W/sealed.out"
+	echo "(exit $rc)"
+	[ "$rc" != 0 ] && [ "$rc" != 124 ] &&
+		grep -q "the TPM did not unseal this tag's tpm2 binding" "$W/sealed.out"
+}
+t tpm_cleared tpm2_clear
+t agent_starts_after_clear start_agent
+t plugin_told_tpm_refused_after_tap plugin_told_sealed
+t agent_logged_sealed agent_logged "failed: the TPM did not unseal binding $ID_A"
+t agent_opened_nothing not test -e /dev/mapper/e2e
+stop_agent
 
 # --- revoke
 t revoke_tpm2 $S revoke "$ID_A" --store "$STORE"

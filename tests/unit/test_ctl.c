@@ -289,7 +289,8 @@ static struct client *waiter(const char *req, int *slot)
 static bool t_one_tap_one_request(void)
 {
 	struct released rel[2] = {
-		{ SECTAG_BIND_USER, "alice", 1 }, { SECTAG_BIND_NAME, "door", 2 },
+		{ SECTAG_BIND_USER, "alice", 1, false },
+		{ SECTAG_BIND_NAME, "door", 2, false },
 	};
 	struct reader r = { .idx = 0 };
 	struct client *door, *login;
@@ -305,7 +306,7 @@ static bool t_one_tap_one_request(void)
 	CHECK(!strcmp(answer(door, sd), "") && !strcmp(answer(login, sl), ""));
 	/* Another user's binding: nobody answered. */
 	{
-		struct released bob = { SECTAG_BIND_USER, "bob", 3 };
+		struct released bob = { SECTAG_BIND_USER, "bob", 3, false };
 
 		ctl_tap_result(&ag, &r, &bob, 1);
 		CHECK(!strcmp(answer(door, sd), "") &&
@@ -319,6 +320,43 @@ static bool t_one_tap_one_request(void)
 	ctl_tap_result(&ag, &r, rel, 2);
 	CHECK(!strcmp(answer(login, sl), "OK 1"));
 	CHECK(!strcmp(answer(door, sd), ""));
+	return true;
+}
+
+/*
+ * A tap whose tpm2 binding the TPM refused: its volume's request gets
+ * FAIL sealed at once; a release of the same volume wins over it.
+ */
+static bool t_sealed_refusal(void)
+{
+	static const char vol[] = "0b5f8a44-1c6e-4d3a-9a51-5e0c1f2b7d90";
+	struct released sealed = { SECTAG_BIND_LUKS, "", 4, true };
+	struct released both[2] = {
+		{ SECTAG_BIND_LUKS, "", 4, true },
+		{ SECTAG_BIND_LUKS, "", 5, false },
+	};
+	struct released other = { SECTAG_BIND_USER, "alice", 1, true };
+	struct reader r = { .idx = 0 };
+	struct client *c;
+	char req[96];
+	int sc;
+
+	snprintf(sealed.target, sizeof(sealed.target), "%s", vol);
+	snprintf(both[0].target, sizeof(both[0].target), "%s", vol);
+	snprintf(both[1].target, sizeof(both[1].target), "%s", vol);
+	snprintf(req, sizeof(req), "AUTH luks %s 10000", vol);
+	reset();
+	c = waiter(req, &sc);
+	CHECK(c);
+	ctl_tap_result(&ag, &r, &other, 1);
+	CHECK(!strcmp(answer(c, sc), "") && c->waiting);
+	ctl_tap_result(&ag, &r, &sealed, 1);
+	CHECK(!strcmp(answer(c, sc), "FAIL sealed"));
+	CHECK(!c->waiting);
+	c = waiter(req, &sc);
+	CHECK(c);
+	ctl_tap_result(&ag, &r, both, 2);
+	CHECK(!strcmp(answer(c, sc), "OK 5"));
 	return true;
 }
 
@@ -358,7 +396,7 @@ static bool t_busy(void)
 
 static bool t_seats_and_remote(void)
 {
-	struct released rel = { SECTAG_BIND_USER, "alice", 1 };
+	struct released rel = { SECTAG_BIND_USER, "alice", 1, false };
 	struct reader r0 = { .idx = 0 }, r1 = { .idx = 1 };
 	struct client *remote, *local;
 	int sr, sl, sx;
@@ -613,6 +651,7 @@ static const struct tap_case tests[] = {
 	{ "root_evicts_top_uid_when_none_idle", t_root_evicts_waiting_of_top_uid },
 	{ "idle_connection_closed_after_idle_time", t_idle_closed },
 	{ "one_tap_answers_the_oldest_request_only", t_one_tap_one_request },
+	{ "tpm_refusal_answers_fail_sealed", t_sealed_refusal },
 	{ "second_request_refused_busy", t_busy },
 	{ "seats_and_remote_requests", t_seats_and_remote },
 	{ "unprivileged_only_about_themselves", t_unprivileged_only_self },

@@ -179,6 +179,39 @@ static bool t_other_tpm(void)
 	return true;
 }
 
+/*
+ * The PCR-read check the plugin makes when sectagd unseals: it tells a
+ * changed PCR (and which) and no TPM; another TPM it cannot tell.
+ */
+static bool t_check(void)
+{
+	struct sectag_tpm2_blob b7, none;
+	struct sectag_tpm2_err err;
+	char why[256], conf[160];
+
+	use_tpm(0);
+	CHECK(!sectag_tpm2_seal(1u << 7, secret, sizeof(secret), &b7, &err));
+	CHECK(!sectag_tpm2_seal(0, secret, sizeof(secret), &none, &err));
+	CHECK(!sectag_tpm2_check(&b7, &err));
+	CHECK(!sectag_tpm2_check(&none, &err));
+	CHECK(extend(0, 2));
+	CHECK(!sectag_tpm2_check(&b7, &err));
+	CHECK(extend(0, 7));
+	CHECK(sectag_tpm2_check(&b7, &err) == -EKEYREJECTED);
+	CHECK(err.rc == -EKEYREJECTED && err.changed == 1u << 7);
+	CHECK(strstr(sectag_tpm2_strerror(&err, why, sizeof(why)),
+		     "measured state changed since enrolment: PCR 7"));
+	CHECK(!sectag_tpm2_check(&none, &err));
+	/* Blind to another TPM: the unseal tells that. */
+	use_tpm(1);
+	CHECK(!sectag_tpm2_check(&none, &err));
+	snprintf(conf, sizeof(conf), "swtpm:path=%s/nothing", dir);
+	setenv("SECTAG_TPM2_TCTI", conf, 1);
+	CHECK(sectag_tpm2_check(&none, &err) == -ENODEV);
+	CHECK(sectag_tpm2_check(NULL, &err) == -EINVAL);
+	return true;
+}
+
 static bool t_token(void)
 {
 	struct sectag_token tok = { .mode = SECTAG_MODE_TPM2 };
@@ -222,6 +255,7 @@ int main(void)
 		{ "seal_unseal_pcr7_secret_not_in_blob", t_seal_pcr7 },
 		{ "pcr_extended_refused_naming_it", t_pcr_changed },
 		{ "other_tpm_refuses", t_other_tpm },
+		{ "pcr_check_without_unsealing", t_check },
 		{ "token_read_key_and_host_secret", t_token },
 		{ "no_tpm_said_and_bad_arguments", t_no_tpm },
 	};

@@ -173,10 +173,13 @@ struct released {
 	int kind;
 	char target[128];
 	uint32_t id;
+	bool sealed;			/* not released: the TPM refused it */
 };
 /*
  * A tap on reader @r ended: the bindings it released (@n of them, none:
- * refused, unknown or foreign). Answers at most one waiting request.
+ * refused, unknown or foreign), and those of its tpm2 bindings the TPM
+ * refused to unseal (sealed). Answers at most one waiting request: OK
+ * for a released binding, else FAIL sealed for a refused one.
  */
 void ctl_tap_result(struct agent *a, const struct reader *r,
 		    const struct released *rel, size_t n);

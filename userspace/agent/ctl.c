@@ -641,12 +641,13 @@ void ctl_input(struct agent *a, struct client *c)
 }
 
 static bool matches(const struct client *c, const struct released *rel,
-		    size_t n, uint32_t *id)
+		    size_t n, bool sealed, uint32_t *id)
 {
 	size_t j;
 
 	for (j = 0; j < n; j++) {
-		if (rel[j].kind == c->kind && !strcmp(rel[j].target, c->target)) {
+		if (rel[j].sealed == sealed && rel[j].kind == c->kind &&
+		    !strcmp(rel[j].target, c->target)) {
 			*id = rel[j].id;
 			return true;
 		}
@@ -654,36 +655,70 @@ static bool matches(const struct client *c, const struct released *rel,
 	return false;
 }
 
+/*
+ * The request a tap on a reader of @seat answers among those matching
+ * @rel (their released bindings, or those the TPM refused: @sealed):
+ * local before remote, then the oldest. NULL if none.
+ */
+static struct client *answered(struct agent *a, const char *seat,
+			       const struct released *rel, size_t n,
+			       bool sealed, uint32_t *best_id)
+{
+	struct client *best = NULL;
+	uint32_t id = 0;
+	int i;
+
+	for (i = 0; n && i < SECTAGD_MAX_CLIENTS; i++) {
+		struct client *c = &a->clients[i];
+
+		if (c->fd < 0 || !c->waiting ||
+		    !matches(c, rel, n, sealed, &id))
+			continue;
+		if (!c->remote && strcmp(c->seat, seat))
+			continue;
+		if (!best || (best->remote && !c->remote) ||
+		    (best->remote == c->remote && c->req_seq < best->req_seq)) {
+			best = c;
+			*best_id = id;
+		}
+	}
+	return best;
+}
+
 void ctl_tap_result(struct agent *a, const struct reader *r,
 		    const struct released *rel, size_t n)
 {
 	const char *seat = config_reader_seat(&a->cfg, r->idx);
-	struct client *best = NULL;
-	uint32_t id = 0, best_id = 0;
+	struct client *best;
+	uint32_t best_id = 0;
+	bool sealed = false;
 	char what[512];
-	int i;
 
 	/* A tap that released nothing answers nobody: they keep waiting. */
-	for (i = 0; n && i < SECTAGD_MAX_CLIENTS; i++) {
-		struct client *c = &a->clients[i];
-
-		if (c->fd < 0 || !c->waiting || !matches(c, rel, n, &id))
-			continue;
-		if (!c->remote && strcmp(c->seat, seat))
-			continue;
-		/* Local before remote, then the oldest. */
-		if (!best || (best->remote && !c->remote) ||
-		    (best->remote == c->remote && c->req_seq < best->req_seq)) {
-			best = c;
-			best_id = id;
-		}
+	best = answered(a, seat, rel, n, false, &best_id);
+	/*
+	 * Unless the TPM refused a tpm2 binding the request is for: no
+	 * later tap of that tag would do better, so it is told now.
+	 */
+	if (!best) {
+		best = answered(a, seat, rel, n, true, &best_id);
+		sealed = true;
 	}
 	if (!best)
 		return;
 	describe(best, what, sizeof(what));
-	agent_log(LOG_INFO, "request %llu (%s) answered by binding %u on nfc%u",
-		  (unsigned long long)best->req_seq, what, best_id, r->idx);
-	reply(best, SECTAG_AGENT_OK, best_id);
+	if (sealed) {
+		agent_log(LOG_NOTICE, "request %llu (%s) failed: the TPM did "
+			  "not unseal binding %u on nfc%u",
+			  (unsigned long long)best->req_seq, what, best_id,
+			  r->idx);
+		fail(best, SECTAG_AGENT_E_SEALED);
+	} else {
+		agent_log(LOG_INFO, "request %llu (%s) answered by binding %u "
+			  "on nfc%u", (unsigned long long)best->req_seq, what,
+			  best_id, r->idx);
+		reply(best, SECTAG_AGENT_OK, best_id);
+	}
 	best->waiting = false;
 	best->idle_deadline_ms = agent_now_ms() + SECTAGD_IDLE_MS;
 	agent_arm_timer(a);

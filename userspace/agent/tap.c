@@ -156,6 +156,19 @@ static void release(struct agent *a, struct reader *r,
 	int rc;
 
 	rc = derive(b, share, secret);
+	if (rc && b->tpm2) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		/* Its request, if one waits, is told rather than left waiting. */
+		agent_log(LOG_ERR, "binding %u: cannot release: the TPM did "
+			  "not unseal it: %s", b->id, strerror(-rc));
+		rel[*n].kind = b->kind;
+		snprintf(rel[*n].target, sizeof(rel[*n].target), "%s",
+			 b->target);
+		rel[*n].id = b->id;
+		rel[*n].sealed = true;
+		(*n)++;
+		return;
+	}
 	if (!rc)
 		rc = sectag_keyring_add(b, secret, a->cfg.key_timeout_s,
 					&serial);
@@ -188,7 +201,8 @@ static bool same_tag(const struct sectag_binding *b,
 
 /*
  * Every binding of the tag that authenticated, however many: @rel and
- * r->released are sized for all of them. Returns the release count.
+ * r->released are sized for all of them. Returns the count of @rel:
+ * the released bindings, and the tpm2 ones the TPM refused (sealed).
  */
 static size_t release_all(struct agent *a, struct reader *r,
 			  const struct sectag_store *st, size_t m,

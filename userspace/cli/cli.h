@@ -78,11 +78,14 @@ struct tap {
 const char *agent_socket(void);
 
 /*
- * Reader @reader (name or index; NULL: the first ISO 14443 one) powered,
- * a tag found within @timeout_ms (< 0: forever) and a session connected.
+ * Reader @reader (name or index; NULL: the first ISO 14443 one;
+ * tap_any_reader: whichever ISO 14443 reader the tag is tapped on)
+ * powered, a tag found within @timeout_ms (< 0: forever) and a session
+ * connected.
  * @prompt (NULL: a default on a terminal) tells the user what to do.
  * 0, or an exit code after saying what went wrong.
  */
+extern const char tap_any_reader[];
 int tap_begin(struct tap *tp, const char *reader, int timeout_ms,
 	      const char *prompt);
 void tap_end(struct tap *tp);

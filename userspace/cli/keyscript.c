@@ -13,8 +13,16 @@
  *
  * sectag initramfs-store --out PATH UUID...: a store with only what an
  * initramfs needs to unlock volumes UUID...: their host bindings (the
- * host secret and the tag's read key). Portable bindings need nothing
- * from the store, so nothing of theirs is copied.
+ * host secret and the tag's read key). Portable and tpm2 bindings need
+ * nothing from the store (their tokens hold it, sealed for tpm2), so
+ * nothing of theirs is copied: a tpm2 binding's read key in the
+ * initramfs, which lies unencrypted in /boot, would undo what sealing
+ * it to the TPM is for.
+ *
+ * sectag initramfs-store --modes UUID...: the bind modes of those
+ * volumes' sectag keyslots, one per line, from their headers (when the
+ * volume is attached) and the store: the hook adds the TPM's needs for
+ * "tpm2".
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,6 +42,7 @@
 #include "open.h"
 #include "store.h"
 #include "token.h"
+#include "tpm2.h"
 #include "unlock.h"
 
 #define KS_MAX_TOKENS		32
@@ -116,6 +125,27 @@ static int wait_reader(const struct ks_opts *o)
 	return (int)(end - now_ms());
 }
 
+/*
+ * A tpm2 keyslot needs the TPM's device, which a TPM driver built as a
+ * module (SPI, I2C TPMs) creates when udev loaded it: wait for it as
+ * for a reader, within the tap's time. Returns the milliseconds left.
+ */
+static int wait_tpm(const struct sectag_token *tok, size_t n, int left_ms)
+{
+	int64_t end = now_ms() + left_ms;
+	struct timespec pause = { 0, KS_READER_POLL_MS * 1000000L };
+	const char *tcti = getenv("SECTAG_TPM2_TCTI");
+	size_t j;
+
+	for (j = 0; j < n && tok[j].mode != SECTAG_MODE_TPM2; j++)
+		;
+	if (j == n || (tcti && *tcti))
+		return left_ms;
+	while (access(SECTAG_TPM2_DEVICE, F_OK) && now_ms() < end)
+		nanosleep(&pause, NULL);
+	return (int)(end - now_ms());
+}
+
 static int ks_run(struct crypt_device *cd, struct ks_opts *o)
 {
 	struct sectag_token *tok;
@@ -145,7 +175,9 @@ static int ks_run(struct crypt_device *cd, struct ks_opts *o)
 		rc = EX_UNAVAIL;
 		goto out;
 	}
-	o->t.timeout_ms = left;
+	/* No TPM in time: token_open() then says so, before any tap. */
+	left = wait_tpm(tok, n, left);
+	o->t.timeout_ms = left > 0 ? left : 1;
 	rc = token_open(crypt_get_uuid(cd), tok, n, &o->t, pass, &keyslot);
 	if (!rc && sectag_write_all(STDOUT_FILENO, pass, SECTAG_PASS_LEN))
 		rc = fail(-errno, "writing the passphrase");
@@ -232,7 +264,7 @@ static int export_store(const char *from, const char *to, char **uuids,
 	}
 	out.next_id = st.next_id;
 	for (i = 0; i < st.n; i++)
-		if (st.b[i].kind == SECTAG_BIND_LUKS &&
+		if (st.b[i].kind == SECTAG_BIND_LUKS && !st.b[i].tpm2 &&
 		    wanted(st.b[i].target, uuids, n) && !portable(&st.b[i]))
 			out.b[out.n++] = st.b[i];
 	/* Random ID tags of those bindings are told by this key. */
@@ -246,15 +278,76 @@ static int export_store(const char *from, const char *to, char **uuids,
 	return rc ? fail(rc, to) : 0;
 }
 
+/* The bind modes of volume @uuid's sectag tokens, as bits 1 << mode. */
+static unsigned int header_modes(const char *uuid)
+{
+	struct crypt_device *cd;
+	struct sectag_token tok;
+	unsigned int modes = 0;
+	char path[128];
+	int ks;
+
+	snprintf(path, sizeof(path), "/dev/disk/by-uuid/%s", uuid);
+	if (access(path, F_OK) || crypt_init(&cd, path) < 0)
+		return 0;
+	if (crypt_load(cd, CRYPT_LUKS2, NULL) < 0 ||
+	    strcasecmp(crypt_get_uuid(cd) ? crypt_get_uuid(cd) : "", uuid)) {
+		crypt_free(cd);
+		return 0;
+	}
+	for (ks = 0; ks < KS_MAX_TOKENS; ks++) {
+		if (sectag_luks_token_find(cd, ks, NULL, &tok) < 0)
+			continue;
+		modes |= 1u << tok.mode;
+		sectag_token_wipe(&tok);
+	}
+	crypt_free(cd);
+	return modes;
+}
+
+static int print_modes(const char *from, char **uuids, int n)
+{
+	static const enum sectag_bind_mode all[] = {
+		SECTAG_MODE_HOST, SECTAG_MODE_PORTABLE, SECTAG_MODE_TPM2,
+	};
+	struct sectag_store st;
+	unsigned int modes = 0;
+	size_t i;
+	int j;
+
+	for (j = 0; j < n; j++)
+		modes |= header_modes(uuids[j]);
+	/* A store that is not there yet has no bindings: not an error. */
+	if (!sectag_store_load(from, &st)) {
+		for (i = 0; i < st.n; i++) {
+			const struct sectag_binding *b = &st.b[i];
+
+			if (b->kind != SECTAG_BIND_LUKS ||
+			    !wanted(b->target, uuids, n))
+				continue;
+			modes |= 1u << (b->tpm2 ? SECTAG_MODE_TPM2 :
+					portable(b) ? SECTAG_MODE_PORTABLE :
+					SECTAG_MODE_HOST);
+		}
+		sectag_store_free(&st);
+	}
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (modes & (1u << all[i]))
+			printf("%s\n", sectag_bind_mode_name(all[i]));
+	return 0;
+}
+
 int cmd_initramfs_store(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "modes", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store = getenv("SECTAG_STORE"), *to = NULL;
+	bool modes = false;
 	int c;
 
 	if (!store || !*store)
@@ -265,17 +358,24 @@ int cmd_initramfs_store(int argc, char **argv)
 			store = optarg;
 		else if (c == 'o')
 			to = optarg;
+		else if (c == 'm')
+			modes = true;
 		else
 			goto usage;
 	}
-	if (!to || optind >= argc)
+	if (!to == !modes || optind >= argc)
 		goto usage;
+	if (modes)
+		return print_modes(store, argv + optind, argc - optind);
 	return export_store(store, to, argv + optind, argc - optind);
 usage:
 	fprintf(c == 'h' ? stdout : stderr, "usage: %s initramfs-store --out "
-		"PATH [--store S] UUID...\nWrite to PATH (0600) the host "
-		"bindings of LUKS2 volumes UUID... from the\nstore (default "
-		"%s): what an initramfs needs to unlock them.\nPrints how many "
-		"bindings it wrote.\n", prog, SECTAG_STORE_DEFAULT);
+		"PATH [--store S] UUID...\n       %s initramfs-store --modes "
+		"[--store S] UUID...\nWrite to PATH (0600) the host bindings of "
+		"LUKS2 volumes UUID... from the\nstore (default %s): what an "
+		"initramfs needs to unlock them.\nPrints how many bindings it "
+		"wrote. --modes: the bind modes (host, portable,\ntpm2) of the "
+		"volumes' tags, one per line, from their headers and the\n"
+		"store.\n", prog, prog, SECTAG_STORE_DEFAULT);
 	return c == 'h' ? 0 : EX_USAGE;
 }

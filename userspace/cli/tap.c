@@ -29,6 +29,10 @@
 #define AGENT_TIMEOUT_MS	5000
 /* A borrow lasts the tap's wait plus this, for the work on the tag. */
 #define BORROW_MARGIN_MS	120000
+/* No reader named: the tap may come on any of this many readers. */
+#define ANY_READERS_MAX		8
+
+const char tap_any_reader[] = "any ISO 14443 reader";
 
 const char *agent_socket(void)
 {
@@ -367,6 +371,108 @@ out:
 	return rc ? fail(rc, "cannot connect to the tag") : 0;
 }
 
+/*
+ * tap_any_reader and several ISO 14443 readers: a tap on any of them
+ * will do. Each is borrowed from sectagd (if it runs), powered and
+ * polled; the first to report a tag (or one listing a tag already) is
+ * the one, set in tp->dev with its borrow, and the others are left as
+ * they were found (*@borrowed: so it was). One reader or none: tp->dev
+ * is pick_reader()'s. 0 or an exit code; *@left_ms: what is left of the
+ * wait.
+ */
+static int pick_any(struct tap *tp, int *left_ms, const char *prompt,
+		    bool *borrowed)
+{
+	struct sectag_nfc_dev r[ANY_READERS_MAX], *devs;
+	struct sectag_nfc_target tg;
+	uint32_t idx[ANY_READERS_MAX];
+	int fds[ANY_READERS_MAX], rc = 0;
+	bool started[ANY_READERS_MAX] = { false };
+	int64_t end = sectag_agent_now_ms() + *left_ms;
+	size_t n = 0, i, k, which = SIZE_MAX;
+	char names[ANY_READERS_MAX * 18] = "";
+
+	*borrowed = false;
+	rc = sectag_nfc_list(tp->nfc, &devs, &k);
+	if (rc)
+		return fail(rc, "cannot list NFC devices");
+	for (i = 0; i < k && n < ANY_READERS_MAX; i++)
+		if (devs[i].protocols & NFC_PROTO_ISO14443_MASK)
+			r[n++] = devs[i];
+	free(devs);
+	if (n < 2)
+		return pick_reader(tp, NULL);
+	for (i = 0; i < n; i++) {
+		fds[i] = -1;
+		idx[i] = r[i].idx;
+		snprintf(names + strlen(names), sizeof(names) - strlen(names),
+			 "%s%s", i ? ", " : "", r[i].name);
+	}
+	for (i = 0; !rc && i < n; i++) {
+		tp->dev = r[i];
+		snprintf(tp->name, sizeof(tp->name), "%s", r[i].name);
+		rc = tap_borrow(tp, *left_ms);
+		fds[i] = tp->agent_fd;
+		tp->agent_fd = -1;
+		if (!rc && !r[i].powered) {
+			rc = sectag_nfc_dev_up(tp->nfc, r[i].idx);
+			rc = rc && rc != -EALREADY ?
+			     fail(rc, "cannot power the reader up") : 0;
+		}
+	}
+	/* A tag already on a reader: that one, without polling. */
+	for (i = 0; !rc && i < n && which == SIZE_MAX; i++) {
+		tp->dev = r[i];
+		if (!first_listed(tp))
+			which = i;
+	}
+	for (i = 0; !rc && which == SIZE_MAX && i < n; i++) {
+		rc = sectag_nfc_start_poll(tp->nfc, r[i].idx,
+					   NFC_PROTO_ISO14443_MASK);
+		started[i] = !rc;
+		rc = rc && rc != -EBUSY ? fail(rc, "cannot start polling") : 0;
+	}
+	if (!rc && which == SIZE_MAX) {
+		if (prompt || isatty(STDERR_FILENO))
+			fprintf(stderr, "%s: %s on %s...\n", prog,
+				prompt ? prompt : "waiting for a tag", names);
+		rc = sectag_nfc_wait_any_target(tp->nfc, idx, n, 0, *left_ms,
+						&which, &tg);
+		if (rc == -ETIMEDOUT) {
+			fprintf(stderr, "%s: no tag on %s within %d s\n", prog,
+				names, *left_ms / 1000);
+			rc = EX_NOTAG;
+		} else if (rc == -ENODEV) {
+			fprintf(stderr, "%s: readers %s went away\n", prog,
+				names);
+			rc = EX_UNAVAIL;
+		} else if (rc) {
+			rc = fail(rc, "waiting for a tag");
+		} else {
+			/* Reporting targets ends the core's poll. */
+			started[which] = false;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (i == which && !rc)
+			continue;
+		if (started[i])
+			sectag_nfc_stop_poll(tp->nfc, r[i].idx);
+		/* Closing the connection gives the reader back. */
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	if (rc)
+		return rc;
+	tp->dev = r[which];
+	tp->agent_fd = fds[which];
+	*borrowed = true;
+	*left_ms = *left_ms < 0 ? -1 :
+		   (int)(end - sectag_agent_now_ms()) > 0 ?
+		   (int)(end - sectag_agent_now_ms()) : 1;
+	return 0;
+}
+
 void tap_end(struct tap *tp)
 {
 	if (tp->pcsc || tp->card) {
@@ -389,6 +495,7 @@ void tap_end(struct tap *tp)
 int tap_begin(struct tap *tp, const char *reader, int timeout_ms,
 	      const char *prompt)
 {
+	bool borrowed = false;
 	int rc;
 
 	if (pcsc_reader_name(reader))
@@ -397,11 +504,14 @@ int tap_begin(struct tap *tp, const char *reader, int timeout_ms,
 	tp->link.fd = -1;
 	tp->agent_fd = -1;
 	rc = open_nfc(&tp->nfc);
-	if (!rc)
+	if (!rc && reader == tap_any_reader)
+		rc = pick_any(tp, &timeout_ms, prompt, &borrowed);
+	else if (!rc)
 		rc = pick_reader(tp, reader);
 	if (!rc)
 		snprintf(tp->name, sizeof(tp->name), "%s", tp->dev.name);
-	if (!rc)
+	/* pick_any() borrowed the reader it picked, if there were several. */
+	if (!rc && !borrowed)
 		rc = tap_borrow(tp, timeout_ms);
 	if (!rc && !tp->dev.powered) {
 		rc = sectag_nfc_dev_up(tp->nfc, tp->dev.idx);

@@ -32,6 +32,7 @@ static const char *const fail_names[] = {
 	[SECTAG_AGENT_E_STORE] = "store",
 	[SECTAG_AGENT_E_NOSEAT] = "noseat",
 	[SECTAG_AGENT_E_BORROWED] = "borrowed",
+	[SECTAG_AGENT_E_SEALED] = "sealed",
 };
 
 static const char *const rstate_names[] = {

@@ -75,7 +75,8 @@ enum sectag_agent_fail {
 	SECTAG_AGENT_E_STORE,		/* store: the store is unreadable */
 	SECTAG_AGENT_E_NOSEAT,		/* noseat: no reader on the seat */
 	SECTAG_AGENT_E_BORROWED,	/* borrowed: reader lent to another */
-	SECTAG_AGENT_E_MAX = SECTAG_AGENT_E_BORROWED,
+	SECTAG_AGENT_E_SEALED,		/* sealed: the TPM refused the tag's seal */
+	SECTAG_AGENT_E_MAX = SECTAG_AGENT_E_SEALED,
 };
 
 struct sectag_agent_ans {

@@ -313,8 +313,10 @@ int sectag_nfc_targets(struct sectag_nfc *nfc, uint32_t idx,
 }
 
 struct wait {
-	uint32_t idx;
-	int found;		/* 1: targets found, -ENODEV: device gone */
+	const uint32_t *idx;	/* the devices waited on */
+	size_t n;
+	uint32_t gone;		/* bit i: device idx[i] went away */
+	int found;		/* 1: targets found, -ENODEV: all gone */
 };
 
 static int on_event(struct nl_msg *msg, void *arg)
@@ -322,14 +324,21 @@ static int on_event(struct nl_msg *msg, void *arg)
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct sectag_nfc_event ev;
 	struct wait *w = arg;
+	size_t i;
 
-	if (sectag_nfc_parse_event(nlh, nlh->nlmsg_len, &ev) != 1 ||
-	    ev.dev_idx != w->idx)
+	if (sectag_nfc_parse_event(nlh, nlh->nlmsg_len, &ev) != 1)
 		return NL_OK;
-	if (ev.type == SECTAG_NFC_EV_TARGETS_FOUND)
+	for (i = 0; i < w->n && ev.dev_idx != w->idx[i]; i++)
+		;
+	if (i == w->n)
+		return NL_OK;
+	if (ev.type == SECTAG_NFC_EV_TARGETS_FOUND) {
 		w->found = 1;
-	else if (ev.type == SECTAG_NFC_EV_DEVICE_REMOVED)
-		w->found = -ENODEV;
+	} else if (ev.type == SECTAG_NFC_EV_DEVICE_REMOVED) {
+		w->gone |= 1u << i;
+		if (w->gone == (1u << w->n) - 1)
+			w->found = -ENODEV;
+	}
 	return NL_OK;
 }
 
@@ -352,7 +361,7 @@ static struct nl_cb *event_cb(nl_recvmsg_msg_cb_t fn, void *arg)
 	return cb;
 }
 
-/* Drain pending events; returns what they said about device w->idx. */
+/* Drain pending events; returns what they said about w's devices. */
 static int read_events(struct sectag_nfc *nfc, struct wait *w)
 {
 	struct nl_cb *cb = event_cb(on_event, w);
@@ -374,31 +383,52 @@ int sectag_nfc_wait_target(struct sectag_nfc *nfc, uint32_t idx,
 	return sectag_nfc_wait_new_target(nfc, idx, 0, timeout_ms, target);
 }
 
-int sectag_nfc_wait_new_target(struct sectag_nfc *nfc, uint32_t idx,
-			       uint32_t min_target, int timeout_ms,
-			       struct sectag_nfc_target *target)
+/* A target numbered @min or later that device @idx lists: 1, 0, -errno. */
+static int listed(struct sectag_nfc *nfc, uint32_t idx, uint32_t min,
+		  struct sectag_nfc_target *target)
+{
+	struct sectag_nfc_target *v;
+	size_t i, n;
+	int rc;
+
+	rc = sectag_nfc_targets(nfc, idx, &v, &n);
+	if (rc)
+		return rc;
+	for (i = 0; i < n && v[i].idx < min; i++)
+		;
+	if (i < n)
+		*target = v[i];
+	free(v);
+	return i < n;
+}
+
+int sectag_nfc_wait_any_target(struct sectag_nfc *nfc, const uint32_t *idx,
+			       size_t n, uint32_t min_target, int timeout_ms,
+			       size_t *which, struct sectag_nfc_target *target)
 {
 	struct pollfd pfd = { .fd = sectag_nfc_event_fd(nfc), .events = POLLIN };
 	int64_t deadline = sectag_now_ms() + timeout_ms;
-	struct sectag_nfc_target *v;
-	struct wait w = { .idx = idx };
-	size_t i, n;
+	struct wait w = { .idx = idx, .n = n };
+	size_t i;
 	int rc, left;
 
+	if (!n || n > 16)
+		return -EINVAL;
 	for (;;) {
 		/* Targets may already be there (found before we listened). */
-		rc = sectag_nfc_targets(nfc, idx, &v, &n);
-		if (rc == -ENODEV)
-			return rc;
-		for (i = 0; !rc && i < n; i++) {
-			if (v[i].idx >= min_target) {
-				*target = v[i];
-				free(v);
+		for (i = 0; i < n; i++) {
+			if (w.gone & (1u << i))
+				continue;
+			rc = listed(nfc, idx[i], min_target, target);
+			if (rc == -ENODEV)
+				w.gone |= 1u << i;
+			if (rc == 1) {
+				*which = i;
 				return 0;
 			}
 		}
-		if (!rc)
-			free(v);
+		if (w.gone == (1u << n) - 1)
+			return -ENODEV;
 		if (w.found < 0)
 			return w.found;
 
@@ -412,6 +442,16 @@ int sectag_nfc_wait_new_target(struct sectag_nfc *nfc, uint32_t idx,
 		if (rc > 0)
 			read_events(nfc, &w);
 	}
+}
+
+int sectag_nfc_wait_new_target(struct sectag_nfc *nfc, uint32_t idx,
+			       uint32_t min_target, int timeout_ms,
+			       struct sectag_nfc_target *target)
+{
+	size_t which;
+
+	return sectag_nfc_wait_any_target(nfc, &idx, 1, min_target,
+					  timeout_ms, &which, target);
 }
 
 int sectag_nfc_connect(uint32_t dev_idx, uint32_t target_idx)

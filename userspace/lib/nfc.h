@@ -66,6 +66,14 @@ int sectag_nfc_wait_target(struct sectag_nfc *nfc, uint32_t idx,
 int sectag_nfc_wait_new_target(struct sectag_nfc *nfc, uint32_t idx,
 			       uint32_t min_target, int timeout_ms,
 			       struct sectag_nfc_target *target);
+/*
+ * The same on several devices @idx[0..n-1] (at most 16): the first
+ * that reports a target; *@which its position in @idx. -ENODEV once
+ * all of them went away.
+ */
+int sectag_nfc_wait_any_target(struct sectag_nfc *nfc, const uint32_t *idx,
+			       size_t n, uint32_t min_target, int timeout_ms,
+			       size_t *which, struct sectag_nfc_target *target);
 
 enum sectag_nfc_event_type {
 	SECTAG_NFC_EV_DEVICE_ADDED = 1,

@@ -593,6 +593,33 @@ int sectag_tpm2_unseal_token(struct sectag_token *tok,
 	return rc;
 }
 
+int sectag_tpm2_check(const struct sectag_tpm2_blob *b,
+		      struct sectag_tpm2_err *err)
+{
+	uint8_t now[SECTAG_TPM2_PCRS][32];
+	unsigned int pcr;
+	struct tpm t;
+	int rc;
+
+	if (!b || !err)
+		return -EINVAL;
+	memset(err, 0, sizeof(*err));
+	rc = tpm_open(&t, err);
+	if (rc)
+		return rc;
+	rc = b->pcrs ? read_pcrs(&t, b->pcrs, now, err) : 0;
+	tpm_close(&t);
+	for (pcr = 0; !rc && pcr < SECTAG_TPM2_PCRS; pcr++)
+		if ((b->pcrs & (1u << pcr)) &&
+		    memcmp(now[pcr], b->pcr_values[pcr], 32))
+			err->changed |= 1u << pcr;
+	if (!rc && err->changed) {
+		set_err(err, -EKEYREJECTED, 0, "the PCRs differ");
+		rc = -EKEYREJECTED;
+	}
+	return rc;
+}
+
 int sectag_tpm2_probe(uint32_t pcrs, struct sectag_tpm2_err *err)
 {
 	uint8_t val[SECTAG_TPM2_PCRS][32];

@@ -72,6 +72,18 @@ int sectag_tpm2_seal_token(struct sectag_token *tok, uint32_t pcrs,
 int sectag_tpm2_unseal_token(struct sectag_token *tok,
 			     struct sectag_tpm2_err *err);
 
+/*
+ * Would the TPM unseal @b now, as far as a PCR read tells: a TPM is
+ * there and the policy's PCRs hold their values at sealing (0), or
+ * @err as sectag_tpm2_unseal() would set it (-ENODEV, -EKEYREJECTED and
+ * the PCRs that changed, ...). Cheap (one PCR_Read: no primary key, no
+ * session), and blind to another TPM or a cleared one, which only a
+ * load under the primary key tells: for a program that leaves the
+ * unsealing itself to another (the token plugin when sectagd answers).
+ */
+int sectag_tpm2_check(const struct sectag_tpm2_blob *b,
+		      struct sectag_tpm2_err *err);
+
 /* Is there a TPM whose sha256 bank has PCRs @pcrs? 0 or @err. */
 int sectag_tpm2_probe(uint32_t pcrs, struct sectag_tpm2_err *err);
 

@@ -13,12 +13,14 @@
 #include <unistd.h>
 
 #include <keyutils.h>
+#include <linux/nfc.h>
 #include <openssl/crypto.h>
 
 #include "hex.h"
 #include "agent.h"
 #include "cli.h"
 #include "issue.h"
+#include "nfc.h"
 #include "open.h"
 #include "store.h"
 #include "tap.h"
@@ -143,6 +145,15 @@ static int agent_auth(int fd, const char *uuid,
 	rc = sectag_agent_recv(fd, &ans, deadline);
 	if (!rc && ans.type == SECTAG_AGENT_OK)
 		return 0;
+	if (!rc && ans.type == SECTAG_AGENT_FAIL &&
+	    ans.fail == SECTAG_AGENT_E_SEALED) {
+		fprintf(stderr, "%s: sectagd: the TPM did not unseal this "
+			"tag's tpm2 binding (most likely sealed by a different "
+			"TPM, or this TPM was cleared since enrolment; sectagd's log "
+			"says why): open the volume with a passphrase, then "
+			"enrol the tag again with --bind tpm2\n", prog);
+		return EX_FAIL;
+	}
 	if (!rc && ans.type == SECTAG_AGENT_TIMEOUT) {
 		fprintf(stderr, "%s: no tap of an enrolled tag within %d s\n",
 			prog, o->timeout_ms / 1000);
@@ -152,19 +163,33 @@ static int agent_auth(int fd, const char *uuid,
 }
 
 /*
- * 0 and @pass after the agent released the key; 1 when the agent is
- * not there or does not know the volume (go on without it); an exit
- * code otherwise.
+ * A connection to sectagd if it runs and knows volume @uuid (then it
+ * answers for it: AUTH), else -1 (go on without it).
  */
-static int via_agent(const char *uuid, const struct token_open_opts *o,
-		     char pass[SECTAG_PASS_LEN + 1])
+static int agent_for(const char *uuid)
 {
-	int fd, rc;
+	int fd;
 
 	fd = sectag_agent_connect(agent_socket(), AGENT_TIMEOUT_MS, 0, NULL);
 	if (fd < 0)
-		return 1;
-	rc = agent_has(fd, uuid) > 0 ? agent_auth(fd, uuid, o) : 1;
+		return -1;
+	if (agent_has(fd, uuid) > 0)
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/*
+ * On connection @fd (agent_for()'s): 0 and @pass after the agent
+ * released the key, or an exit code. Closes @fd.
+ */
+static int via_agent(int fd, const char *uuid,
+		     const struct token_open_opts *o,
+		     char pass[SECTAG_PASS_LEN + 1])
+{
+	int rc;
+
+	rc = agent_auth(fd, uuid, o);
 	close(fd);
 	if (rc)
 		return rc;
@@ -368,7 +393,8 @@ static int direct(const char *uuid, const struct sectag_token *tok, size_t n,
 	if (rc)
 		return rc;
 	snprintf(cue, sizeof(cue), "Tap your tag to %s", o->what);
-	rc = tap_begin(&tp, o->reader, o->timeout_ms, cue);
+	rc = tap_begin(&tp, o->reader ? o->reader : tap_any_reader,
+		       o->timeout_ms, cue);
 	if (!rc) {
 		rc = read_tag(tp.t, uuid, tok, n, &st1, &pb, &b, share);
 		tap_end(&tp);
@@ -430,29 +456,92 @@ static size_t unseal_all(struct sectag_token *tok, size_t n)
 	return left;
 }
 
+/*
+ * sectagd answers, and unseals a tpm2 binding's secret itself after the
+ * tap (sectag-open --unseal): unsealing here too would cost the TPM's
+ * work twice for nothing. What a PCR read tells (no TPM, the measured
+ * state changed) is still told before the tap; another TPM, or a
+ * cleared one, only the agent's unsealing finds (it logs why). How many
+ * of @tok might open; none: said why.
+ */
+static size_t check_all(const struct sectag_token *tok, size_t n)
+{
+	struct sectag_tpm2_err err;
+	size_t j, left = 0, bad = 0;
+
+	for (j = 0; j < n; j++) {
+		if (tok[j].mode == SECTAG_MODE_TPM2 &&
+		    sectag_tpm2_check(&tok[j].tpm2, &err)) {
+			bad++;
+			tpm2_refused(&tok[j], &err, bad == n);
+			continue;
+		}
+		left++;
+	}
+	return left;
+}
+
+/*
+ * Is there a reader a tap could come from: one named (tap_begin() then
+ * says if it is missing), an NFC device speaking ISO 14443, or a PC/SC
+ * reader (sectagd may watch those)? Without any, waiting for a tap is
+ * waiting for nothing, and cryptsetup, which runs the tokens before it
+ * reads a --key-file or asks for a passphrase, would wait with us.
+ */
+static bool reader_present(const struct token_open_opts *o)
+{
+	struct sectag_nfc_dev *devs;
+	struct sectag_nfc *nfc;
+	bool found = o->reader != NULL;
+	size_t i, n;
+	char pc[64];
+
+	if (!found && !sectag_nfc_open(&nfc)) {
+		if (!sectag_nfc_list(nfc, &devs, &n)) {
+			for (i = 0; i < n && !found; i++)
+				found = devs[i].protocols &
+					NFC_PROTO_ISO14443_MASK;
+			free(devs);
+		}
+		sectag_nfc_close(nfc);
+	}
+	if (!found) {
+		pcsc_reader_names(pc, sizeof(pc));
+		found = pc[0] != 0;
+	}
+	return found;
+}
+
 int token_open(const char *uuid, const struct sectag_token *tok, size_t n,
 	       const struct token_open_opts *o,
 	       char pass[SECTAG_PASS_LEN + 1], int *keyslot)
 {
 	struct sectag_token *tk;
 	size_t left;
-	int rc;
+	int rc, fd;
 
 	if (!uuid || !tok || !n || !o || !pass || !keyslot)
 		return EX_USAGE;
 	*keyslot = -1;
+	if (!reader_present(o)) {
+		fprintf(stderr, "%s: no NFC reader: no tap to wait for\n",
+			prog);
+		return EX_UNAVAIL;
+	}
+	fd = agent_for(uuid);
+	if (fd >= 0) {
+		if (!check_all(tok, n)) {
+			close(fd);
+			return EX_FAIL;
+		}
+		return via_agent(fd, uuid, o, pass);
+	}
 	tk = OPENSSL_malloc(n * sizeof(*tk));
 	if (!tk)
 		return fail(-ENOMEM, "tokens");
 	memcpy(tk, tok, n * sizeof(*tk));
 	left = unseal_all(tk, n);
-	/* EX_FAIL is 1 too: via_agent()'s "go on without it" must not be. */
-	rc = EX_FAIL;
-	if (left) {
-		rc = via_agent(uuid, o, pass);
-		if (rc == 1)
-			rc = direct(uuid, tk, left, o, pass, keyslot);
-	}
+	rc = left ? direct(uuid, tk, left, o, pass, keyslot) : EX_FAIL;
 	OPENSSL_clear_free(tk, n * sizeof(*tk));
 	return rc;
 }

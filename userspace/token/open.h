@@ -21,7 +21,7 @@
 
 struct token_open_opts {
 	const char *store;		/* host bindings' store */
-	const char *reader;		/* NULL: the first ISO 14443 reader */
+	const char *reader;		/* NULL: any ISO 14443 reader */
 	const char *what;		/* for the cue: "unlock NAME" */
 	int timeout_ms;			/* the tap's wait */
 };

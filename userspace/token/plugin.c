@@ -11,6 +11,7 @@
  * libsectag objects linked in stay private to the plugin.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "token.h"
 
 #define EXPORT	__attribute__((visibility("default")))
+#define CMDLINE_MAX	8192
 
 /* The CLI's exit codes, as libcryptsetup's token errors. */
 static int open_errno(int rc)
@@ -37,6 +39,55 @@ static int open_errno(int rc)
 	default:
 		return -EINVAL;
 	}
+}
+
+/* @arg is option @opt ("--key-file"), alone or as "--key-file=...". */
+static bool is_opt(const char *arg, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	return !strncmp(arg, opt, n) && (!arg[n] || arg[n] == '=');
+}
+
+/*
+ * The cryptsetup program runs a volume's tokens before it reads a
+ * --key-file (cryptsetup 2.6's action_open_luks(), and later ones):
+ * with a reader on the desk, `cryptsetup open --key-file K DEV` would
+ * wait for a tap first. When we are loaded into the cryptsetup program
+ * and its command line names a key file and no token option (--token-only,
+ * --token-id, --token-type), the user said how to open: we step aside
+ * at once. Other programs (systemd-cryptsetup, libblockdev) are never
+ * second-guessed.
+ */
+static bool cryptsetup_key_file(void)
+{
+	bool key_file = false, token_opt = false;
+	char *buf, *a, *end, *base;
+	size_t n = 0;
+	FILE *f;
+
+	buf = OPENSSL_zalloc(CMDLINE_MAX + 1);
+	f = fopen("/proc/self/cmdline", "re");
+	if (f && buf)
+		n = fread(buf, 1, CMDLINE_MAX, f);
+	if (f)
+		fclose(f);
+	base = n ? strrchr(buf, '/') : NULL;
+	base = base ? base + 1 : buf;
+	if (n && !strcmp(base, "cryptsetup")) {
+		end = buf + n;
+		for (a = buf + strlen(buf) + 1; a < end; a += strlen(a) + 1) {
+			if (!strcmp(a, "--"))
+				break;
+			key_file |= is_opt(a, "--key-file") ||
+				    !strncmp(a, "-d", 2);
+			token_opt |= is_opt(a, "--token-only") ||
+				     is_opt(a, "--token-id") ||
+				     is_opt(a, "--token-type");
+		}
+	}
+	OPENSSL_free(buf);
+	return key_file && !token_opt;
 }
 
 static int token_parse(struct crypt_device *cd, int token,
@@ -69,6 +120,11 @@ EXPORT int cryptsetup_token_open(struct crypt_device *cd, int token,
 	(void)usrptr;
 	if (!uuid || !buffer || !buffer_len)
 		return -EINVAL;
+	if (cryptsetup_key_file()) {
+		crypt_logf(cd, CRYPT_LOG_DEBUG, "sectag token %d: a key file "
+			   "was given: not waiting for a tap\n", token);
+		return -ENOENT;
+	}
 	rc = token_parse(cd, token, &tok);
 	if (rc)
 		return rc;
