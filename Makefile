@@ -38,7 +38,7 @@ LIB_OBJ	:= $(LIB_SRC:%.c=$(B)/obj/%.o)
 LINUX_SRC := /usr/src/linux-source-6.1.tar.xz
 include kernel/engine.mk
 
-.PHONY: all module lib progs unit tests check demo deps install install-module uninstall clean \
+.PHONY: all module lib progs unit tests check check-extra demo deps install install-module uninstall clean \
 	bench fuzz fuzz-build fuzz-seeds kselftest help style style-checkpatch style-sparse \
 	style-shellcheck install-initramfs FORCE
 
@@ -362,6 +362,7 @@ help:
 	@echo '  fuzz-build      libFuzzer targets; fuzz: run them (FUZZ_RUNS); fuzz-seeds'
 	@echo 'Test:'
 	@echo '  check           everything: build, style, unit, fuzz, VM tests (sets WERROR=1)'
+	@echo '  check-extra     VM tests too long for check: tpm2 under another TPM, the NCI race'
 	@echo '  style           checkpatch --strict, sparse, shellcheck; one at a time:'
 	@echo '                  style-checkpatch, style-sparse, style-shellcheck'
 	@echo '  demo            the user story in a VM;  bench: figures in a VM'
@@ -385,6 +386,11 @@ deb:
 
 check: deps
 	@tests/check.sh
+
+# What make check leaves out for time: tests/extra.sh says what and why.
+check-extra: deps
+	@$(MAKE) --no-print-directory -s all tests
+	@tests/extra.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory -s all

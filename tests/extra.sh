@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check-extra: the VM tests too long or too machine-bound for make
+# check, each in its own VM boot(s); the last line is the tally.
+#   - tests/e2e/tpm2-other.sh: a tpm2-bound disk under another TPM, then
+#     under its own again (3 boots; tests/boot/boot.sh covers the boot
+#     path in make check);
+#   - tests/nci/race.sh: the 6.1 NCI core's first-poll race (a reproducer:
+#     its 0 ms case may not show the race on a fast or idle machine).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+LOGS=build/logs
+mkdir -p "$LOGS"
+pass=0
+fail=0
+
+tally() {	# name log
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"not ok "*) fail=$((fail + 1)); echo "FAIL  $1: ${line#not ok }" ;;
+		"ok "*) pass=$((pass + 1)); echo "PASS  $1: ${line#ok }" ;;
+		esac
+	done < <(grep -E '^(not )?ok [0-9]+ ' "$2")
+}
+
+run() {	# name cmd...
+	local name=$1 log=$LOGS/extra-$1.log
+	shift
+	echo "== $name"
+	if ! "$@" >"$log" 2>&1 && ! grep -q '^not ok ' "$log"; then
+		tail -n 20 "$log" | sed 's/^/    /'
+		fail=$((fail + 1))
+		echo "FAIL  $name: exit status"
+	fi
+	tally "$name" "$log"
+}
+
+run tpm2-other tests/e2e/tpm2-other.sh
+run nci-race tests/vm/run --timeout 900 -- tests/nci/race.sh 20
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
