@@ -566,9 +566,22 @@ static double interleaved_tap(struct transport *tr, uint32_t idx,
 		return -1;
 	}
 	t = bare_tap(tr, in->nfc, idx, in->k2, &in->min);
+	if (t < 0) {
+		/*
+		 * Figures, not a test: a lost discovery or exchange (the
+		 * emulated PN533, now and then) is said and tried once more,
+		 * our poll stopped first (left running, it keeps the agent's
+		 * out with EBUSY).
+		 */
+		fprintf(stderr, "bare tap failed, once more\n");
+		sectag_nfc_stop_poll(in->nfc, idx);
+		t = bare_tap(tr, in->nfc, idx, in->k2, &in->min);
+	}
+	if (t < 0)
+		sectag_nfc_stop_poll(in->nfc, idx);
 	tr->lift(tr);
 	close(fd);
-	if (log_wait(l, &l->polls, polls))
+	if (t < 0 || log_wait(l, &l->polls, polls))
 		return -1;
 	return t;
 }
