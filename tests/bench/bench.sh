@@ -237,8 +237,8 @@ agent() {
 		return 1
 	fi
 	# The agent's own share, from its "tap: ..., F frame(s), key(s) in U
-	# us, N ms" debug lines: connect to the keys in the keyring, and to
-	# the end of the tap (auto-open, uevents), medians.
+	# us at T, N ms" debug lines: connect to the keys in the keyring, and
+	# to the end of the tap (auto-open, uevents), medians.
 	grep -o 'tap: .* ms$' "$W/agent.log" | tail -n "$ROUNDS" | awk '
 		function median(v, n,   i, j, t) {
 			for (i = 2; i <= n; i++)
@@ -247,7 +247,7 @@ agent() {
 				}
 			return v[int((n + 1) / 2)]
 		}
-		{ f = $(NF - 7); k[++n] = $(NF - 3) / 1000; e[n] = $(NF - 1) }
+		{ f = $(NF - 9); k[++n] = $(NF - 5) / 1000; e[n] = $(NF - 1) }
 		END { if (n) printf "  (the agent, connect to the key(s) in the keyring: %.2f ms median; to the end of the tap incl. any auto-open: %d ms; %s frames)\n", median(k, n), median(e, n), f }'
 	awk -v n="$name" -v m="$mode" -v k="$v" -v b="${!bare}" -v t="$baretap" -v h="$how" 'BEGIN {
 		printf "%s: tap -> %s: %7.2f ms (%.2f x the bare client'"'"'s tap, %.2f ms, %s; %.2f x its exchange alone, %.2f ms)\n", n, m == "agent" ? "key in keyring" : "volume active", k * 1e3, k / t, t * 1e3, h, k / b, b * 1e3
