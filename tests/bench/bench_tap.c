@@ -471,13 +471,17 @@ static int log_sleep(struct agent_log *l)
 	struct pollfd pfd = { .fd = l->ino, .events = POLLIN };
 	char buf[4096];
 
-	if (poll(&pfd, 1, 100) > 0 && read(l->ino, buf, sizeof(buf)) < 0)
+	if (poll(&pfd, 1, 100) > 0 && read(l->ino, buf, sizeof(buf)) < 0 &&
+	    errno != EAGAIN && errno != EINTR) {
+		fprintf(stderr, "inotify: %s\n", strerror(errno));
 		return -1;
+	}
 	return 0;
 }
 
-/* Until *@count grew past @was (10 s at most). */
-static int log_wait(struct agent_log *l, const int *count, int was)
+/* Until *@count grew past @was (@s seconds at most); says what it missed. */
+static int log_wait(struct agent_log *l, const int *count, int was, double s,
+		    const char *what)
 {
 	double t0 = bench_now();
 
@@ -485,8 +489,10 @@ static int log_wait(struct agent_log *l, const int *count, int was)
 		log_scan(l);
 		if (*count > was)
 			return 0;
-		if (bench_now() - t0 > 10 || log_sleep(l))
+		if (bench_now() - t0 > s || log_sleep(l)) {
+			fprintf(stderr, "agent log: no %s in %.0f s\n", what, s);
 			return -1;
+		}
 	}
 }
 
@@ -509,9 +515,9 @@ static int lift_and_wait(struct transport *tr, const char *mode,
 		usleep(50000);
 		return 0;
 	}
-	if (log_wait(l, &l->removals, removals))
+	if (log_wait(l, &l->removals, removals, 10, "removal"))
 		return -1;
-	return tr->pcsc_name ? 0 : log_wait(l, &l->polls, polls);
+	return tr->pcsc_name ? 0 : log_wait(l, &l->polls, polls, 10, "poll");
 }
 
 /*
@@ -524,8 +530,10 @@ static int wait_done(const char *mode, const char *what,
 		     struct agent_log *l, double t0)
 {
 	while (!done(mode, what)) {
-		if (bench_now() - t0 > 10)
+		if (bench_now() - t0 > 10) {
+			fprintf(stderr, "%s not done in 10 s\n", what);
 			return -1;
+		}
 		if (!l->f)
 			usleep(200);
 		else if (log_sleep(l))
@@ -605,7 +613,7 @@ static double interleaved_tap(struct transport *tr, uint32_t idx,
 		sectag_nfc_stop_poll(in->nfc, idx);
 	tr->lift(tr);
 	close(fd);
-	if (t < 0 || log_wait(l, &l->polls, polls))
+	if (t < 0 || log_wait(l, &l->polls, polls, 10, "poll after a lend"))
 		return -1;
 	return t;
 }
@@ -618,18 +626,24 @@ static double time_agent(struct transport *tr, uint32_t idx, int rounds,
 	struct agent_log l = { .ino = -1 };
 	int i, taps;
 
-	if (!v || log_open(&l, log, idx))
+	if (!v || log_open(&l, log, idx)) {
+		fprintf(stderr, "cannot watch %s\n", log ? log : "(no log)");
 		goto out;
+	}
 	for (i = 0; i < rounds; i++) {
 		if (in->sock) {
 			in->v[i] = interleaved_tap(tr, idx, in, &l);
-			if (in->v[i] < 0)
+			if (in->v[i] < 0) {
+				fprintf(stderr, "round %d: bare tap\n", i);
 				goto out;
+			}
 		}
 		/* A key left by an earlier run (same volume) would end it at once. */
 		undo(mode, what);
-		if (done(mode, what))
+		if (done(mode, what)) {
+			fprintf(stderr, "%s still there\n", what);
 			goto out;
+		}
 		log_scan(&l);
 		taps = l.taps;
 		t0 = bench_now();
@@ -642,11 +656,13 @@ static double time_agent(struct transport *tr, uint32_t idx, int rounds,
 		 * look, which on this machine is a few tenths of a ms later.
 		 */
 		if (!strcmp(mode, "--agent") && l.f &&
-		    !log_wait(&l, &l.taps, taps) && l.keys_at > t0 &&
-		    l.keys_at - t0 < v[i])
+		    !log_wait(&l, &l.taps, taps, 2, "tap line") &&
+		    l.keys_at > t0 && l.keys_at - t0 < v[i])
 			v[i] = l.keys_at - t0;
-		if (lift_and_wait(tr, mode, what, &l))
+		if (lift_and_wait(tr, mode, what, &l)) {
+			fprintf(stderr, "round %d: lift\n", i);
 			goto out;
+		}
 	}
 	m = bench_median(v, rounds);
 out:
