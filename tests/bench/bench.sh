@@ -208,19 +208,20 @@ row "sectagd idle: VmRSS (target <= 4096 KiB)" "$(rss VmRSS) KiB"
 # agent NAME TRANSPORT IDX UID MODE WHAT: tap -> MODE through sectagd.
 agent() {
 	local name=$1 tr=$2 uid=$3 mode=$4 what=$5 out v bare baretap how extra=()
-	# Tap -> key on our reader: a bare tap before each of the agent's, on
-	# the same reader borrowed from the agent (bench_tap --agent-sock),
-	# so that the ratio is not two runs minutes apart on a shared machine
-	# (its few ms swing most), and both sides run beside the agent's
-	# other work (the pn533 reader it keeps polling over USB). Not pn533:
-	# lending it stops the agent's poll mid-command (an abort), and the
-	# bare taps after that were slower than section 1's (52.9 against
-	# 31.8 ms median in one run; not looked into), which would flatter
-	# the agent. Not NCI: in one run of 30 lends, the NCI core waited
-	# 30 s (NCI_RF_DEACTIVATE_TIMEOUT) for an answer the emulated
-	# controller never sent, the agent blocked meanwhile. The others keep
-	# section 1's figure, taken without the agent's background work.
-	if [ "$mode" = agent ] && [ "$name" = sim ]; then
+	# Tap -> key on our reader and pn533: a bare tap before each of the
+	# agent's, on the same reader borrowed from the agent (bench_tap
+	# --agent-sock), so that the ratio is not two runs minutes apart on a
+	# shared machine (one run's section 3 came out 5x slower than its
+	# section 1), and both sides run beside the agent's other work (the
+	# pn533 reader it keeps polling over USB). Lending stops the agent's
+	# poll (on pn533 an abort, after which the next poll is slower), so
+	# bench_tap lends the reader once more before each of the agent's
+	# taps too: both start from a poll begun after one was stopped. Not
+	# NCI: in one run of 30 lends, the NCI core waited 30 s
+	# (NCI_RF_DEACTIVATE_TIMEOUT) for an answer the emulated controller
+	# never sent, the agent blocked meanwhile. NCI and PC/SC keep section
+	# 1's figure, taken without the agent's background work.
+	if [ "$mode" = agent ] && { [ "$name" = sim ] || [ "$name" = pn533 ]; }; then
 		extra=(--agent-sock "$W/sock")
 	fi
 	out=$($B "${tr%|*}" "${tr##*|}" "$W/issuer.key" "$uid" "$ROUNDS" "--$mode" "$what" \
@@ -265,8 +266,10 @@ if want sim; then
 	agent sim "$SIM" "$UIDHEX" volume bench
 fi
 [ -z "$PDEV" ] || agent pn533 "$PN" "$PN_UID" agent "sectag:luks:$UUID"
-[ -z "$NC" ] || agent nci "$NC" "$NCI_UID" agent "sectag:luks:$UUID"
+# PC/SC before NCI: an NCI request the emulated controller leaves
+# unanswered blocks the agent for 30 s (see above).
 [ -z "$PC" ] || LOGTAG="pcsc:$PCSC_READER" agent pcsc "$PC" "$PCSC_UID" agent "sectag:luks:$UUID"
+[ -z "$NC" ] || agent nci "$NC" "$NCI_UID" agent "sectag:luks:$UUID"
 awk '/^(VmRSS|VmHWM):/ { printf "%s %s KiB  ", $1, $2 } END { print "(after the taps)" }' \
 	"/proc/$AGENT/status"
 row "sectagd after the taps: VmRSS, VmHWM" "$(rss VmRSS) KiB, $(rss VmHWM) KiB"

@@ -24,8 +24,10 @@
  *           starts with the reader polling, as the bare client's does.
  *           With --agent-sock SOCKET as well (NFC readers), every round
  *           is a bare tap, on the reader borrowed from the agent, then
- *           the agent's tap: "baretap" is then the median of those bare
- *           taps, taken beside the agent's rather than minutes before.
+ *           the agent's tap after one more lend (so that both polls
+ *           start right after the agent's was stopped): "baretap" is
+ *           then the median of those bare taps, taken beside the
+ *           agent's rather than minutes before.
  *
  *   bench_tap TRANSPORT NFC_IDX ISSUER_KEY UIDHEX ROUNDS
  *             [--agent DESC | --volume NAME] [--agent-log FILE]
@@ -618,6 +620,27 @@ static double interleaved_tap(struct transport *tr, uint32_t idx,
 	return t;
 }
 
+/*
+ * Lend the reader and take it back at once, the agent polling again
+ * after that: its tap then starts, as the bare one does, from a poll
+ * begun right after the agent's previous one was stopped (on pn533 an
+ * abort of the pending command, after which the next poll is slower).
+ */
+static int relend(uint32_t idx, struct interleave *in, struct agent_log *l)
+{
+	int fd, polls;
+
+	log_scan(l);
+	polls = l->polls;
+	fd = borrow(in->sock, idx);
+	if (fd < 0) {
+		fprintf(stderr, "borrow: %s\n", strerror(-fd));
+		return -1;
+	}
+	close(fd);
+	return log_wait(l, &l->polls, polls, 10, "poll after a lend");
+}
+
 static double time_agent(struct transport *tr, uint32_t idx, int rounds,
 			 const char *mode, const char *what, const char *log,
 			 struct interleave *in)
@@ -637,6 +660,8 @@ static double time_agent(struct transport *tr, uint32_t idx, int rounds,
 				fprintf(stderr, "round %d: bare tap\n", i);
 				goto out;
 			}
+			if (relend(idx, in, &l))
+				goto out;
 		}
 		/* A key left by an earlier run (same volume) would end it at once. */
 		undo(mode, what);
