@@ -208,20 +208,21 @@ row "sectagd idle: VmRSS (target <= 4096 KiB)" "$(rss VmRSS) KiB"
 # agent NAME TRANSPORT IDX UID MODE WHAT: tap -> MODE through sectagd.
 agent() {
 	local name=$1 tr=$2 uid=$3 mode=$4 what=$5 out v bare baretap how extra=()
-	# Tap -> key on our reader and pn533: a bare tap before each of the
-	# agent's, on the same reader borrowed from the agent (bench_tap
-	# --agent-sock), so that the ratio is not two runs minutes apart on a
-	# shared machine (one run's section 3 came out 5x slower than its
-	# section 1), and both sides run beside the agent's other work (the
-	# pn533 reader it keeps polling over USB). Lending stops the agent's
-	# poll (on pn533 an abort, after which the next poll is slower), so
-	# bench_tap lends the reader once more before each of the agent's
-	# taps too: both start from a poll begun after one was stopped. Not
-	# NCI: in one run of 30 lends, the NCI core waited 30 s
-	# (NCI_RF_DEACTIVATE_TIMEOUT) for an answer the emulated controller
-	# never sent, the agent blocked meanwhile. NCI and PC/SC keep section
-	# 1's figure, taken without the agent's background work.
-	if [ "$mode" = agent ] && { [ "$name" = sim ] || [ "$name" = pn533 ]; }; then
+	# Tap -> key on our reader: a bare tap before each of the agent's, on
+	# the same reader borrowed from the agent (bench_tap --agent-sock),
+	# so that the ratio is not two runs minutes apart on a shared machine
+	# (one run's section 3 came out 5x slower than its section 1), and
+	# both sides run beside the agent's other work (the pn533 reader it
+	# keeps polling over USB); bench_tap lends the reader once more
+	# before each of the agent's taps, so that both start from a poll
+	# begun after one was stopped. Not pn533: lending stops its poll by
+	# an abort, after which the next poll finds the tag later, and in one
+	# run of 60 lends the driver stopped polling for good ("RF setting
+	# error -2", "Polling operation has been stopped"). Not NCI: the NCI
+	# core once waited 30 s (NCI_RF_DEACTIVATE_TIMEOUT) for an answer the
+	# emulated controller never sent, the agent blocked meanwhile. The
+	# others keep section 1's figure, taken before the agent runs.
+	if [ "$mode" = agent ] && [ "$name" = sim ]; then
 		extra=(--agent-sock "$W/sock")
 	fi
 	out=$($B "${tr%|*}" "${tr##*|}" "$W/issuer.key" "$uid" "$ROUNDS" "--$mode" "$what" \
