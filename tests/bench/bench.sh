@@ -13,7 +13,8 @@
 #  3. sectagd idle: RSS and wakeups per second, and RSS after the taps;
 #  4. scale: SCALE_READERS readers x SCALE_TAGS tags, every reader tapped
 #     at once, SCALE_TAGS times: taps handled, p50/p99 tap -> key.
-# A table of every figure ends the output.
+# A table of every figure ends the output. SECTAG_BENCH_TRANSPORTS (default
+# "sim pn533 nci pcsc") picks the transports, SECTAG_BENCH_SCALE=0 skips 4.
 #
 # Another transport: its place/lift and link in bench_tap.c's struct
 # transport, its setup here (like nci_setup: a "SPEC|NFC_IDX" variable),
