@@ -13,7 +13,8 @@
 #  3. sectagd idle: RSS and wakeups per second, and RSS after the taps;
 #  4. scale: SCALE_READERS readers x SCALE_TAGS tags, every reader tapped
 #     at once, SCALE_TAGS times: taps handled, p50/p99 tap -> key.
-# A table of every figure ends the output.
+# A table of every figure ends the output. SECTAG_BENCH_TRANSPORTS (default
+# "sim pn533 nci pcsc") picks the transports, SECTAG_BENCH_SCALE=0 skips 4.
 #
 # Another transport: its place/lift and link in bench_tap.c's struct
 # transport, its setup here (like nci_setup: a "SPEC|NFC_IDX" variable),
@@ -30,6 +31,11 @@ rename_fn backend_stop pcsc_backend_stop
 ROUNDS=${SECTAG_BENCH_ROUNDS:-30}
 SCALE_READERS=${SECTAG_BENCH_READERS:-64}
 SCALE_TAGS=${SECTAG_BENCH_TAGS:-16}
+# Which transports (their setup, sections 1 and 3), and the scale run.
+TRANSPORTS=" ${SECTAG_BENCH_TRANSPORTS:-sim pn533 nci pcsc} "
+TRANSPORTS=${TRANSPORTS//,/ }
+SCALE=${SECTAG_BENCH_SCALE:-1}
+want() { [[ $TRANSPORTS == *" $1 "* ]]; }
 STORE=$W/store
 PASS=$W/passphrase
 MARK=bench
@@ -52,7 +58,7 @@ cleanup() {
 	[ -e /dev/mapper/bench ] && cryptsetup close bench
 	[ -z "$LOOP" ] || losetup -d "$LOOP"
 	# SECTAG_VM_OUTDIR=DIR make bench keeps the agent's log there.
-	[ -z "${SECTAG_VM_OUT:-}" ] || cp "$W/agent.log" "$W/emu.log" "$SECTAG_VM_OUT/" 2>/dev/null
+	[ -z "${SECTAG_VM_OUT:-}" ] || cp "$W/agent.log" "$W/emu.log" "$W/nci.log" "$SECTAG_VM_OUT/" 2>/dev/null
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -105,7 +111,9 @@ pn533_setup() {
 	issue_enrol "$PDEV" || return 1
 	kill -USR2 "$EPID"
 }
-if pn533_setup >>"$LOG" 2>&1; then
+if ! want pn533; then
+	PDEV=
+elif pn533_setup >>"$LOG" 2>&1; then
 	PN="pn533emu:$EPID|${PDEV#nfc}"
 else
 	echo "# pn533: unavailable, its figures are left out"
@@ -121,7 +129,9 @@ nci_setup() {
 	issue_enrol "$DEV" || return 1
 	tag_lift
 }
-if nci_setup >>"$LOG" 2>&1; then
+if ! want nci; then
+	:
+elif nci_setup >>"$LOG" 2>&1; then
 	NC="ncidevemu:$NCI_PID|${DEV#nfc}"
 else
 	echo "# nci: unavailable, its figures are left out"
@@ -136,7 +146,9 @@ pcsc_setup() {
 	issue_enrol "$DEV" || return 1
 	kill -USR2 "$BRIDGE_PID"
 }
-if pcsc_setup >>"$LOG" 2>&1; then
+if ! want pcsc; then
+	:
+elif pcsc_setup >>"$LOG" 2>&1; then
 	PC="pcsc:$BRIDGE_PID:$PCSC_READER|0"
 else
 	echo "# pcsc: unavailable, its figures are left out"
@@ -169,7 +181,7 @@ proto() {
 }
 
 echo "== 1. protocol: libsectag vs. bare client ($ROUNDS rounds, median)"
-proto sim "$SIM" "$UIDHEX"
+! want sim || proto sim "$SIM" "$UIDHEX"
 [ -z "$PDEV" ] || proto pn533 "$PN" "$PN_UID"
 [ -z "$NC" ] || proto nci "$NC" "$NCI_UID"
 [ -z "$PC" ] || proto pcsc "$PC" "$PCSC_UID"
@@ -196,35 +208,70 @@ row "sectagd idle: VmRSS (target <= 4096 KiB)" "$(rss VmRSS) KiB"
 
 # agent NAME TRANSPORT IDX UID MODE WHAT: tap -> MODE through sectagd.
 agent() {
-	local name=$1 tr=$2 uid=$3 mode=$4 what=$5 v bare baretap
-	v=$($B "${tr%|*}" "${tr##*|}" "$W/issuer.key" "$uid" "$ROUNDS" "--$mode" "$what" \
-		--agent-log "$W/agent.log" | awk '{ print $2 }')
+	local name=$1 tr=$2 uid=$3 mode=$4 what=$5 out v bare baretap how extra=()
+	# Tap -> key on our reader: a bare tap before each of the agent's, on
+	# the same reader borrowed from the agent (bench_tap --agent-sock),
+	# so that the ratio is not two runs minutes apart on a shared machine
+	# (one run's section 3 came out 5x slower than its section 1), and
+	# both sides run beside the agent's other work (the pn533 reader it
+	# keeps polling over USB); bench_tap lends the reader once more
+	# before each of the agent's taps, so that both start from a poll
+	# begun after one was stopped. Not pn533: lending stops its poll by
+	# an abort, after which the next poll finds the tag later, and in one
+	# run of 60 lends the driver stopped polling for good ("RF setting
+	# error -2", "Polling operation has been stopped"). Not NCI: the NCI
+	# core once waited 30 s (NCI_RF_DEACTIVATE_TIMEOUT) for an answer the
+	# emulated controller never sent, the agent blocked meanwhile. The
+	# others keep section 1's figure, taken before the agent runs.
+	if [ "$mode" = agent ] && [ "$name" = sim ]; then
+		extra=(--agent-sock "$W/sock")
+	fi
+	out=$($B "${tr%|*}" "${tr##*|}" "$W/issuer.key" "$uid" "$ROUNDS" "--$mode" "$what" \
+		--agent-log "$W/agent.log" "${extra[@]}")
+	v=$(sed -n "s/^$mode //p" <<<"$out")
 	bare=BARE_$name
-	baretap=BARETAP_$name
-	if [ -z "$v" ] || [ -z "${!bare:-}" ] || [ -z "${!baretap:-}" ]; then
+	baretap=$(sed -n 's/^baretap //p' <<<"$out")
+	how="interleaved with the agent's"
+	if [ -z "$baretap" ]; then
+		baretap=BARETAP_$name
+		baretap=${!baretap:-}
+		how="section 1"
+	fi
+	if [ -z "$v" ] || [ -z "${!bare:-}" ] || [ -z "$baretap" ]; then
 		echo "# $name: tap -> $mode failed"
 		grep -F "${LOGTAG:-nfc${tr##*|}}:" "$W/agent.log" | tail -n 15 | sed 's/^/#   /'
 		return 1
 	fi
-	# The agent's own share: from connect to its last release (with any
-	# auto-open), its median "tap: ..., F frame(s), N ms" debug line.
-	grep -o 'tap: .* ms$' "$W/agent.log" | tail -n "$ROUNDS" |
-		awk '{ f = $(NF - 3); print $(NF - 1) }  END { print "frames", f }' |
-		sort -n | awk '$1 == "frames" { f = $2; next } { v[++n] = $1 } END {
-		if (n) printf "  (the agent, connect to last release incl. any auto-open: %d ms median, %s frames)\n", v[int((n + 1) / 2)], f }'
-	awk -v n="$name" -v m="$mode" -v k="$v" -v b="${!bare}" -v t="${!baretap}" 'BEGIN {
-		printf "%s: tap -> %s: %7.2f ms (%.2f x the bare client'"'"'s tap, %.2f ms; %.2f x its exchange alone, %.2f ms)\n", n, m == "agent" ? "key in keyring" : "volume active", k * 1e3, k / t, t * 1e3, k / b, b * 1e3
+	# The agent's own share, from its "tap: ..., F frame(s), key(s) in U
+	# us at T, N ms" debug lines: connect to the keys in the keyring, and
+	# to the end of the tap (auto-open, uevents), medians.
+	grep -o 'tap: .* ms$' "$W/agent.log" | tail -n "$ROUNDS" | awk '
+		function median(v, n,   i, j, t) {
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+				}
+			return v[int((n + 1) / 2)]
+		}
+		{ f = $(NF - 9); k[++n] = $(NF - 5) / 1000; e[n] = $(NF - 1) }
+		END { if (n) printf "  (the agent, connect to the key(s) in the keyring: %.2f ms median; to the end of the tap incl. any auto-open: %d ms; %s frames)\n", median(k, n), median(e, n), f }'
+	awk -v n="$name" -v m="$mode" -v k="$v" -v b="${!bare}" -v t="$baretap" -v h="$how" 'BEGIN {
+		printf "%s: tap -> %s: %7.2f ms (%.2f x the bare client'"'"'s tap, %.2f ms, %s; %.2f x its exchange alone, %.2f ms)\n", n, m == "agent" ? "key in keyring" : "volume active", k * 1e3, k / t, t * 1e3, h, k / b, b * 1e3
 	}'
 	row "tap -> $([ "$mode" = agent ] && echo key || echo volume), $name (x bare client's tap; target <= 1.5)" \
-		"$(awk -v k="$v" -v t="${!baretap}" -v b="${!bare}" 'BEGIN { printf "%.2f ms = %.2fx (%.2fx the exchange alone)", k * 1e3, k / t, k / b }')"
+		"$(awk -v k="$v" -v t="$baretap" -v b="${!bare}" 'BEGIN { printf "%.2f ms = %.2fx of %.2f ms (%.2fx the exchange alone)", k * 1e3, k / t, t * 1e3, k / b }')"
 }
 
 echo "== 3. sectagd: tap to key, tap to volume ($ROUNDS rounds, median)"
-agent sim "$SIM" "$UIDHEX" agent "sectag:luks:$UUID"
-agent sim "$SIM" "$UIDHEX" volume bench
+if want sim; then
+	agent sim "$SIM" "$UIDHEX" agent "sectag:luks:$UUID"
+	agent sim "$SIM" "$UIDHEX" volume bench
+fi
 [ -z "$PDEV" ] || agent pn533 "$PN" "$PN_UID" agent "sectag:luks:$UUID"
-[ -z "$NC" ] || agent nci "$NC" "$NCI_UID" agent "sectag:luks:$UUID"
+# PC/SC before NCI: an NCI request the emulated controller leaves
+# unanswered blocks the agent for 30 s (see above).
 [ -z "$PC" ] || LOGTAG="pcsc:$PCSC_READER" agent pcsc "$PC" "$PCSC_UID" agent "sectag:luks:$UUID"
+[ -z "$NC" ] || agent nci "$NC" "$NCI_UID" agent "sectag:luks:$UUID"
 awk '/^(VmRSS|VmHWM):/ { printf "%s %s KiB  ", $1, $2 } END { print "(after the taps)" }' \
 	"/proc/$AGENT/status"
 row "sectagd after the taps: VmRSS, VmHWM" "$(rss VmRSS) KiB, $(rss VmHWM) KiB"
@@ -238,6 +285,11 @@ if [ -n "$EPID" ]; then
 	EPID=
 fi
 
+if [ "$SCALE" = 0 ]; then
+	echo "== summary"
+	cat "$TABLE"
+	exit 0
+fi
 echo "== 4. scale: $SCALE_READERS readers x $SCALE_TAGS tags, all readers at once"
 mkdir -p "$W/scale"
 printf 'store = %s/scale/store\nsocket = %s/scale/sock\n' "$W" "$W" >"$W/scale/conf"

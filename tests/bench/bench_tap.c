@@ -13,14 +13,25 @@
  *           for the target, connect, the bare APDUs -- what the agent's
  *           tap -> key is compared with, discovery included on both sides;
  *   agent   (with --agent DESC) place the tag, wait until sectagd has put
- *           key DESC into root's keyring; or (--volume NAME) until
- *           /dev/mapper/NAME exists. Before each placement the tag is
- *           lifted and, with --agent-log FILE, the agent's "tag removed"
- *           awaited (readers without presence checks: the agent notices
- *           on its own next check, and only then polls again).
+ *           key DESC into root's keyring (with --agent-log, until the
+ *           moment its "tap:" debug line says the key went in: when it
+ *           was there, not when this process woke up to look); or
+ *           (--volume NAME) until /dev/mapper/NAME exists. Before each placement the tag is
+ *           lifted and, with --agent-log FILE (the log of an agent run
+ *           with --debug), the agent's "tag removed" awaited (readers
+ *           without presence checks: the agent notices on its own next
+ *           check), then on NFC readers its poll restarting: the tap
+ *           starts with the reader polling, as the bare client's does.
+ *           With --agent-sock SOCKET as well (NFC readers), every round
+ *           is a bare tap, on the reader borrowed from the agent, then
+ *           the agent's tap after one more lend (so that both polls
+ *           start right after the agent's was stopped): "baretap" is
+ *           then the median of those bare taps, taken beside the
+ *           agent's rather than minutes before.
  *
  *   bench_tap TRANSPORT NFC_IDX ISSUER_KEY UIDHEX ROUNDS
  *             [--agent DESC | --volume NAME] [--agent-log FILE]
+ *             [--agent-sock SOCKET]
  *
  * TRANSPORT says how the tag is placed and lifted, and the link both
  * clients talk over (an AF_NFC raw socket to nfcNFC_IDX, or PC/SC):
@@ -52,6 +63,7 @@
 #include <linux/nfc.h>
 #include <openssl/rand.h>
 
+#include "agent.h"
 #include "bench.h"
 #include "issue.h"
 #include "nfc.h"
@@ -386,108 +398,303 @@ static void undo(const char *mode, const char *what)
 }
 
 /*
- * "tag removed" lines the agent logged so far (its --agent-log): one per
- * removal on every transport (PC/SC's "card removed" comes before it).
+ * The agent's log (--agent-log, the agent run with --debug), read as it
+ * grows, with an inotify watch to sleep on until it does: its "tag
+ * removed" lines (one per removal on every transport; PC/SC's "card
+ * removed" comes before it) and its NFC poll restarts ("nfcN: poll: 0").
  */
-static int removals(const char *log)
-{
-	char line[512];
-	int n = 0;
-	FILE *f;
+struct agent_log {
+	FILE *f;			/* NULL: no log given */
+	int ino;
+	char poll[40];
+	int removals, polls;
+	int taps;			/* "tap: ..." lines with keys released */
+	double keys_at;			/* the last one's keys in the keyring */
+};
 
-	if (!log)
+static int log_open(struct agent_log *l, const char *path, uint32_t idx)
+{
+	*l = (struct agent_log){ .ino = -1 };
+	snprintf(l->poll, sizeof(l->poll), " nfc%u: poll: 0\n", idx);
+	if (!path)
 		return 0;
-	f = fopen(log, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, ": tag removed") != NULL;
-	fclose(f);
-	return n;
+	l->f = fopen(path, "r");
+	l->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (!l->f || l->ino < 0 ||
+	    inotify_add_watch(l->ino, path, IN_MODIFY) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The agent's "tap: ..., key(s) in U us at T, N ms" debug line: T is
+ * when its last key went into the keyring (CLOCK_MONOTONIC, as
+ * bench_now()), written right after.
+ */
+static void tap_line(struct agent_log *l, const char *line)
+{
+	const char *p = strstr(line, ": tap: ");
+	long long us;
+	double at;
+
+	p = p ? strstr(p, " key(s) in ") : NULL;
+	if (p && sscanf(p, " key(s) in %lld us at %lf", &us, &at) == 2 &&
+	    us > 0) {
+		l->taps++;
+		l->keys_at = at;
+	}
+}
+
+/* The lines written since the last call (a line is one write). */
+static void log_scan(struct agent_log *l)
+{
+	size_t cap = 0;
+	char *line = NULL;
+	ssize_t n;
+
+	if (!l->f)
+		return;
+	clearerr(l->f);
+	while ((n = getline(&line, &cap, l->f)) > 0) {
+		if (line[n - 1] != '\n') {	/* not all written yet */
+			fseek(l->f, -n, SEEK_CUR);
+			break;
+		}
+		l->removals += strstr(line, ": tag removed") != NULL;
+		l->polls += strstr(line, l->poll) != NULL;
+		tap_line(l, line);
+	}
+	free(line);
+}
+
+/* Sleep until the agent writes to its log, 100 ms at most. */
+static int log_sleep(struct agent_log *l)
+{
+	struct pollfd pfd = { .fd = l->ino, .events = POLLIN };
+	char buf[4096];
+
+	if (poll(&pfd, 1, 100) > 0 && read(l->ino, buf, sizeof(buf)) < 0 &&
+	    errno != EAGAIN && errno != EINTR) {
+		fprintf(stderr, "inotify: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Until *@count grew past @was (@s seconds at most); says what it missed. */
+static int log_wait(struct agent_log *l, const int *count, int was, double s,
+		    const char *what)
+{
+	double t0 = bench_now();
+
+	for (;;) {
+		log_scan(l);
+		if (*count > was)
+			return 0;
+		if (bench_now() - t0 > s || log_sleep(l)) {
+			fprintf(stderr, "agent log: no %s in %.0f s\n", what, s);
+			return -1;
+		}
+	}
 }
 
 /*
  * Lift the tag and drop what it released; with the agent's log, wait
- * until the agent saw the removal (it polls again right after).
+ * until the agent saw the removal and, on an NFC reader, polls again: a
+ * new tap starts where the bare client's does, with the reader polling.
  */
 static int lift_and_wait(struct transport *tr, const char *mode,
-			 const char *what, const char *log, int *seen)
+			 const char *what, struct agent_log *l)
 {
-	double t0 = bench_now();
+	int removals, polls;
 
+	log_scan(l);
+	removals = l->removals;
+	polls = l->polls;
 	tr->lift(tr);
 	undo(mode, what);
-	if (!log) {
+	if (!l->f) {
 		usleep(50000);
 		return 0;
 	}
-	while (removals(log) <= *seen) {
-		if (bench_now() - t0 > 10)
-			return -1;
-		usleep(2000);
-	}
-	*seen = removals(log);
-	return 0;
+	if (log_wait(l, &l->removals, removals, 10, "removal"))
+		return -1;
+	return tr->pcsc_name ? 0 : log_wait(l, &l->polls, polls, 10, "poll");
 }
 
 /*
  * Until @what is done (10 s at most). With the agent's log, sleep until
- * the agent writes to it (it logs right after a release or an open), so
- * that waiting takes no CPU from the agent, the kernel or an emulated
- * reader; else check every 200 us.
+ * the agent writes to it (it logs right after the keys are in, and after
+ * an open), so that waiting takes no CPU from the agent, the kernel or
+ * an emulated reader; else check every 200 us.
  */
-static int wait_done(const char *mode, const char *what, int ino,
-		     double t0)
+static int wait_done(const char *mode, const char *what,
+		     struct agent_log *l, double t0)
 {
-	struct pollfd pfd = { .fd = ino, .events = POLLIN };
-	char buf[4096];
-
 	while (!done(mode, what)) {
-		if (bench_now() - t0 > 10)
+		if (bench_now() - t0 > 10) {
+			fprintf(stderr, "%s not done in 10 s\n", what);
 			return -1;
-		if (ino < 0) {
-			usleep(200);
-			continue;
 		}
-		if (poll(&pfd, 1, 100) > 0 && read(ino, buf, sizeof(buf)) < 0)
+		if (!l->f)
+			usleep(200);
+		else if (log_sleep(l))
 			return -1;
 	}
 	return 0;
 }
 
-static int watch_log(const char *log)
-{
-	int fd;
+/*
+ * Interleaved bare taps (--agent-sock): the bare client's tap measured
+ * round by round beside the agent's, on the same reader, borrowed from
+ * the agent for it (it stops polling the reader, and polls again when
+ * the connection closes), so that the ratio of the two is not the
+ * drift of a shared machine between two runs minutes apart.
+ */
+struct interleave {
+	const char *sock;		/* the agent's socket; NULL: none */
+	struct sectag_nfc *nfc;
+	const uint8_t *k2;
+	uint32_t min;
+	double *v;
+};
 
-	if (!log)
-		return -1;
-	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fd >= 0 && inotify_add_watch(fd, log, IN_MODIFY) < 0) {
+static double bare_tap(struct transport *tr, struct sectag_nfc *nfc,
+		       uint32_t idx, const uint8_t *k2, uint32_t *min);
+
+/* Borrow nfc@idx from the agent: the connection that holds it, or -errno. */
+static int borrow(const char *sock, uint32_t idx)
+{
+	struct sectag_agent_req rq = { .verb = SECTAG_AGENT_BORROW,
+				       .reader = idx, .ms = 60000 };
+	struct sectag_agent_ans ans;
+	int fd, rc;
+
+	fd = sectag_agent_connect(sock, 2000, 0, NULL);
+	if (fd < 0)
+		return fd;
+	rc = sectag_agent_send(fd, &rq);
+	if (!rc)
+		rc = sectag_agent_recv(fd, &ans, sectag_agent_now_ms() + 2000);
+	if (!rc && (ans.type != SECTAG_AGENT_OK || ans.n != idx))
+		rc = -EBUSY;
+	if (rc) {
 		close(fd);
-		fd = -1;
+		return rc;
 	}
 	return fd;
 }
 
-static double time_agent(struct transport *tr, int rounds, const char *mode,
-			 const char *what, const char *log)
+/* One bare tap on the borrowed reader, left with no tag and polled by the agent. */
+static double interleaved_tap(struct transport *tr, uint32_t idx,
+			      struct interleave *in, struct agent_log *l)
 {
-	double *v = calloc(rounds, sizeof(double)), t0, m;
-	int i, seen = removals(log), ino = watch_log(log);
+	int fd, polls;
+	double t;
 
-	for (i = 0; v && i < rounds; i++) {
+	log_scan(l);
+	polls = l->polls;
+	fd = borrow(in->sock, idx);
+	if (fd < 0) {
+		fprintf(stderr, "borrow: %s\n", strerror(-fd));
+		return -1;
+	}
+	t = bare_tap(tr, in->nfc, idx, in->k2, &in->min);
+	if (t < 0) {
+		/*
+		 * Figures, not a test: a lost discovery or exchange (the
+		 * emulated PN533, now and then) is said and tried once more,
+		 * our poll stopped first (left running, it keeps the agent's
+		 * out with EBUSY).
+		 */
+		fprintf(stderr, "bare tap failed, once more\n");
+		sectag_nfc_stop_poll(in->nfc, idx);
+		t = bare_tap(tr, in->nfc, idx, in->k2, &in->min);
+	}
+	if (t < 0)
+		sectag_nfc_stop_poll(in->nfc, idx);
+	tr->lift(tr);
+	close(fd);
+	if (t < 0 || log_wait(l, &l->polls, polls, 10, "poll after a lend"))
+		return -1;
+	return t;
+}
+
+/*
+ * Lend the reader and take it back at once, the agent polling again
+ * after that: its tap then starts, as the bare one does, from a poll
+ * begun right after the agent's previous one was stopped (on pn533 an
+ * abort of the pending command, after which the next poll is slower).
+ */
+static int relend(uint32_t idx, struct interleave *in, struct agent_log *l)
+{
+	int fd, polls;
+
+	log_scan(l);
+	polls = l->polls;
+	fd = borrow(in->sock, idx);
+	if (fd < 0) {
+		fprintf(stderr, "borrow: %s\n", strerror(-fd));
+		return -1;
+	}
+	close(fd);
+	return log_wait(l, &l->polls, polls, 10, "poll after a lend");
+}
+
+static double time_agent(struct transport *tr, uint32_t idx, int rounds,
+			 const char *mode, const char *what, const char *log,
+			 struct interleave *in)
+{
+	double *v = calloc(rounds, sizeof(double)), t0, m = -1;
+	struct agent_log l = { .ino = -1 };
+	int i, taps;
+
+	if (!v || log_open(&l, log, idx)) {
+		fprintf(stderr, "cannot watch %s\n", log ? log : "(no log)");
+		goto out;
+	}
+	for (i = 0; i < rounds; i++) {
+		if (in->sock) {
+			in->v[i] = interleaved_tap(tr, idx, in, &l);
+			if (in->v[i] < 0) {
+				fprintf(stderr, "round %d: bare tap\n", i);
+				goto out;
+			}
+			if (relend(idx, in, &l))
+				goto out;
+		}
 		/* A key left by an earlier run (same volume) would end it at once. */
 		undo(mode, what);
-		if (done(mode, what))
-			return -1;
+		if (done(mode, what)) {
+			fprintf(stderr, "%s still there\n", what);
+			goto out;
+		}
+		log_scan(&l);
+		taps = l.taps;
 		t0 = bench_now();
-		if (tr->place(tr) || wait_done(mode, what, ino, t0))
-			return -1;
+		if (tr->place(tr) || wait_done(mode, what, &l, t0))
+			goto out;
 		v[i] = bench_now() - t0;
-		if (lift_and_wait(tr, mode, what, log, &seen))
-			return -1;
+		/*
+		 * The key is in; when it went in, the agent says (its tap
+		 * line comes right after): not when this process woke up to
+		 * look, which on this machine is a few tenths of a ms later.
+		 */
+		if (!strcmp(mode, "--agent") && l.f &&
+		    !log_wait(&l, &l.taps, taps, 2, "tap line") &&
+		    l.keys_at > t0 && l.keys_at - t0 < v[i])
+			v[i] = l.keys_at - t0;
+		if (lift_and_wait(tr, mode, what, &l)) {
+			fprintf(stderr, "round %d: lift\n", i);
+			goto out;
+		}
 	}
-	m = v ? bench_median(v, rounds) : -1;
+	m = bench_median(v, rounds);
+out:
+	if (l.f)
+		fclose(l.f);
+	if (l.ino >= 0)
+		close(l.ino);
 	free(v);
 	return m;
 }
@@ -504,6 +711,25 @@ static int repoll(struct sectag_nfc *nfc, uint32_t idx)
 		usleep(1000);
 	}
 	return rc == -EBUSY ? 0 : rc;	/* polling already */
+}
+
+/*
+ * The first target number a new poll can report: pn533 keeps listing
+ * the last session's target until then, and that one cannot be used.
+ */
+static uint32_t next_target(struct sectag_nfc *nfc, uint32_t idx)
+{
+	struct sectag_nfc_target *v;
+	uint32_t min = 0;
+	size_t i, n;
+
+	if (sectag_nfc_targets(nfc, idx, &v, &n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (v[i].idx >= min)
+			min = v[i].idx + 1;
+	free(v);
+	return min;
 }
 
 /* PC/SC: the card gone, as pcscd sees it (SCardGetStatusChange). */
@@ -564,6 +790,9 @@ static double bare_tap(struct transport *tr, struct sectag_nfc *nfc,
 	usleep(20000);		/* the field is empty before the next poll */
 	if (repoll(nfc, idx))
 		return -1;
+	/* Whatever the reader lists now (pn533: the last session's) is old. */
+	if (next_target(nfc, idx) > *min)
+		*min = next_target(nfc, idx);
 	t0 = bench_now();
 	if (tr->place(tr))
 		return -1;
@@ -581,25 +810,6 @@ static double bare_tap(struct transport *tr, struct sectag_nfc *nfc,
 	rc = bare_round(&l, k2);
 	link_close(&l);
 	return rc ? -1 : bench_now() - t0;
-}
-
-/*
- * The first target number a new poll can report: pn533 keeps listing
- * the last session's target until then, and that one cannot be used.
- */
-static uint32_t next_target(struct sectag_nfc *nfc, uint32_t idx)
-{
-	struct sectag_nfc_target *v;
-	uint32_t min = 0;
-	size_t i, n;
-
-	if (sectag_nfc_targets(nfc, idx, &v, &n))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (v[i].idx >= min)
-			min = v[i].idx + 1;
-	free(v);
-	return min;
 }
 
 static double time_bare_taps(struct transport *tr, struct sectag_nfc *nfc,
@@ -665,9 +875,23 @@ static int protocol(struct transport *tr, uint32_t idx, const uint8_t *k2,
 	return 0;
 }
 
+static int interleave_open(struct interleave *in, uint32_t idx,
+			   const uint8_t *k2, int rounds)
+{
+	int rc;
+
+	in->k2 = k2;
+	in->v = calloc(rounds, sizeof(double));
+	if (!in->v || sectag_nfc_open(&in->nfc))
+		return -1;
+	rc = sectag_nfc_dev_up(in->nfc, idx);
+	return rc && rc != -EALREADY ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = NULL, *what = NULL, *log = NULL;
+	struct interleave in = { 0 };
 	uint8_t issuer[16], uid[7], k2[16];
 	struct transport tr;
 	int rounds, i;
@@ -677,6 +901,8 @@ int main(int argc, char **argv)
 	for (i = 6; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--agent-log")) {
 			log = argv[i + 1];
+		} else if (!strcmp(argv[i], "--agent-sock")) {
+			in.sock = argv[i + 1];
 		} else {
 			mode = argv[i];
 			what = argv[i + 1];
@@ -687,7 +913,8 @@ int main(int argc, char **argv)
 			"sim:READER:TAG|pn533emu:PID|ncidevemu:PID|"
 			"pcsc:PID:READER "
 			"NFC_IDX ISSUER_KEY UIDHEX ROUNDS [--agent DESC | "
-			"--volume NAME] [--agent-log FILE]\n");
+			"--volume NAME] [--agent-log FILE] "
+			"[--agent-sock SOCKET]\n");
 		return 2;
 	}
 	idx = strtoul(argv[2], NULL, 0);
@@ -709,9 +936,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	tr.lift(&tr);
-	agent = time_agent(&tr, rounds, mode, what, log);
-	if (agent < 0)
+	if (in.sock && (tr.pcsc_name || !log))
+		in.sock = NULL;		/* NFC readers; the log says when */
+	if (in.sock && interleave_open(&in, idx, k2, rounds))
 		return 1;
-	printf("%s %.6f\n", mode + 2, agent);
-	return 0;
+	agent = time_agent(&tr, idx, rounds, mode, what, log, &in);
+	if (agent >= 0)
+		printf("%s %.6f\n", mode + 2, agent);
+	if (agent >= 0 && in.sock)
+		printf("baretap %.6f\n", bench_median(in.v, rounds));
+	if (in.nfc)
+		sectag_nfc_close(in.nfc);
+	free(in.v);
+	return agent < 0;
 }

@@ -47,17 +47,21 @@ scanned() { # FIELD VALUE: the last scan printed "FIELD":"VALUE"
 scan_virgin() { scan_json 60 && scanned uid "$UID_T" && scanned state virgin; }
 listed() { $S readers | grep -q "^$DEV "; }
 rf_timeouts() { grep -c 'RF_TIMEOUT_ERROR' "$W/nci.log"; }
+lifts() { grep -c 'tag lifted$' "$W/nci.log"; }
 # A session on a new target; the tag lifted before its second exchange,
 # which must fail: the controller answers RF_TIMEOUT_ERROR, the core
 # completes the exchange with EIO.
 lift_mid_session() {
-	local lm rc=0
+	local lm lifted rc=0
 	mkfifo "$W/in" || return 1
 	build/e2e/liftmid "${DEV#nfc}" <"$W/in" >"$W/lm.out" &
 	lm=$!
 	exec 3>"$W/in"
 	if eventually 60 grep -qx selected "$W/lm.out"; then
+		lifted=$(lifts)
 		tag_lift
+		# A signal: the emulator lifts the tag when it gets to it.
+		eventually 10 test "$(lifts)" -gt "$lifted"
 		echo go >&3
 	fi
 	exec 3>&-

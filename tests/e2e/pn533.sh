@@ -51,16 +51,20 @@ scanned() { # FIELD VALUE: the last scan printed "FIELD":"VALUE"
 scan_virgin() { scan_json 60 && scanned uid "$UID_T" && scanned state virgin; }
 fw_logged() { dmesg | grep -q "NXP PN533 firmware ver 2.7"; }
 listed() { $S readers | grep -q "^$DEV "; }
+lifts() { grep -c 'tag lifted$' "$W/emu.log"; }
 # A session on a new target; the tag lifted before its second exchange,
 # which must fail (InDataExchange answers status 01h, timeout).
 lift_mid_session() {
-	local lm rc=0
+	local lm lifted rc=0
 	mkfifo "$W/in" || return 1
 	build/e2e/liftmid "${DEV#nfc}" <"$W/in" >"$W/lm.out" &
 	lm=$!
 	exec 3>"$W/in"
 	if eventually 60 grep -qx selected "$W/lm.out"; then
+		lifted=$(lifts)
 		kill -USR2 "$EPID"
+		# A signal: the emulator lifts the tag when it gets to it.
+		eventually 10 test "$(lifts)" -gt "$lifted"
 		echo go >&3
 	fi
 	exec 3>&-

@@ -45,7 +45,8 @@ fails() {
 	j=$($S --json sim tag list | grep -o "{\"id\":$1,[^}]*}")
 	json_num failed_auths "$j"
 }
-# The last "tap:" debug line of the agent: "N authentication(s), F frame(s), T ms".
+# The last "tap:" debug line of the agent: "N authentication(s), F frame(s),
+# key(s) in U us at T, M ms".
 last_tap() { grep 'tap: ' "$ALOG" | tail -n 1; }
 tap_lines() { grep -c 'tap: ' "$ALOG"; }
 field() { sed -n "s/.* \([0-9]*\) $1.*/\1/p" <<<"$2"; }

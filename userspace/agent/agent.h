@@ -5,11 +5,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "nfc.h"
 #include "ntag424.h"
 #include "pcsc.h"
+#include "store.h"
 #include "../lib/agent.h"	/* the protocol; not this file */
 
 #define SECTAGD_CONF		"/etc/sectag/sectagd.conf"
@@ -98,6 +100,14 @@ struct rate {
 	unsigned int failures;
 };
 
+/* The store, parsed once while its file stays the same (cache.c). */
+struct agent_store {
+	struct sectag_store st;
+	int fd;				/* the file parsed, kept open; or -1 */
+	struct stat loaded;		/* its fstat() then */
+	unsigned long parsed;		/* times parsed: more heap to trim */
+};
+
 struct agent {
 	struct config cfg;
 	struct sectag_nfc *nfc;
@@ -112,6 +122,7 @@ struct agent {
 	struct reader readers[SECTAGD_MAX_READERS];
 	struct rate rates[SECTAGD_RATE_SLOTS];
 	struct agent_pcsc *pcsc;	/* pcsc.c; NULL without pcscd */
+	struct agent_store store;
 };
 
 /* config.c: 0, or -1 with the reason logged as "file:line: ..." */
@@ -120,6 +131,13 @@ int config_load(struct config *c, const char *path, bool must_exist);
 const char *config_reader_seat(const struct config *c, uint32_t idx);
 bool config_seat_known(const struct config *c, const char *seat);
 bool config_remote_ok(const struct config *c, const char *service);
+
+/*
+ * cache.c: the store, *@st valid until the next call or
+ * agent_store_drop(); 0 or why it cannot be read (sectag_store_load()).
+ */
+int agent_store(struct agent *a, const struct sectag_store **st);
+void agent_store_drop(struct agent *a);
 
 /* reader.c */
 struct reader *reader_find(struct agent *a, uint32_t idx, bool add);

@@ -309,17 +309,16 @@ static bool allowed(const struct client *c, int kind, const char *target)
 static void has_request(struct agent *a, struct client *c,
 			const struct sectag_agent_req *r)
 {
-	struct sectag_store st = { 0 };
+	const struct sectag_store *st;
 	size_t i, n = 0;
 
-	if (sectag_store_load(a->cfg.store, &st)) {
+	if (agent_store(a, &st)) {
 		fail(c, SECTAG_AGENT_E_STORE);
 		return;
 	}
-	for (i = 0; i < st.n; i++)
-		n += (int)st.b[i].kind == r->kind &&
-		     !strcmp(st.b[i].target, r->target);
-	sectag_store_free(&st);
+	for (i = 0; i < st->n; i++)
+		n += (int)st->b[i].kind == r->kind &&
+		     !strcmp(st->b[i].target, r->target);
 	reply(c, SECTAG_AGENT_OK, n);
 }
 

@@ -293,6 +293,7 @@ static int setup(struct agent *a)
 
 	for (i = 0; i < SECTAGD_MAX_CLIENTS; i++)
 		a->clients[i].fd = -1;
+	a->store.fd = -1;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -386,6 +387,7 @@ static void teardown(struct agent *a)
 		if (a->readers[i].used)
 			tap_lost(a, &a->readers[i]);
 	pcsc_teardown(a);
+	agent_store_drop(a);
 	if (a->listen_fd > 0) {
 		close(a->listen_fd);
 		/* A socket systemd passed is systemd's to remove. */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -113,19 +114,6 @@ static void uevent(struct agent *a, struct reader *r, const char *event,
 	close(fd);
 }
 
-/* Binding @b released: remembered for the removal and for ctl. */
-static void note_release(struct agent *a, struct reader *r,
-			 const struct sectag_binding *b, struct released *rel,
-			 size_t *n)
-{
-	rel[*n].kind = b->kind;
-	snprintf(rel[*n].target, sizeof(rel[*n].target), "%s", b->target);
-	rel[*n].id = b->id;
-	uevent(a, r, "tap", &rel[*n]);
-	(*n)++;
-	r->released[r->n_released++] = b->id;
-}
-
 /*
  * The binding's secret; a tpm2 binding's host secret is unsealed first,
  * into a copy of the binding that lives no longer than this.
@@ -147,48 +135,49 @@ static int derive(const struct sectag_binding *b, const uint8_t *share,
 	return rc;
 }
 
-static void release(struct agent *a, struct reader *r,
-		    const struct sectag_binding *b, const uint8_t *share,
-		    struct released *rel, size_t *n)
+/*
+ * Binding @b's key into the keyring; 0, or why not (logged). *@sealed:
+ * a tpm2 binding the TPM did not unseal.
+ */
+static int release(struct agent *a, const struct sectag_binding *b,
+		   const uint8_t *share, bool *sealed)
 {
 	uint8_t secret[32];
 	int32_t serial;
 	int rc;
 
 	rc = derive(b, share, secret);
-	if (rc && b->tpm2) {
+	*sealed = rc && b->tpm2;
+	if (*sealed) {
 		OPENSSL_cleanse(secret, sizeof(secret));
-		/* Its request, if one waits, is told rather than left waiting. */
 		agent_log(LOG_ERR, "binding %u: cannot release: the TPM did "
 			  "not unseal it: %s", b->id, strerror(-rc));
-		rel[*n].kind = b->kind;
-		snprintf(rel[*n].target, sizeof(rel[*n].target), "%s",
-			 b->target);
-		rel[*n].id = b->id;
-		rel[*n].sealed = true;
-		(*n)++;
-		return;
+		return rc;
 	}
 	if (!rc)
 		rc = sectag_keyring_add(b, secret, a->cfg.key_timeout_s,
 					&serial);
 	OPENSSL_cleanse(secret, sizeof(secret));
-	if (rc) {
+	if (rc)
 		agent_log(LOG_ERR, "binding %u: cannot release: %s", b->id,
 			  strerror(-rc));
+	return rc;
+}
+
+/* Its volume, if the binding asks for it to be opened on a tap. */
+static void auto_open(const struct sectag_binding *b)
+{
+	int rc;
+
+	if (b->kind != SECTAG_BIND_LUKS || !b->auto_open[0])
 		return;
-	}
-	agent_log(LOG_INFO, "binding %u (%s): released", b->id, b->target);
-	if (b->kind == SECTAG_BIND_LUKS && b->auto_open[0]) {
-		rc = agent_luks_open(b);
-		if (rc && rc != -EEXIST && rc != -EBUSY)
-			agent_log(LOG_ERR, "binding %u: cannot open %s: %s", b->id,
-				  b->auto_open, strerror(-rc));
-		else
-			agent_log(LOG_INFO, "binding %u: /dev/mapper/%s open",
-				  b->id, b->auto_open);
-	}
-	note_release(a, r, b, rel, n);
+	rc = agent_luks_open(b);
+	if (rc && rc != -EEXIST && rc != -EBUSY)
+		agent_log(LOG_ERR, "binding %u: cannot open %s: %s", b->id,
+			  b->auto_open, strerror(-rc));
+	else
+		agent_log(LOG_INFO, "binding %u: /dev/mapper/%s open", b->id,
+			  b->auto_open);
 }
 
 /* Same tag: same UID and read key as binding @m. */
@@ -199,34 +188,54 @@ static bool same_tag(const struct sectag_binding *b,
 	       !CRYPTO_memcmp(b->read_key, m->read_key, 16);
 }
 
+/* What a tap released: for ctl, the removal, the uevents and auto-open. */
+struct tap_release {
+	struct released *rel;		/* kind, target and id of each */
+	const struct sectag_binding **b;	/* each binding, in the store */
+	size_t n;
+};
+
 /*
- * Every binding of the tag that authenticated, however many: @rel and
- * r->released are sized for all of them. Returns the count of @rel:
- * the released bindings, and the tpm2 ones the TPM refused (sealed).
+ * The keys of every binding of the tag that authenticated, however many:
+ * @tr and r->released are sized for all of them. Keys only: what they
+ * are for comes after all of them are in (tap_converse()). @tr also
+ * counts the tpm2 bindings the TPM refused (sealed), whose request, if
+ * one waits, is told rather than left waiting.
  */
-static size_t release_all(struct agent *a, struct reader *r,
-			  const struct sectag_store *st, size_t m,
-			  const uint8_t *share, struct released **relp)
+static void release_all(struct agent *a, struct reader *r,
+			const struct sectag_store *st, size_t m,
+			const uint8_t *share, struct tap_release *tr)
 {
-	struct released *rel;
-	size_t i, k = 0, n = 0;
+	const struct sectag_binding *b;
+	size_t i, k = 0;
+	bool sealed;
 
 	for (i = 0; i < st->n; i++)
 		k += same_tag(&st->b[i], &st->b[m]);
-	rel = calloc(k, sizeof(*rel));
+	tr->rel = calloc(k, sizeof(*tr->rel));
+	tr->b = calloc(k, sizeof(*tr->b));
 	free(r->released);
 	r->n_released = 0;
 	r->released = calloc(k, sizeof(*r->released));
-	if (!rel || !r->released) {
+	if (!tr->rel || !tr->b || !r->released) {
 		agent_log(LOG_ERR, "%s: out of memory", r->label);
-		free(rel);
-		return 0;
+		return;
 	}
-	for (i = 0; i < st->n; i++)
-		if (same_tag(&st->b[i], &st->b[m]))
-			release(a, r, &st->b[i], share, rel, &n);
-	*relp = rel;
-	return n;
+	for (i = 0; i < st->n; i++) {
+		b = &st->b[i];
+		if (!same_tag(b, &st->b[m]) ||
+		    (release(a, b, share, &sealed) && !sealed))
+			continue;
+		tr->b[tr->n] = b;
+		tr->rel[tr->n].kind = b->kind;
+		snprintf(tr->rel[tr->n].target, sizeof(tr->rel[tr->n].target),
+			 "%s", b->target);
+		tr->rel[tr->n].id = b->id;
+		tr->rel[tr->n].sealed = sealed;
+		tr->n++;
+		if (!sealed)
+			r->released[r->n_released++] = b->id;
+	}
 }
 
 static int first_target(struct agent *a, struct reader *r,
@@ -266,54 +275,90 @@ static void tap_uid(const struct sectag_tap_result *res,
 	memcpy(uid, tg->nfcid1, *len);
 }
 
+/* Microseconds from @t0 to @t (CLOCK_MONOTONIC), for the debug log. */
+static long long us_between(const struct timespec *t0,
+			    const struct timespec *t)
+{
+	return (t->tv_sec - t0->tv_sec) * 1000000LL +
+	       (t->tv_nsec - t0->tv_nsec) / 1000;
+}
+
+/*
+ * The order is the latency's: the keys go into the keyring first, every
+ * one of them, and are logged; then what waits on them (a volume to
+ * open, the request the tap answers, the uevents), and the bookkeeping.
+ */
 void tap_converse(struct agent *a, struct reader *r,
 		  const struct sectag_nfc_target *tg, sectag_ntag_xfer_fn xfer,
 		  void *ctx, int *timeout_ms)
 {
 	struct sectag_tap_result res = { .why = "" };
+	unsigned long parsed = a->store.parsed;
+	const struct sectag_store *st = NULL;
+	struct tap_release tr = { 0 };
 	struct sectag_tap_budget budget;
-	struct sectag_store st = { 0 };
 	struct sectag_ntag *t = NULL;
-	struct released *rel = NULL;
-	int64_t t0 = agent_now_ms();
 	uint8_t share[32], uid[7];
+	struct timespec t0, keys = { 0 }, end;
 	char uidhex[15];
-	size_t n = 0, len;
+	size_t i, len;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	sectag_tap_budget_init(&budget, xfer, ctx, timeout_ms,
 			       a->cfg.exchange_timeout_ms *
 			       SECTAG_TAP_BUDGET_FRAMES);
-	rc = sectag_store_load(a->cfg.store, &st);
+	rc = agent_store(a, &st);
 	if (rc)
 		res.why = "cannot read the store";
 	if (!rc)
 		rc = sectag_ntag_new(&t, sectag_tap_budget_xfer, &budget);
 	if (!rc)
-		rc = sectag_tap_authenticate(t, &st, share, &res);
-	if (!rc) {
-		n = release_all(a, r, &st, res.binding, share, &rel);
-		OPENSSL_cleanse(share, sizeof(share));
-	}
+		rc = sectag_tap_authenticate(t, st, share, &res);
 	sectag_ntag_free(t);
-	sectag_store_free(&st);
+	if (!rc) {
+		release_all(a, r, st, res.binding, share, &tr);
+		OPENSSL_cleanse(share, sizeof(share));
+		clock_gettime(CLOCK_MONOTONIC, &keys);
+	}
+	for (i = 0; i < tr.n; i++)
+		if (!tr.rel[i].sealed)
+			agent_log(LOG_INFO, "binding %u (%s): released",
+				  tr.rel[i].id, tr.rel[i].target);
+	for (i = 0; i < tr.n; i++)
+		if (!tr.rel[i].sealed)
+			auto_open(tr.b[i]);
+	ctl_tap_result(a, r, tr.rel, tr.n);
+	for (i = 0; i < tr.n; i++)
+		if (!tr.rel[i].sealed)
+			uevent(a, r, "tap", &tr.rel[i]);
+	/*
+	 * From connect to the keys in the keyring, and when that was (the
+	 * benchmark's tap -> key: the key was there then, however late the
+	 * benchmark wakes up to see it), then to the end of the tap.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &end);
 	agent_log(LOG_DEBUG, "%s: tap: %s%u authentication(s), %u frame(s), "
-		  "%lld ms", r->label, res.random_id ? "random-id, " : "",
-		  budget.auths, budget.frames, (long long)(agent_now_ms() - t0));
+		  "key(s) in %lld us at %lld.%06ld, %lld ms", r->label,
+		  res.random_id ? "random-id, " : "", budget.auths,
+		  budget.frames, tr.n ? us_between(&t0, &keys) : 0,
+		  (long long)keys.tv_sec, keys.tv_nsec / 1000,
+		  us_between(&t0, &end) / 1000);
 	tap_uid(&res, tg, uid, &len);
-	if (!n && !rate_limited(a, uid, true)) {
+	if (!tr.n && !rate_limited(a, uid, true)) {
 		sectag_hex(uidhex, uid, len, true);
 		agent_log(LOG_NOTICE, "%s: tag %s%s refused: %s", r->label,
 			  res.random_id ? "random-id " : "", uidhex,
 			  res.why ? res.why : "nothing released");
 	}
-	ctl_tap_result(a, r, rel, n);
-	free(rel);
+	free(tr.rel);
+	free(tr.b);
 	/*
-	 * The store was loaded and freed whole: give the freed heap back
-	 * rather than keep a large store's worth resident until the next tap.
+	 * The store was parsed again (changed since the last tap): give the
+	 * heap of the parse back rather than keep it resident.
 	 */
-	malloc_trim(0);
+	if (a->store.parsed != parsed)
+		malloc_trim(0);
 }
 
 /* Someone else holds the reader: say who, once per failed connect. */
@@ -405,7 +450,7 @@ static void forget_released(struct reader *r)
 
 void tap_lost(struct agent *a, struct reader *r)
 {
-	struct sectag_store st = { 0 };
+	const struct sectag_store *st;
 	struct released rel = { 0 };
 	size_t i, j;
 
@@ -416,23 +461,22 @@ void tap_lost(struct agent *a, struct reader *r)
 	close(r->tag_fd);
 	r->tag_fd = -1;
 	agent_log(LOG_INFO, "%s: tag removed", r->label);
-	if (!r->n_released || sectag_store_load(a->cfg.store, &st)) {
+	if (!r->n_released || agent_store(a, &st)) {
 		forget_released(r);
 		return;
 	}
 	for (i = 0; i < r->n_released; i++) {
-		for (j = 0; j < st.n; j++) {
-			if (st.b[j].id != r->released[i])
+		for (j = 0; j < st->n; j++) {
+			if (st->b[j].id != r->released[i])
 				continue;
-			rel.kind = st.b[j].kind;
-			rel.id = st.b[j].id;
+			rel.kind = st->b[j].kind;
+			rel.id = st->b[j].id;
 			snprintf(rel.target, sizeof(rel.target), "%s",
-				 st.b[j].target);
+				 st->b[j].target);
 			if (a->cfg.revoke_on_removal)
-				sectag_keyring_revoke(&st.b[j]);
+				sectag_keyring_revoke(&st->b[j]);
 			uevent(a, r, "removed", &rel);
 		}
 	}
 	forget_released(r);
-	sectag_store_free(&st);
 }

@@ -142,6 +142,8 @@ int sectag_genl_request(struct sectag_genl *g, struct nl_msg *msg,
 	while (rc >= 0 && !c.done)
 		rc = nl_recvmsgs(g->sk, cb);
 	nl_cb_put(cb);
+	if (rc == -NLE_DUMP_INTR)
+		return -EAGAIN;
 	if (rc < 0 && !c.err)
 		return -EIO;
 	return c.err;

@@ -27,7 +27,12 @@ int sectag_genl_open(struct sectag_genl *g, const char *family);
 void sectag_genl_close(struct sectag_genl *g);
 struct nl_msg *sectag_genl_msg(const struct sectag_genl *g, uint8_t cmd,
 			       int flags);
-/* Sends and frees @msg, waits for the ack or the end of the dump. */
+/*
+ * Sends and frees @msg, waits for the ack or the end of the dump.
+ * -EAGAIN: what a dump lists changed while it was read (the kernel
+ * flagged it NLM_F_DUMP_INTR, e.g. a poll found a target meanwhile);
+ * what @fn was given is not to be trusted: ask again.
+ */
 int sectag_genl_call(struct sectag_genl *g, struct nl_msg *msg, int maxattr,
 		     sectag_genl_parse_fn fn, void *arg);
 /* The same, every reply message handed to @fn as bytes. */

@@ -213,14 +213,25 @@ static int call(struct sectag_nfc *nfc, struct nl_msg *msg,
 	return sectag_genl_request(&nfc->cmd, msg, fn, arg);
 }
 
+/*
+ * A dump the kernel says was interrupted (-EAGAIN: a device or target
+ * came or went while it was read) is asked for again, a few times: a
+ * poll that finds a tag in that moment is no error.
+ */
+#define DUMP_TRIES	5
+
 int sectag_nfc_list(struct sectag_nfc *nfc, struct sectag_nfc_dev **devs,
 		    size_t *n)
 {
 	struct devs d = { 0 };
-	int rc;
+	int rc = -EAGAIN, tries;
 
-	rc = call(nfc, sectag_genl_msg(&nfc->cmd, NFC_CMD_GET_DEVICE,
-				       NLM_F_DUMP), add_dev, &d);
+	for (tries = 0; rc == -EAGAIN && tries < DUMP_TRIES; tries++) {
+		free(d.v);
+		d = (struct devs){ 0 };
+		rc = call(nfc, sectag_genl_msg(&nfc->cmd, NFC_CMD_GET_DEVICE,
+					       NLM_F_DUMP), add_dev, &d);
+	}
 	if (rc) {
 		free(d.v);
 		return rc;
@@ -299,10 +310,14 @@ int sectag_nfc_targets(struct sectag_nfc *nfc, uint32_t idx,
 		       struct sectag_nfc_target **targets, size_t *n)
 {
 	struct targets t = { .dev_idx = idx };
-	int rc;
+	int rc = -EAGAIN, tries;
 
-	rc = call(nfc, dev_msg(nfc, NFC_CMD_GET_TARGET, NLM_F_DUMP, idx),
-		  add_target, &t);
+	for (tries = 0; rc == -EAGAIN && tries < DUMP_TRIES; tries++) {
+		free(t.v);
+		t = (struct targets){ .dev_idx = idx };
+		rc = call(nfc, dev_msg(nfc, NFC_CMD_GET_TARGET, NLM_F_DUMP,
+				       idx), add_target, &t);
+	}
 	if (rc) {
 		free(t.v);
 		return rc;

@@ -538,6 +538,16 @@ static int read_all(int fd, char **buf, size_t *len)
 	}
 }
 
+int sectag_store_open(const char *path)
+{
+	int fd;
+
+	if (!path)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
 static void store_init(struct sectag_store *s)
 {
 	s->b = NULL;
@@ -548,22 +558,18 @@ static void store_init(struct sectag_store *s)
 	OPENSSL_cleanse(s->ident_key, sizeof(s->ident_key));
 }
 
-int sectag_store_load(const char *path, struct sectag_store *s)
+int sectag_store_load_fd(int fd, struct sectag_store *s)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, rc;
+	int rc;
 
-	if (!path || !s)
+	if (fd < 0 || !s)
 		return -EINVAL;
 	store_init(s);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
 	rc = check_file(fd);
 	if (!rc)
 		rc = read_all(fd, &buf, &len);
-	close(fd);
 	if (!rc)
 		rc = parse_store(s, buf, len);
 	if (buf) {
@@ -572,6 +578,21 @@ int sectag_store_load(const char *path, struct sectag_store *s)
 	}
 	if (rc)
 		sectag_store_free(s);
+	return rc;
+}
+
+int sectag_store_load(const char *path, struct sectag_store *s)
+{
+	int fd, rc;
+
+	if (!path || !s)
+		return -EINVAL;
+	store_init(s);
+	fd = sectag_store_open(path);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	rc = sectag_store_load_fd(fd, s);
+	close(fd);
 	return rc;
 }
 

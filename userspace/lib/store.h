@@ -62,6 +62,14 @@ struct sectag_store {
  * -EPERM one that is not ours or that group or others may access.
  */
 int sectag_store_load(const char *path, struct sectag_store *s);
+/*
+ * The same in two steps, for a caller that keeps the file open to tell
+ * later whether the store changed (sectagd): open it for reading
+ * (O_NOFOLLOW; -ENOENT if missing), then load from @fd, at offset 0 and
+ * left open, with the same checks of its owner, mode and contents.
+ */
+int sectag_store_open(const char *path);
+int sectag_store_load_fd(int fd, struct sectag_store *s);
 /* -EINVAL if a binding is invalid or ids repeat or reach next_id. */
 int sectag_store_save(const char *path, const struct sectag_store *s);
 /* Wipes secrets; @s is then an empty store. */
