@@ -80,6 +80,22 @@ if ! make -s --no-print-directory all tests unit fuzz-build >"$LOGS/build.log" 2
 fi
 record build 0
 
+# make install-module into a scratch root for the VM's kernel: the .ko
+# lands in updates/, and kbuild finds the module built already.
+install_module() {
+	local root out
+	root=$(mktemp -d) || return 1
+	out=$(make --no-print-directory install-module DESTDIR="$root" \
+		INSTALL_KVER="$(tests/vm/kver)" 2>&1)
+	printf '%s\n' "$out"
+	find "$root" -path '*/updates/*/nfc_sectag.ko' | grep -q . &&
+		! grep -q ' CC \[M\]' <<<"$out"
+	local rc=$?
+	rm -rf "$root"
+	return $rc
+}
+check install-module install_module
+
 section "static checks (make style)"
 check checkpatch make -s --no-print-directory style-checkpatch
 check kernel-warnings-and-sparse make -s --no-print-directory style-sparse
