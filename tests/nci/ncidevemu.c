@@ -44,15 +44,24 @@
  *                         activation parameter (ntf.c: the core takes the
  *                         single target as auto-activated, RFST
  *                         POLL_ACTIVE, and reports it to userspace).
- *   RF_DISCOVER_SELECT    RSP SEMANTIC_ERROR: there is only ever one
- *                         target, activated by the NFCC, never a choice
- *   RF_DEACTIVATE_CMD     in RFST_DISCOVERY: RSP OK, RFST_IDLE, no NTF
- *                         (rsp.c completes on the RSP then; a later NTF
- *                         would complete the next request). In
+ *   RF_DISCOVER_SELECT    in RFST_W4_HOST_SELECT, of our one target and
+ *                         ISO-DEP: RSP OK, then RF_INTF_ACTIVATED_NTF as
+ *                         above if the tag is in the field, else
+ *                         CORE_GENERIC_ERROR_NTF ACTIVATION_FAILED (the
+ *                         state stays). Elsewhere RSP SEMANTIC_ERROR:
+ *                         in discovery the one target is activated by
+ *                         the NFCC, never chosen by the host
+ *   RF_DEACTIVATE_CMD     in RFST_DISCOVERY or RFST_W4_HOST_SELECT (idle
+ *                         only): RSP OK, RFST_IDLE, no NTF (rsp.c
+ *                         completes on the RSP outside POLL_ACTIVE; a
+ *                         later NTF would complete the next request). In
  *                         RFST_POLL_ACTIVE: RSP OK then RF_DEACTIVATE_NTF
  *                         of the type asked, reason DH request (ntf.c
  *                         completes on the NTF). Idle: field off (the
- *                         tag resets); sleep: the tag is deselected;
+ *                         tag resets); sleep: the tag is deselected,
+ *                         RFST_W4_HOST_SELECT (userspace's
+ *                         NFC_CMD_DEACTIVATE_TARGET asks for sleep; the
+ *                         core's next poll deactivates to idle first);
  *                         discovery: deselected, polled again.
  *                         Elsewhere: RSP SEMANTIC_ERROR.
  *   other commands        RSP SYNTAX_ERROR (logged)
@@ -122,6 +131,7 @@
 #define CORE_INIT		0x01
 #define CORE_SET_CONFIG		0x02
 #define CORE_CONN_CREDITS	0x06
+#define CORE_GENERIC_ERROR	0x07
 #define CORE_INTERFACE_ERROR	0x08
 /* RF management OIDs */
 #define RF_DISCOVER_MAP		0x00
@@ -133,6 +143,7 @@
 #define ST_OK			0x00
 #define ST_SYNTAX_ERROR		0x05
 #define ST_SEMANTIC_ERROR	0x06
+#define ST_ACTIVATION_FAILED	0xA1
 #define ST_RF_TIMEOUT_ERROR	0xB2
 
 #define RF_IF_FRAME		0x01
@@ -153,8 +164,10 @@
 /* ATS of an NTAG 424 DNA (datasheet): TL, T0, TA(1), TB(1), TC(1), T1. */
 static const uint8_t ntag_ats[6] = { 0x06, 0x77, 0x77, 0x71, 0x02, 0x80 };
 
-enum rfst { RFST_IDLE, RFST_DISCOVERY, RFST_POLL_ACTIVE };
-static const char *const rfst_name[] = { "idle", "discovery", "poll-active" };
+enum rfst { RFST_IDLE, RFST_DISCOVERY, RFST_W4_HOST_SELECT,
+	    RFST_POLL_ACTIVE };
+static const char *const rfst_name[] = { "idle", "discovery",
+					 "w4-host-select", "poll-active" };
 
 static size_t segment = MAX_PAYLOAD;	/* --segment: answers cut at this */
 static int nci_fd = -1;
@@ -367,8 +380,10 @@ static void rf_deactivate(const uint8_t *p, size_t n)
 {
 	uint8_t type = n ? p[0] : DEACT_IDLE, ntf[2];
 
-	if (T.rfst == RFST_DISCOVERY && type == DEACT_IDLE) {
+	if ((T.rfst == RFST_DISCOVERY || T.rfst == RFST_W4_HOST_SELECT) &&
+	    type == DEACT_IDLE) {
 		rsp_status(GID_RF, RF_DEACTIVATE, ST_OK);
+		field_off();
 		set_rfst(RFST_IDLE);
 		return;
 	}
@@ -382,13 +397,35 @@ static void rf_deactivate(const uint8_t *p, size_t n)
 		set_rfst(RFST_IDLE);
 	} else {
 		deselect();
-		/* sleep: back to W4_HOST_SELECT, which we treat as idle RF */
-		set_rfst(type == DEACT_DISCOVERY ? RFST_DISCOVERY : RFST_IDLE);
+		set_rfst(type == DEACT_DISCOVERY ? RFST_DISCOVERY :
+			 RFST_W4_HOST_SELECT);
 	}
 	ntf[0] = type;
 	ntf[1] = REASON_DH_REQUEST;
 	ctrl(MT_NTF, GID_RF, RF_DEACTIVATE, ntf, 2);
 	discover();
+}
+
+/*
+ * In RFST_W4_HOST_SELECT (the target put to sleep) the host activates it
+ * again; an NFCC wakes it (WUPA) and activates it, or reports that it
+ * did not answer and stays in the state. The core completes its request
+ * on either notification (rsp.c, ntf.c).
+ */
+static void rf_discover_select(const uint8_t *p, size_t n)
+{
+	uint8_t st = ST_ACTIVATION_FAILED;
+
+	if (T.rfst != RFST_W4_HOST_SELECT || n < 3 || p[0] != DISCOVERY_ID ||
+	    p[1] != RF_PROTO_ISO_DEP || p[2] != RF_IF_ISO_DEP) {
+		rsp_status(GID_RF, RF_DISCOVER_SELECT, ST_SEMANTIC_ERROR);
+		return;
+	}
+	rsp_status(GID_RF, RF_DISCOVER_SELECT, ST_OK);
+	if (T.present)
+		activate();
+	else
+		ctrl(MT_NTF, GID_CORE, CORE_GENERIC_ERROR, &st, 1);
 }
 
 static void rf_cmd(uint8_t oid, const uint8_t *p, size_t n)
@@ -401,7 +438,7 @@ static void rf_cmd(uint8_t oid, const uint8_t *p, size_t n)
 		rf_discover(p, n);
 		break;
 	case RF_DISCOVER_SELECT:
-		rsp_status(GID_RF, oid, ST_SEMANTIC_ERROR);
+		rf_discover_select(p, n);
 		break;
 	case RF_DEACTIVATE:
 		rf_deactivate(p, n);

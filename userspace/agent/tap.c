@@ -453,12 +453,21 @@ void tap_lost(struct agent *a, struct reader *r)
 	const struct sectag_store *st;
 	struct released rel = { 0 };
 	size_t i, j;
+	int rc;
 
 	if (r->tag_fd < 0) {
 		forget_released(r);
 		return;
 	}
-	close(r->tag_fd);
+	if (pcsc_reader(r)) {
+		close(r->tag_fd);
+	} else {
+		rc = sectag_nfc_disconnect(a->nfc, r->idx, r->target_idx,
+					   r->tag_fd);
+		if (rc)
+			agent_log(LOG_DEBUG, "nfc%u: deactivate target %u: %s",
+				  r->idx, r->target_idx, strerror(-rc));
+	}
 	r->tag_fd = -1;
 	agent_log(LOG_INFO, "%s: tag removed", r->label);
 	if (!r->n_released || agent_store(a, &st)) {

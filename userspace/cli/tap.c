@@ -481,7 +481,8 @@ void tap_end(struct tap *tp)
 	}
 	sectag_ntag_free(tp->t);
 	if (tp->link.fd >= 0)
-		close(tp->link.fd);
+		sectag_nfc_disconnect(tp->nfc, tp->dev.idx, tp->target.idx,
+				      tp->link.fd);
 	/* Leave the reader as found: stop a poll nobody answered. */
 	if (tp->polling)
 		sectag_nfc_stop_poll(tp->nfc, tp->dev.idx);

@@ -490,6 +490,35 @@ int sectag_nfc_connect(uint32_t dev_idx, uint32_t target_idx)
 	return fd;
 }
 
+/*
+ * Closing a connected raw socket deactivates its target, in whichever
+ * context drops the socket's last reference. After a failed exchange
+ * that can be the driver's own worker: af_nfc's completion wakes us
+ * with the error and only then lets go of the socket (rawsock.c,
+ * rawsock_data_exchange_complete()), so a close() in between leaves the
+ * deactivation to that worker. In 6.1 the NCI core then waits for its
+ * RF_DEACTIVATE_RSP on the very workqueue that would deliver it, for
+ * NCI_RF_DEACTIVATE_TIMEOUT (30 s) with the device lock held, and pn533
+ * for its InRelease answer the same way, without a timeout. Deactivating
+ * here first, in process context, leaves the release nothing to do.
+ */
+int sectag_nfc_disconnect(struct sectag_nfc *nfc, uint32_t dev_idx,
+			  uint32_t target_idx, int fd)
+{
+	struct nl_msg *msg = dev_msg(nfc, NFC_CMD_DEACTIVATE_TARGET, 0,
+				     dev_idx);
+	int rc;
+
+	if (msg && nla_put_u32(msg, NFC_ATTR_TARGET_INDEX, target_idx)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	rc = call(nfc, msg, NULL, NULL);
+	close(fd);
+	/* Not connected (any more): the core forgot the target already. */
+	return rc == -ENOTCONN ? 0 : rc;
+}
+
 int sectag_nfc_transceive(int fd, const uint8_t *capdu, size_t clen,
 			  uint8_t *rapdu, size_t rsize, size_t *rlen,
 			  int timeout_ms)

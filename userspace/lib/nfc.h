@@ -114,8 +114,14 @@ int sectag_nfc_parse_target(const void *msg, size_t len, uint32_t dev_idx,
 int sectag_nfc_parse_event(const void *msg, size_t len,
 			   struct sectag_nfc_event *ev);
 
-/* AF_NFC raw socket connected to an ISO-DEP target; close() it. */
+/*
+ * AF_NFC raw socket connected to an ISO-DEP target; end it with
+ * sectag_nfc_disconnect(), which deactivates the target and closes @fd
+ * (0, or why the deactivation failed: @fd is closed anyway).
+ */
 int sectag_nfc_connect(uint32_t dev_idx, uint32_t target_idx);
+int sectag_nfc_disconnect(struct sectag_nfc *nfc, uint32_t dev_idx,
+			  uint32_t target_idx, int fd);
 /*
  * One APDU exchange on @fd. -ETIMEDOUT when no answer comes in
  * @timeout_ms, -ENXIO/-EIO... when the target was lost.
