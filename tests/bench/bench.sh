@@ -189,7 +189,7 @@ echo "== 1. protocol: libsectag vs. bare client ($ROUNDS rounds, median)"
 printf 'store = %s\nsocket = %s/sock\n' "$STORE" "$W" >"$W/conf"
 # --debug: its "tap: ... N ms" lines split tap -> key into the reader's
 # discovery and the agent's own work.
-build/sectagd --foreground --debug --config "$W/conf" 2>"$W/agent.log" &
+${SECTAG_BENCH_AGENT_WRAP:-} build/sectagd --foreground --debug --config "$W/conf" 2>"$W/agent.log" &
 AGENT=$!
 eventually 10 test -S "$W/sock" || bail "agent"
 
@@ -255,6 +255,17 @@ agent() {
 		}
 		{ f = $(NF - 9); k[++n] = $(NF - 5) / 1000; e[n] = $(NF - 1) }
 		END { if (n) printf "  (the agent, connect to the key(s) in the keyring: %.2f ms median; to the end of the tap incl. any auto-open: %d ms; %s frames)\n", median(k, n), median(e, n), f }'
+	# Of which the exchanges (the reader and the tag): its "exchanges: F
+	# in U us" lines.
+	grep -F "${LOGTAG:-nfc${tr##*|}}: exchanges: " "$W/agent.log" |
+		tail -n "$ROUNDS" | awk '
+		{ v[++n] = $NF == "us" ? $(NF - 1) / 1000 : 0 }
+		END { if (!n) exit
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+				}
+			printf "  (of which the exchanges, as the agent timed them: %.2f ms median)\n", v[int((n + 1) / 2)] }'
 	awk -v n="$name" -v m="$mode" -v k="$v" -v b="${!bare}" -v t="$baretap" -v h="$how" 'BEGIN {
 		printf "%s: tap -> %s: %7.2f ms (%.2f x the bare client'"'"'s tap, %.2f ms, %s; %.2f x its exchange alone, %.2f ms)\n", n, m == "agent" ? "key in keyring" : "volume active", k * 1e3, k / t, t * 1e3, h, k / b, b * 1e3
 	}'

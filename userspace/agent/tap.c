@@ -344,6 +344,9 @@ void tap_converse(struct agent *a, struct reader *r,
 		  budget.frames, tr.n ? us_between(&t0, &keys) : 0,
 		  (long long)keys.tv_sec, keys.tv_nsec / 1000,
 		  us_between(&t0, &end) / 1000);
+	/* What of it the reader and the tag took: the rest is ours. */
+	agent_log(LOG_DEBUG, "%s: exchanges: %u in %lld us", r->label,
+		  budget.frames, (long long)budget.xfer_us);
 	tap_uid(&res, tg, uid, &len);
 	if (!tr.n && !rate_limited(a, uid, true)) {
 		sectag_hex(uidhex, uid, len, true);

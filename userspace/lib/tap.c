@@ -42,6 +42,8 @@ int sectag_tap_budget_xfer(void *budget, const uint8_t *capdu, size_t clen,
 {
 	struct sectag_tap_budget *b = budget;
 	int64_t left = b->deadline_ms - sectag_now_ms();
+	struct timespec t0, t1;
+	int rc;
 
 	if (b->frames >= b->max_frames)
 		return -EDQUOT;
@@ -55,7 +57,12 @@ int sectag_tap_budget_xfer(void *budget, const uint8_t *capdu, size_t clen,
 				 b->frame_timeout_ms : (int)left;
 	b->frames++;
 	b->auths += is_auth(capdu, clen);
-	return b->xfer(b->ctx, capdu, clen, rapdu, rsize, rlen);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = b->xfer(b->ctx, capdu, clen, rapdu, rsize, rlen);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	b->xfer_us += (t1.tv_sec - t0.tv_sec) * 1000000LL +
+		      (t1.tv_nsec - t0.tv_nsec) / 1000;
+	return rc;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -43,6 +43,7 @@ struct sectag_tap_budget {
 	int frame_timeout_ms;
 	int64_t deadline_ms;		/* CLOCK_MONOTONIC */
 	unsigned int frames, auths;	/* sent so far */
+	int64_t xfer_us;		/* spent in @xfer, all frames */
 	unsigned int max_frames, max_auths;
 };
 
