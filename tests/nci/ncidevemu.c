@@ -80,9 +80,11 @@
  * credit back and CORE_INTERFACE_ERROR_NTF with RF_TIMEOUT_ERROR (B2h)
  * on conn 0, and no RF_DEACTIVATE_NTF. ntf.c completes the exchange with
  * -EIO; the raw socket reports EIO and is shut down (af_nfc rawsock.c),
- * exactly as with pn533. Closing it deactivates the target (RF_DEACTIVATE
- * idle). A tag placed again is not activated again before a new
- * discovery: its power cycle left it in IDLE. The core has no presence
+ * exactly as with pn533. libsectag then deactivates the target (sleep,
+ * from NFC_CMD_DEACTIVATE_TARGET) before it closes the socket; a socket
+ * closed without that deactivates it (idle) itself. A tag placed again
+ * is not activated again before a new discovery or a host select: its
+ * power cycle left it in IDLE. The core has no presence
  * check for NCI devices (nci_nfc_ops has no check_presence), so
  * NFC_EVENT_TARGET_LOST never comes.
  *
