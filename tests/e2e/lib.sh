@@ -220,6 +220,23 @@ token_setup() {
 		install -m 0644 build/libcryptsetup-token-sectag.so "$PLUGIN"
 }
 
+# pending N: the agent on $SOCK has N requests waiting for a tap.
+pending() { build/e2e/ctl "$SOCK" STATUS | grep -q "^STATE $1"; }
+
+# with_agent_tap TAG NAME CMD...: CMD in the background must wait for
+# the agent's AUTH (pending), then a tap of TAG answers it; CMD opens
+# /dev/mapper/NAME, which reads $MARK. Its exit status is the job's.
+with_agent_tap() {
+	local tag=$1 name=$2 job
+	shift 2
+	untap
+	"$@" >>"$LOG" 2>&1 &
+	job=$!
+	eventually 15 pending 1 || { kill "$job"; return 1; }
+	tap "$tag"
+	wait "$job" && reads_marker "$name" && cryptsetup close "$name"
+}
+
 # nfc_dev_of DRIVER: sets DEV to the nfcN whose parent device is bound to
 # DRIVER (pn533_usb, ...); fails while there is none.
 nfc_dev_of() {

@@ -98,22 +98,6 @@ opens() {	# name cmd...: CMD opens /dev/mapper/NAME, which reads MARK
 	"$@" && reads_marker "$name" && cryptsetup close "$name"
 }
 
-ctl() { build/e2e/ctl "$SOCK" "$1"; }
-pending() { ctl STATUS | grep -q "^STATE $1"; }
-
-# CMD... in the background; it must wait for the agent's AUTH (pending),
-# then a tap of TAG answers it. Its exit status is the job's.
-with_agent_tap() {	# tag name cmd...
-	local tag=$1 name=$2 job
-	shift 2
-	untap
-	"$@" >>"$LOG" 2>&1 &
-	job=$!
-	eventually 15 pending 1 || { kill "$job"; return 1; }
-	tap "$tag"
-	wait "$job" && reads_marker "$name" && cryptsetup close "$name"
-}
-
 enroll_json() {	# mode (the tag is on the reader)
 	$S --json enroll --issuer-key "$W/issuer.key" --luks "$LOOP" \
 		--key-file "$PASS" --store "$STORE" --reader "$DEV" \

@@ -129,18 +129,6 @@ enrol_a() {
 	[ "$(json_str bind "$out")" = tpm2 ] && [ -n "$KS_A" ]
 }
 
-ctl() { build/e2e/ctl "$SOCK" "$1"; }
-pending() { ctl STATUS | grep -q "^STATE $1"; }
-with_agent_tap() {	# tag name cmd...
-	local tag=$1 name=$2 job
-	shift 2
-	untap
-	"$@" >>"$LOG" 2>&1 &
-	job=$!
-	eventually 15 pending 1 || { kill "$job"; return 1; }
-	tap "$tag"
-	wait "$job" && reads_marker "$name" && cryptsetup close "$name"
-}
 stop_agent() {
 	[ -z "$AGENT" ] || { kill "$AGENT"; wait "$AGENT"; }
 	AGENT=
