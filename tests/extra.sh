@@ -14,29 +14,13 @@ cd "$(dirname "$0")/.." || exit 1
 
 LOGS=build/logs
 mkdir -p "$LOGS"
-pass=0
-fail=0
-
-tally() {	# name log
-	local line
-	while IFS= read -r line; do
-		case $line in
-		"not ok "*) fail=$((fail + 1)); echo "FAIL  $1: ${line#not ok }" ;;
-		"ok "*) pass=$((pass + 1)); echo "PASS  $1: ${line#ok }" ;;
-		esac
-	done < <(grep -E '^(not )?ok [0-9]+ ' "$2")
-}
+. tests/lib/tally.sh
 
 run() {	# name cmd...
-	local name=$1 log=$LOGS/extra-$1.log
+	local name=$1
 	shift
 	echo "== $name"
-	if ! "$@" >"$log" 2>&1 && ! grep -q '^not ok ' "$log"; then
-		tail -n 20 "$log" | sed 's/^/    /'
-		fail=$((fail + 1))
-		echo "FAIL  $name: exit status"
-	fi
-	tally "$name" "$log"
+	run_tap "$name" "$LOGS/extra-$name.log" "$@"
 }
 
 run tpm2-other tests/e2e/tpm2-other.sh

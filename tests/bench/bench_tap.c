@@ -585,6 +585,23 @@ static int borrow(const char *sock, uint32_t idx)
 	return fd;
 }
 
+/*
+ * The agent's polls so far in *@polls (its log read up to now), then
+ * nfc@idx borrowed from it: the connection, or -errno (said).
+ */
+static int borrow_counted(uint32_t idx, struct interleave *in,
+			  struct agent_log *l, int *polls)
+{
+	int fd;
+
+	log_scan(l);
+	*polls = l->polls;
+	fd = borrow(in->sock, idx);
+	if (fd < 0)
+		fprintf(stderr, "borrow: %s\n", strerror(-fd));
+	return fd;
+}
+
 /* One bare tap on the borrowed reader, left with no tag and polled by the agent. */
 static double interleaved_tap(struct transport *tr, uint32_t idx,
 			      struct interleave *in, struct agent_log *l)
@@ -592,13 +609,9 @@ static double interleaved_tap(struct transport *tr, uint32_t idx,
 	int fd, polls;
 	double t;
 
-	log_scan(l);
-	polls = l->polls;
-	fd = borrow(in->sock, idx);
-	if (fd < 0) {
-		fprintf(stderr, "borrow: %s\n", strerror(-fd));
+	fd = borrow_counted(idx, in, l, &polls);
+	if (fd < 0)
 		return -1;
-	}
 	t = bare_tap(tr, in->nfc, idx, in->k2, &in->min);
 	if (t < 0) {
 		/*
@@ -630,13 +643,9 @@ static int relend(uint32_t idx, struct interleave *in, struct agent_log *l)
 {
 	int fd, polls;
 
-	log_scan(l);
-	polls = l->polls;
-	fd = borrow(in->sock, idx);
-	if (fd < 0) {
-		fprintf(stderr, "borrow: %s\n", strerror(-fd));
+	fd = borrow_counted(idx, in, l, &polls);
+	if (fd < 0)
 		return -1;
-	}
 	close(fd);
 	return log_wait(l, &l->polls, polls, 10, "poll after a lend");
 }

@@ -22,6 +22,9 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
+# eventually, reads_marker; its t and enroll are redefined below.
+. tests/e2e/lib.sh
+rmdir "$W"	# lib.sh's work directory: this script keeps its files in DIR
 MODE=$1
 D=$2
 S=build/sectag
@@ -64,14 +67,6 @@ retap() {
 tag_on() { $S --json sim tag list | grep -q '"reader":[1-9]'; }
 eventually_tag_gone() { eventually 10 not_tag_on; }
 not_tag_on() { ! tag_on; }
-eventually() {
-	local end=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
 
 # losetup IMAGE: LOOP.
 attach() {
@@ -185,7 +180,6 @@ t() {
 		tail -n 20 "$LOG" | sed 's/^/#   /'
 	fi
 }
-reads_marker() { [ "$(head -c ${#MARK} "/dev/mapper/$1")" = "$MARK" ]; }
 opens() {	# name cmd...
 	local name=$1
 	shift

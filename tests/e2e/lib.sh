@@ -174,6 +174,69 @@ write_conf() {
 	} >"$CONF"
 }
 
+# --- the LUKS2 token plugin (token.sh, tpm2.sh)
+
+# token_env MARK: the work files, the agent's socket and config, the
+# plugin's path in libcryptsetup's token directory; the CLI and the
+# plugin ask the agent on $SOCK and take any reader unless told.
+token_env() {
+	STORE=$W/store
+	EMPTY=$W/empty/store
+	PASS=$W/passphrase
+	CONF=$W/sectagd.conf
+	SOCK=/run/sectag-e2e.$$/sock
+	ALOG=$W/agent.log
+	MARK=$1
+	TOKENDIR=$(cryptsetup --help |
+		sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
+	PLUGIN=$TOKENDIR/libcryptsetup-token-sectag.so
+	LOOP=
+	AGENT=
+	export SECTAG_AGENT_SOCKET=$SOCK SECTAG_READER=''
+}
+
+# token_cleanup MAPPING...: (on exit) the agent stopped, each MAPPING and
+# luks-$UUID closed, the loop device, plugin, work directory and socket
+# directory gone.
+token_cleanup() {
+	local m
+	[ -z "$AGENT" ] || kill "$AGENT" 2>/dev/null
+	for m in "$@" "luks-${UUID:-x}"; do
+		[ -e "/dev/mapper/$m" ] && cryptsetup close "$m"
+	done
+	[ -z "$LOOP" ] || losetup -d "$LOOP"
+	rm -f "$PLUGIN"
+	rm -rf "$W" "${SOCK%/*}"
+}
+
+# token_setup IMAGE: our reader, a LUKS2 volume on IMAGE, the keys
+# $W/issuer.key and $W/other.key, tag A ($UID_A) issued with the first,
+# the plugin installed.
+token_setup() {
+	setup_reader && setup_volume "$1" || return 1
+	$S keygen "$W/issuer.key" && $S keygen "$W/other.key" || return 1
+	A=$(new_tag "$UID_A") && provision "$A" "$W/issuer.key" || return 1
+	mkdir -p "$TOKENDIR" "${EMPTY%/*}" "${SOCK%/*}" &&
+		install -m 0644 build/libcryptsetup-token-sectag.so "$PLUGIN"
+}
+
+# pending N: the agent on $SOCK has N requests waiting for a tap.
+pending() { build/e2e/ctl "$SOCK" STATUS | grep -q "^STATE $1"; }
+
+# with_agent_tap TAG NAME CMD...: CMD in the background must wait for
+# the agent's AUTH (pending), then a tap of TAG answers it; CMD opens
+# /dev/mapper/NAME, which reads $MARK. Its exit status is the job's.
+with_agent_tap() {
+	local tag=$1 name=$2 job
+	shift 2
+	untap
+	"$@" >>"$LOG" 2>&1 &
+	job=$!
+	eventually 15 pending 1 || { kill "$job"; return 1; }
+	tap "$tag"
+	wait "$job" && reads_marker "$name" && cryptsetup close "$name"
+}
+
 # nfc_dev_of DRIVER: sets DEV to the nfcN whose parent device is bound to
 # DRIVER (pn533_usb, ...); fails while there is none.
 nfc_dev_of() {

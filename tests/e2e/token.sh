@@ -19,35 +19,10 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 
 . tests/e2e/lib.sh
-STORE=$W/store
-EMPTY=$W/empty/store
-PASS=$W/passphrase
-CONF=$W/sectagd.conf
-SOCK=/run/sectag-e2e.$$/sock
-# shellcheck disable=SC2034 # lib.sh's: start_agent, reads_marker
-ALOG=$W/agent.log
-# shellcheck disable=SC2034
-MARK=sectag-token-marker
+token_env sectag-token-marker
 UID_A=04A2000000000A
 UID_P=04B200000000BB
-TOKENDIR=$(cryptsetup --help |
-	sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
-PLUGIN=$TOKENDIR/libcryptsetup-token-sectag.so
-LOOP=
-AGENT=
-export SECTAG_AGENT_SOCKET=$SOCK SECTAG_READER=
-
-cleanup() {
-	local m
-	[ -z "$AGENT" ] || kill "$AGENT" 2>/dev/null
-	for m in e2e e2e-pass e2e-unl e2e-port "luks-${UUID:-x}"; do
-		[ -e "/dev/mapper/$m" ] && cryptsetup close "$m"
-	done
-	[ -z "$LOOP" ] || losetup -d "$LOOP"
-	rm -f "$PLUGIN"
-	rm -rf "$W" "${SOCK%/*}"
-}
-trap cleanup EXIT
+trap 'token_cleanup e2e e2e-pass e2e-unl e2e-port' EXIT
 
 # --------------------------------------------------------------- helpers
 
@@ -123,22 +98,6 @@ opens() {	# name cmd...: CMD opens /dev/mapper/NAME, which reads MARK
 	"$@" && reads_marker "$name" && cryptsetup close "$name"
 }
 
-ctl() { build/e2e/ctl "$SOCK" "$1"; }
-pending() { ctl STATUS | grep -q "^STATE $1"; }
-
-# CMD... in the background; it must wait for the agent's AUTH (pending),
-# then a tap of TAG answers it. Its exit status is the job's.
-with_agent_tap() {	# tag name cmd...
-	local tag=$1 name=$2 job
-	shift 2
-	untap
-	"$@" >>"$LOG" 2>&1 &
-	job=$!
-	eventually 15 pending 1 || { kill "$job"; return 1; }
-	tap "$tag"
-	wait "$job" && reads_marker "$name" && cryptsetup close "$name"
-}
-
 enroll_json() {	# mode (the tag is on the reader)
 	$S --json enroll --issuer-key "$W/issuer.key" --luks "$LOOP" \
 		--key-file "$PASS" --store "$STORE" --reader "$DEV" \
@@ -151,21 +110,11 @@ stop_agent() {
 }
 
 setup_all() {
-	setup_reader && setup_volume "$W/vol.img" || return 1
-	$S keygen "$W/issuer.key" && $S keygen "$W/other.key" || return 1
-	A=$(new_tag $UID_A) && P=$(new_tag $UID_P) && C=$(new_tag $UID_A) ||
+	token_setup "$W/vol.img" || return 1
+	P=$(new_tag $UID_P) && C=$(new_tag $UID_A) || return 1
+	provision "$P" "$W/issuer.key" && provision "$C" "$W/other.key" ||
 		return 1
-	provision "$A" "$W/issuer.key" && provision "$P" "$W/issuer.key" &&
-		provision "$C" "$W/other.key" || return 1
-	mkdir -p "$TOKENDIR" "${EMPTY%/*}" "${SOCK%/*}" &&
-		install -m 0644 build/libcryptsetup-token-sectag.so "$PLUGIN" ||
-		return 1
-	cat >"$CONF" <<-EOC
-	# written by tests/e2e/token.sh
-	store = $STORE
-	socket = $SOCK
-	key_timeout = 30
-	EOC
+	write_conf "key_timeout = 30"
 }
 
 echo "# work directory $W"

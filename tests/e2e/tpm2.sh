@@ -26,37 +26,12 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 
 . tests/e2e/lib.sh
-STORE=$W/store
-EMPTY=$W/empty/store
-PASS=$W/passphrase
-# shellcheck disable=SC2034 # lib.sh's write_conf, start_agent
-CONF=$W/sectagd.conf
-SOCK=/run/sectag-e2e.$$/sock
-# shellcheck disable=SC2034 # lib.sh's: start_agent, reads_marker
-ALOG=$W/agent.log
-# shellcheck disable=SC2034
-MARK=sectag-tpm2-marker
+token_env sectag-tpm2-marker
 UID_A=04C2000000000A
 UID_H=04C200000000BB
 UID_B=04C200000000CC
-TOKENDIR=$(cryptsetup --help |
-	sed -n 's/^LUKS2 external token plugin path: \(.*\)\.$/\1/p')
-PLUGIN=$TOKENDIR/libcryptsetup-token-sectag.so
-LOOP=
-AGENT=
-export SECTAG_AGENT_SOCKET=$SOCK SECTAG_READER='' TPM2TOOLS_TCTI=device:/dev/tpmrm0
-
-cleanup() {
-	local m
-	[ -z "$AGENT" ] || kill "$AGENT" 2>/dev/null
-	for m in e2e e2e-pass e2e-unl e2e-auto e2e-host "luks-${UUID:-x}"; do
-		[ -e "/dev/mapper/$m" ] && cryptsetup close "$m"
-	done
-	[ -z "$LOOP" ] || losetup -d "$LOOP"
-	rm -f "$PLUGIN"
-	rm -rf "$W" "${SOCK%/*}"
-}
-trap cleanup EXIT
+export TPM2TOOLS_TCTI=device:/dev/tpmrm0
+trap 'token_cleanup e2e e2e-pass e2e-unl e2e-auto e2e-host' EXIT
 
 # --------------------------------------------------------------- helpers
 
@@ -154,18 +129,6 @@ enrol_a() {
 	[ "$(json_str bind "$out")" = tpm2 ] && [ -n "$KS_A" ]
 }
 
-ctl() { build/e2e/ctl "$SOCK" "$1"; }
-pending() { ctl STATUS | grep -q "^STATE $1"; }
-with_agent_tap() {	# tag name cmd...
-	local tag=$1 name=$2 job
-	shift 2
-	untap
-	"$@" >>"$LOG" 2>&1 &
-	job=$!
-	eventually 15 pending 1 || { kill "$job"; return 1; }
-	tap "$tag"
-	wait "$job" && reads_marker "$name" && cryptsetup close "$name"
-}
 stop_agent() {
 	[ -z "$AGENT" ] || { kill "$AGENT"; wait "$AGENT"; }
 	AGENT=
@@ -196,16 +159,8 @@ refused_pcr7() {	# cmd...
 		grep -q "measured state changed since enrolment: PCR 7" <<<"$out"
 }
 
-setup_common() {
-	setup_reader && setup_volume "$1" || return 1
-	$S keygen "$W/issuer.key" && $S keygen "$W/other.key" || return 1
-	A=$(new_tag $UID_A) && provision "$A" "$W/issuer.key" || return 1
-	mkdir -p "$TOKENDIR" "${EMPTY%/*}" "${SOCK%/*}" &&
-		install -m 0644 build/libcryptsetup-token-sectag.so "$PLUGIN"
-}
-
 setup_all() {
-	setup_common "$W/vol.img" || return 1
+	token_setup "$W/vol.img" || return 1
 	H=$(new_tag $UID_H) && C=$(new_tag $UID_A) && B=$(new_tag $UID_B) ||
 		return 1
 	provision "$H" "$W/issuer.key" && provision "$C" "$W/other.key" &&
@@ -216,7 +171,7 @@ setup_all() {
 # ------------------------------------------- tests/e2e/tpm2-other.sh's
 
 if [ "${1:-}" = enrol-image ]; then
-	setup_common "$2" >"$LOG" 2>&1 || bail "setup failed"
+	token_setup "$2" >"$LOG" 2>&1 || bail "setup failed"
 	t enrol_tpm2_on_image enrol_a
 	tap "$A"
 	t opens_under_this_tpm opens e2e-unl $S unlock "$LOOP" e2e-unl \

@@ -116,18 +116,33 @@ static int pick_reader(struct tap *tp, const char *want)
 	return best == SIZE_MAX ? EX_UNAVAIL : 0;
 }
 
-/* Makes sure the reader polls. */
-static int start_polling(struct tap *tp)
+/* Makes sure reader @idx polls; *@polling: we started it. */
+static int start_poll(struct tap *tp, uint32_t idx, bool *polling)
 {
 	int rc;
 
-	rc = sectag_nfc_start_poll(tp->nfc, tp->dev.idx,
-				   NFC_PROTO_ISO14443_MASK);
+	rc = sectag_nfc_start_poll(tp->nfc, idx, NFC_PROTO_ISO14443_MASK);
 	/* EBUSY: already polling (another program): its reports serve us. */
 	if (rc && rc != -EBUSY)
 		return fail(rc, "cannot start polling");
-	tp->polling = !rc;
+	*polling = !rc;
 	return 0;
+}
+
+static int start_polling(struct tap *tp)
+{
+	return start_poll(tp, tp->dev.idx, &tp->polling);
+}
+
+static int power_up(struct tap *tp, const struct sectag_nfc_dev *d)
+{
+	int rc;
+
+	if (d->powered)
+		return 0;
+	rc = sectag_nfc_dev_up(tp->nfc, d->idx);
+	return rc && rc != -EALREADY ? fail(rc, "cannot power the reader up") :
+	       0;
 }
 
 static void warn_if_crowded(struct tap *tp, size_t n)
@@ -371,6 +386,112 @@ out:
 	return rc ? fail(rc, "cannot connect to the tag") : 0;
 }
 
+/* tap_any_reader: one of the readers a tap may come on. */
+struct any_reader {
+	struct sectag_nfc_dev dev;
+	int agent_fd;		/* its borrow from sectagd, or -1 */
+	bool polling;		/* we started its poll and it still runs */
+};
+
+struct any {
+	struct any_reader r[ANY_READERS_MAX];
+	size_t n;
+	char names[ANY_READERS_MAX * 18];	/* "nfc0, nfc1" */
+};
+
+/* The ISO 14443 readers (the first ANY_READERS_MAX). 0 or an exit code. */
+static int any_list(struct tap *tp, struct any *a)
+{
+	struct sectag_nfc_dev *devs;
+	size_t i, k;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	rc = sectag_nfc_list(tp->nfc, &devs, &k);
+	if (rc)
+		return fail(rc, "cannot list NFC devices");
+	for (i = 0; i < k && a->n < ANY_READERS_MAX; i++) {
+		if (!(devs[i].protocols & NFC_PROTO_ISO14443_MASK))
+			continue;
+		a->r[a->n].dev = devs[i];
+		a->r[a->n].agent_fd = -1;
+		snprintf(a->names + strlen(a->names),
+			 sizeof(a->names) - strlen(a->names), "%s%s",
+			 a->n ? ", " : "", devs[i].name);
+		a->n++;
+	}
+	free(devs);
+	return 0;
+}
+
+/* Borrowed from sectagd (if it runs) and powered. 0 or an exit code. */
+static int any_borrow(struct tap *tp, struct any_reader *r, int left_ms)
+{
+	int rc;
+
+	tp->dev = r->dev;
+	snprintf(tp->name, sizeof(tp->name), "%s", r->dev.name);
+	rc = tap_borrow(tp, left_ms);
+	r->agent_fd = tp->agent_fd;
+	tp->agent_fd = -1;
+	return rc ? rc : power_up(tp, &r->dev);
+}
+
+/*
+ * Every reader polled, then the first to report a tag: *@which. 0 or
+ * an exit code.
+ */
+static int any_wait(struct tap *tp, struct any *a, int left_ms,
+		    const char *prompt, size_t *which)
+{
+	uint32_t idx[ANY_READERS_MAX];
+	struct sectag_nfc_target tg;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < a->n; i++) {
+		idx[i] = a->r[i].dev.idx;
+		rc = start_poll(tp, idx[i], &a->r[i].polling);
+	}
+	if (rc)
+		return rc;
+	if (prompt || isatty(STDERR_FILENO))
+		fprintf(stderr, "%s: %s on %s...\n", prog,
+			prompt ? prompt : "waiting for a tag", a->names);
+	rc = sectag_nfc_wait_any_target(tp->nfc, idx, a->n, 0, left_ms, which,
+					&tg);
+	if (rc == -ETIMEDOUT) {
+		fprintf(stderr, "%s: no tag on %s within %d s\n", prog,
+			a->names, left_ms / 1000);
+		return EX_NOTAG;
+	}
+	if (rc == -ENODEV) {
+		fprintf(stderr, "%s: readers %s went away\n", prog, a->names);
+		return EX_UNAVAIL;
+	}
+	if (rc)
+		return fail(rc, "waiting for a tag");
+	/* Reporting targets ends the core's poll. */
+	a->r[*which].polling = false;
+	return 0;
+}
+
+/* Every reader but @keep left as it was found: not polled, given back. */
+static void any_release(struct tap *tp, struct any *a, size_t keep)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		if (i == keep)
+			continue;
+		if (a->r[i].polling)
+			sectag_nfc_stop_poll(tp->nfc, a->r[i].dev.idx);
+		/* Closing the connection gives the reader back. */
+		if (a->r[i].agent_fd >= 0)
+			close(a->r[i].agent_fd);
+	}
+}
+
 /*
  * tap_any_reader and several ISO 14443 readers: a tap on any of them
  * will do. Each is borrowed from sectagd (if it runs), powered and
@@ -383,93 +504,37 @@ out:
 static int pick_any(struct tap *tp, int *left_ms, const char *prompt,
 		    bool *borrowed)
 {
-	struct sectag_nfc_dev r[ANY_READERS_MAX], *devs;
-	struct sectag_nfc_target tg;
-	uint32_t idx[ANY_READERS_MAX];
-	int fds[ANY_READERS_MAX], rc = 0;
-	bool started[ANY_READERS_MAX] = { false };
-	int64_t end = sectag_agent_now_ms() + *left_ms;
-	size_t n = 0, i, k, which = SIZE_MAX;
-	char names[ANY_READERS_MAX * 18] = "";
+	int64_t end = sectag_agent_now_ms() + *left_ms, ms;
+	size_t i, which = SIZE_MAX;
+	struct any a;
+	int rc;
 
 	*borrowed = false;
-	rc = sectag_nfc_list(tp->nfc, &devs, &k);
+	rc = any_list(tp, &a);
 	if (rc)
-		return fail(rc, "cannot list NFC devices");
-	for (i = 0; i < k && n < ANY_READERS_MAX; i++)
-		if (devs[i].protocols & NFC_PROTO_ISO14443_MASK)
-			r[n++] = devs[i];
-	free(devs);
-	if (n < 2)
+		return rc;
+	if (a.n < 2)
 		return pick_reader(tp, NULL);
-	for (i = 0; i < n; i++) {
-		fds[i] = -1;
-		idx[i] = r[i].idx;
-		snprintf(names + strlen(names), sizeof(names) - strlen(names),
-			 "%s%s", i ? ", " : "", r[i].name);
-	}
-	for (i = 0; !rc && i < n; i++) {
-		tp->dev = r[i];
-		snprintf(tp->name, sizeof(tp->name), "%s", r[i].name);
-		rc = tap_borrow(tp, *left_ms);
-		fds[i] = tp->agent_fd;
-		tp->agent_fd = -1;
-		if (!rc && !r[i].powered) {
-			rc = sectag_nfc_dev_up(tp->nfc, r[i].idx);
-			rc = rc && rc != -EALREADY ?
-			     fail(rc, "cannot power the reader up") : 0;
-		}
-	}
+	for (i = 0; !rc && i < a.n; i++)
+		rc = any_borrow(tp, &a.r[i], *left_ms);
 	/* A tag already on a reader: that one, without polling. */
-	for (i = 0; !rc && i < n && which == SIZE_MAX; i++) {
-		tp->dev = r[i];
+	for (i = 0; !rc && i < a.n && which == SIZE_MAX; i++) {
+		tp->dev = a.r[i].dev;
 		if (!first_listed(tp))
 			which = i;
 	}
-	for (i = 0; !rc && which == SIZE_MAX && i < n; i++) {
-		rc = sectag_nfc_start_poll(tp->nfc, r[i].idx,
-					   NFC_PROTO_ISO14443_MASK);
-		started[i] = !rc;
-		rc = rc && rc != -EBUSY ? fail(rc, "cannot start polling") : 0;
-	}
-	if (!rc && which == SIZE_MAX) {
-		if (prompt || isatty(STDERR_FILENO))
-			fprintf(stderr, "%s: %s on %s...\n", prog,
-				prompt ? prompt : "waiting for a tag", names);
-		rc = sectag_nfc_wait_any_target(tp->nfc, idx, n, 0, *left_ms,
-						&which, &tg);
-		if (rc == -ETIMEDOUT) {
-			fprintf(stderr, "%s: no tag on %s within %d s\n", prog,
-				names, *left_ms / 1000);
-			rc = EX_NOTAG;
-		} else if (rc == -ENODEV) {
-			fprintf(stderr, "%s: readers %s went away\n", prog,
-				names);
-			rc = EX_UNAVAIL;
-		} else if (rc) {
-			rc = fail(rc, "waiting for a tag");
-		} else {
-			/* Reporting targets ends the core's poll. */
-			started[which] = false;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		if (i == which && !rc)
-			continue;
-		if (started[i])
-			sectag_nfc_stop_poll(tp->nfc, r[i].idx);
-		/* Closing the connection gives the reader back. */
-		if (fds[i] >= 0)
-			close(fds[i]);
-	}
+	if (!rc && which == SIZE_MAX)
+		rc = any_wait(tp, &a, *left_ms, prompt, &which);
+	any_release(tp, &a, rc ? SIZE_MAX : which);
 	if (rc)
 		return rc;
-	tp->dev = r[which];
-	tp->agent_fd = fds[which];
+	tp->dev = a.r[which].dev;
+	tp->agent_fd = a.r[which].agent_fd;
 	*borrowed = true;
-	*left_ms = *left_ms < 0 ? -1 :
-		   (int)(end - sectag_agent_now_ms()) > 0 ?
-		   (int)(end - sectag_agent_now_ms()) : 1;
+	if (*left_ms >= 0) {
+		ms = end - sectag_agent_now_ms();
+		*left_ms = ms > 0 ? (int)ms : 1;
+	}
 	return 0;
 }
 
@@ -514,11 +579,8 @@ int tap_begin(struct tap *tp, const char *reader, int timeout_ms,
 	/* pick_any() borrowed the reader it picked, if there were several. */
 	if (!rc && !borrowed)
 		rc = tap_borrow(tp, timeout_ms);
-	if (!rc && !tp->dev.powered) {
-		rc = sectag_nfc_dev_up(tp->nfc, tp->dev.idx);
-		rc = rc && rc != -EALREADY ?
-		     fail(rc, "cannot power the reader up") : 0;
-	}
+	if (!rc)
+		rc = power_up(tp, &tp->dev);
 	if (!rc)
 		rc = get_tag(tp, timeout_ms, prompt);
 	if (rc)

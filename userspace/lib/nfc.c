@@ -216,26 +216,48 @@ static int call(struct sectag_nfc *nfc, struct nl_msg *msg,
 /*
  * A dump the kernel says was interrupted (-EAGAIN: a device or target
  * came or went while it was read) is asked for again, a few times: a
- * poll that finds a tag in that moment is no error.
+ * poll that finds a tag in that moment is no error. Before each try,
+ * reset() drops what the last one collected in arg; it does so too when
+ * the dump fails for good. idx: the device the dump is of, or NULL.
  */
 #define DUMP_TRIES	5
+
+static int dump(struct sectag_nfc *nfc, uint8_t cmd, const uint32_t *idx,
+		sectag_genl_msg_fn fn, void *arg, void (*reset)(void *arg))
+{
+	struct nl_msg *msg;
+	int rc = -EAGAIN, tries;
+
+	for (tries = 0; rc == -EAGAIN && tries < DUMP_TRIES; tries++) {
+		reset(arg);
+		if (idx)
+			msg = dev_msg(nfc, cmd, NLM_F_DUMP, *idx);
+		else
+			msg = sectag_genl_msg(&nfc->cmd, cmd, NLM_F_DUMP);
+		rc = call(nfc, msg, fn, arg);
+	}
+	if (rc)
+		reset(arg);
+	return rc;
+}
+
+static void reset_devs(void *arg)
+{
+	struct devs *d = arg;
+
+	free(d->v);
+	*d = (struct devs){ 0 };
+}
 
 int sectag_nfc_list(struct sectag_nfc *nfc, struct sectag_nfc_dev **devs,
 		    size_t *n)
 {
 	struct devs d = { 0 };
-	int rc = -EAGAIN, tries;
+	int rc;
 
-	for (tries = 0; rc == -EAGAIN && tries < DUMP_TRIES; tries++) {
-		free(d.v);
-		d = (struct devs){ 0 };
-		rc = call(nfc, sectag_genl_msg(&nfc->cmd, NFC_CMD_GET_DEVICE,
-					       NLM_F_DUMP), add_dev, &d);
-	}
-	if (rc) {
-		free(d.v);
+	rc = dump(nfc, NFC_CMD_GET_DEVICE, NULL, add_dev, &d, reset_devs);
+	if (rc)
 		return rc;
-	}
 	*devs = d.v;
 	*n = d.n;
 	return 0;
@@ -306,22 +328,24 @@ static int add_target(const struct nlmsghdr *nlh, size_t len, void *arg)
 	return 0;
 }
 
+static void reset_targets(void *arg)
+{
+	struct targets *t = arg;
+
+	free(t->v);
+	*t = (struct targets){ .dev_idx = t->dev_idx };
+}
+
 int sectag_nfc_targets(struct sectag_nfc *nfc, uint32_t idx,
 		       struct sectag_nfc_target **targets, size_t *n)
 {
 	struct targets t = { .dev_idx = idx };
-	int rc = -EAGAIN, tries;
+	int rc;
 
-	for (tries = 0; rc == -EAGAIN && tries < DUMP_TRIES; tries++) {
-		free(t.v);
-		t = (struct targets){ .dev_idx = idx };
-		rc = call(nfc, dev_msg(nfc, NFC_CMD_GET_TARGET, NLM_F_DUMP,
-				       idx), add_target, &t);
-	}
-	if (rc) {
-		free(t.v);
+	rc = dump(nfc, NFC_CMD_GET_TARGET, &idx, add_target, &t,
+		  reset_targets);
+	if (rc)
 		return rc;
-	}
 	*targets = t.v;
 	*n = t.n;
 	return 0;
