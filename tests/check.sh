@@ -70,8 +70,9 @@ for t in build/unit/*; do
 done
 
 # The CLI's conventions (usage errors, JSON, completion, man pages
-# against the code) on the host: tests/host, no VM.
-section "host tests (CLI conventions)"
+# against the code) and pam_sectag against a fake agent, on the host:
+# tests/host, no VM.
+section "host tests (CLI conventions, pam_sectag and a fake agent)"
 for t in tests/host/*.sh; do
 	[ "${t##*/}" != lib.sh ] || continue
 	run_tap "host/${t##*/}" "$LOGS/host-${t##*/}.log" bash "$t"
@@ -128,7 +129,7 @@ e2e luks 600 "LUKS2 enrolment and unlock, end to end"
 e2e provision 600 "CLI: scan, provision, verify, interruptions, two tags"
 e2e cli 300 "CLI: --reader by name or index, sim readers by id or name, --json anywhere"
 e2e agent 900 "sectagd: taps release keys, LUKS token unlock, clones refused"
-e2e pam 900 "pam_sectag: pamtester, taps, fallback, session keyring, a fake agent"
+e2e pam 900 "pam_sectag: pamtester, taps, fallback, seats, remote, session keyring"
 e2e udev 600 "udev: systemd-udevd runs the rules on authenticated taps"
 e2e randomid 600 "Random ID: identification key, two authentications, hostile devices, 20 tags"
 e2e borrow 600 "One owner per reader: the CLI borrows the reader from sectagd; sectag status"

@@ -13,10 +13,9 @@
 # 1000 connections locks nobody out; a stopped agent is
 # PAM_AUTHINFO_UNAVAIL (a password line takes over); nouserok ignores
 # users without a tag; the session keyring gets alice's logon key only
-# after a tap in the same transaction. Then a fake agent
-# (build/e2e/fakeagent) answers garbage, oversized and malformed replies,
-# hangs up, never answers or is not root's: every time the module fails
-# cleanly, in time, and valgrind sees no memory error.
+# after a tap in the same transaction. The module against a fake agent
+# (garbage, hang-ups, silence, an agent not root's; valgrind) is
+# tests/host/pam-fake.sh, on the host.
 #
 #   flock /tmp/sectag-vm.lock tests/vm/run --timeout 600 -- tests/e2e/pam.sh
 #
@@ -29,23 +28,18 @@ cd "$(dirname "$0")/../.." || exit 1
 STORE=$W/store
 CONF=$W/sectagd.conf
 SOCK=/run/sectag-e2e.$$/sock
-FSOCK=/run/sectag-e2e.$$/fake
 ALOG=$W/agent.log
 SO=$PWD/build/pam_sectag.so
 # timeout= of the services: long enough for several taps under
-# emulation; short for the tests of the timeout itself; for the fake
-# agent.
+# emulation; short for the tests of the timeout itself.
 TO=20
 STO=4
-FTO=2
-GRACE=1000	# pam_sectag's wait for an answer past its timeout
 UID_A=04A2000000000A
 UID_B=04B2000000000B
 UID_D=04D200000000DD
 PT_OUT=$W/pamtester.out
 AGENT=
-FAKE=
-SERVICES="sectag-test sectag-short sectag-fallback sectag-nouserok sectag-fake sectag-remote"
+SERVICES="sectag-test sectag-short sectag-fallback sectag-nouserok sectag-remote"
 FLOOD=
 
 # pamtester, unbuffered (the cue is our signal to tap), never hanging.
@@ -54,7 +48,6 @@ PT=(stdbuf -o0 -e0 timeout -s KILL 60 pamtester -v)
 cleanup() {
 	local s
 	[ -z "$AGENT" ] || kill "$AGENT" 2>/dev/null
-	[ -z "$FAKE" ] || kill "$FAKE" 2>/dev/null
 	[ -z "$FLOOD" ] || kill "$FLOOD" 2>/dev/null
 	for s in $SERVICES; do rm -f "/etc/pam.d/$s"; done
 	rm -rf "$W" "${SOCK%/*}"
@@ -93,9 +86,6 @@ services() {
 	cat >/etc/pam.d/sectag-nouserok <<-EOS
 	auth	[success=done ignore=ignore default=die]	$SO timeout=$STO socket=$SOCK cue nouserok
 	auth	required	pam_permit.so
-	EOS
-	cat >/etc/pam.d/sectag-fake <<-EOS
-	auth	required	$SO timeout=$FTO socket=$FSOCK cue
 	EOS
 	chmod 0644 /etc/pam.d/sectag-*
 }
@@ -431,116 +421,6 @@ t dead_agent_falls_back_to_password outcome 0 "$OK_MSG" "$BEFORE_TIMEOUT"
 rm -f "$SOCK"
 pam_try "${PT[@]}" sectag-test alice authenticate
 t no_agent_socket_is_authinfo_unavail outcome 1 "$UNAVAIL" "$BEFORE_TIMEOUT"
-
-echo "# ${SECONDS} s"
-# --- a fake agent: whatever it answers, a clean failure, in time
-start_fake() {	# MODE [USER]
-	${2:+setpriv --reuid=$2 --regid=$2 --clear-groups} \
-		build/e2e/fakeagent "$FSOCK" "$1" "$RANDOM" >"$W/fake.log" 2>&1 &
-	FAKE=$!
-	eventually 10 grep -q "^mode" "$W/fake.log"
-}
-stop_fake() {
-	kill "$FAKE" 2>/dev/null
-	wait "$FAKE" 2>/dev/null
-	FAKE=
-	rm -f "$FSOCK"
-}
-# fake MODE RUNS: RUNS pamtesters against the fake agent in MODE, each a
-# clean failure: exit status 1 with one of the two messages (not a crash,
-# 128 + signal, not a success), and connected no longer than the timeout
-# and its grace (by the fake agent's clock, pamtester's start-up aside).
-fake() {
-	local mode=$1 runs=$2 i bad=0 ms out conns
-	start_fake "$mode"
-	# Shell builtins only in the loop: a process costs 0.3 s under TCG.
-	for ((i = 1; i <= runs; i++)); do
-		pam_try timeout -s KILL 60 pamtester sectag-fake alice authenticate
-		mapfile -t out <"$PT_OUT"
-		echo "run $i: ${out[*]}; exit status $RC in $MS ms"
-		if [ "$RC" != 1 ] || [ "$MS" -ge $(((FTO + 5) * 1000)) ] ||
-			[[ ! ${out[*]} =~ $AUTH_ERR|$UNAVAIL ]]; then
-			bad=$((bad + 1))
-		fi
-	done
-	stop_fake
-	sed 's/^/fake: /' "$W/fake.log" | tail -n 30
-	while read -r ms; do
-		[ "$ms" -le $((FTO * 1000 + GRACE + 500)) ] || bad=$((bad + 1))
-	done < <(sed -n 's/^conn [0-9]*: closed after \([0-9]*\) ms$/\1/p' "$W/fake.log")
-	# Each run did talk to the fake agent (the backlog one accepts none).
-	conns=$(sed -n 's/^conn \([0-9]*\):.*/\1/p' "$W/fake.log" | sort -u | wc -l)
-	echo "$conns connections for $runs runs"
-	[ "$mode" = backlog ] && [ "$conns" != 0 ] && bad=$((bad + 1))
-	[ "$mode" != backlog ] && [ "$conns" != "$runs" ] && bad=$((bad + 1))
-	[ "$bad" = 0 ]
-}
-
-# The controls: the fake agent speaks the protocol right.
-start_fake ok
-pam_try "${PT[@]}" sectag-fake alice authenticate
-t fake_agent_ok_is_success outcome 0 "$OK_MSG" $((FTO * 1000))
-stop_fake
-start_fake busy
-pam_try "${PT[@]}" sectag-fake alice authenticate
-t fake_agent_busy_is_authinfo_unavail outcome 1 "$UNAVAIL" $((FTO * 1000))
-t busy_names_the_pending_request grep -q "$BUSY (su on pts/3, uid 0)" "$PT_OUT"
-stop_fake
-start_fake timeout
-pam_try "${PT[@]}" sectag-fake alice authenticate
-t fake_agent_timeout_is_auth_err outcome 1 "$AUTH_ERR" $((FTO * 1000))
-stop_fake
-
-# An agent socket that is not root's: refused before any request.
-not_root_fake() {
-	local rc
-	chmod 0777 "${FSOCK%/*}"
-	start_fake ok 65534 || return 1
-	pam_try "${PT[@]}" sectag-fake alice authenticate
-	rc=$RC
-	stop_fake
-	cat "$PT_OUT" "$W/fake.log"
-	[ "$rc" = 1 ] && grep -q "$UNAVAIL" "$PT_OUT" &&
-		grep -q "^conn 0: closed after" "$W/fake.log" &&
-		not grep -q -- "->" "$W/fake.log"
-}
-t agent_not_run_by_root_refused not_root_fake
-
-NEAR=$(build/e2e/fakeagent --malformed-count)
-t fake_hangs_up fake close 2
-t fake_hangs_up_on_wait fake close-wait 2
-t fake_never_answers fake silent 1
-t fake_never_answers_wait fake silent-wait 1
-t fake_random_bytes fake garbage 10
-t fake_random_bytes_on_wait fake garbage-wait 10
-t fake_oversized fake oversized 2
-t fake_oversized_on_wait fake oversized-wait 2
-t fake_near_misses fake malformed-has "$NEAR"
-t fake_near_misses_on_wait fake malformed-wait "$NEAR"
-t fake_sends_a_descriptor fake fds 2
-t fake_answers_twice fake double 2
-t fake_answers_without_waiting fake nowaiting 2
-t fake_full_backlog fake backlog 1
-
-echo "# ${SECONDS} s"
-# --- and valgrind: no memory error in the module on any of it
-vg() {	# MODE...
-	local mode rc
-	for mode in "$@"; do
-		start_fake "$mode"
-		rc=0
-		timeout -s KILL 120 valgrind -q --error-exitcode=99 \
-			pamtester sectag-fake alice authenticate || rc=$?
-		stop_fake
-		echo "valgrind, $mode: exit status $rc"
-		[ "$rc" = 1 ] || return 1
-	done
-}
-if command -v valgrind >/dev/null; then
-	t valgrind_clean_on_bad_answers vg oversized-wait garbage-wait fds
-else
-	echo "ok $((n += 1)) valgrind_clean_on_bad_answers # SKIP no valgrind"
-fi
 
 [ "$failed" = 0 ] || tail -n 40 "$ALOG" | sed 's/^/# agent: /'
 echo "# $n tests, $failed failed in $SECONDS s"
