@@ -362,7 +362,7 @@ help:
 	@echo '  fuzz-build      libFuzzer targets; fuzz: run them (FUZZ_RUNS); fuzz-seeds'
 	@echo 'Test:'
 	@echo '  check           everything: build, style, unit, fuzz, VM tests (sets WERROR=1)'
-	@echo '  check-extra     VM tests too long for check: tpm2 under another TPM, the NCI race, 1000-tap storms'
+	@echo '  check-extra     VM tests too long for check: tpm2 under another TPM, the NCI races, 1000-tap storms'
 	@echo '  style           checkpatch --strict, sparse, shellcheck; one at a time:'
 	@echo '                  style-checkpatch, style-sparse, style-shellcheck'
 	@echo '  demo            the user story in a VM;  bench: figures in a VM'

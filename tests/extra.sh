@@ -8,6 +8,9 @@
 #     path in make check);
 #   - tests/nci/race.sh: the 6.1 NCI core's first-poll race (a reproducer:
 #     its 0 ms case may not show the race on a fast or idle machine);
+#   - tests/nci/closerace.sh: the 30 s stall of a raw socket closed right
+#     after a failed exchange (a reproducer, a race too), and none when
+#     the target is deactivated first;
 #   - agent.sh and randomid.sh with storms of 1000 taps (make check: 300).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -25,6 +28,7 @@ run() {	# name cmd...
 
 run tpm2-other tests/e2e/tpm2-other.sh
 run nci-race tests/vm/run --timeout 900 -- tests/nci/race.sh 20
+run nci-closerace tests/vm/run --timeout 900 -- tests/nci/closerace.sh 20
 SECTAG_E2E_TAPS=1000 run agent-storm \
 	tests/vm/run --timeout 900 -- tests/e2e/agent.sh
 SECTAG_E2E_RID_TAPS=1000 run randomid-storm \

@@ -12,12 +12,12 @@
  *
  * A poll is refused with -EBUSY while someone else polls the device
  * (a borrower whose poll the core has not torn down yet, another
- * program) or while the core still has a target active (pn533 refuses
- * then; the socket of the last tag may be released a moment after we
- * closed it). Such a refusal is retried from the agent's deadline timer,
- * 100 ms after the first and backing off to every 5 s, for as long as
- * the reader stays idle: no state is ever left in which nothing will
- * poll the reader again.
+ * program) or while the core still has a target active (another
+ * program's socket, or one closed without deactivating its target
+ * first, which the driver releases a moment later). Such a refusal is
+ * retried from the agent's deadline timer, 100 ms after the first and
+ * backing off to every 5 s, for as long as the reader stays idle: no
+ * state is ever left in which nothing will poll the reader again.
  */
 #include <errno.h>
 #include <stdio.h>

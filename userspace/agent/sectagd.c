@@ -104,10 +104,10 @@ static void presence_update(struct agent *a)
 }
 
 /*
- * The tag left: as for TARGET_LOST, then poll again. Closing the socket
- * deactivates the target, unless the kworker completing the failed
- * exchange still holds the socket for a moment: then the poll is refused
- * and retried (reader.c).
+ * The tag left: as for TARGET_LOST, then poll again. tap_lost()
+ * deactivates the target before it closes the socket: a close alone may
+ * leave that to the driver's worker still completing the failed exchange
+ * (sectag_nfc_disconnect()), and the poll would be refused meanwhile.
  */
 static void presence_lost(struct agent *a, struct reader *r, int err)
 {

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One round of tests/nci/closerace.sh (a reproducer, make check-extra): a raw socket closed the moment a
+ * lifted tag's exchange fails. Polls device NFC_INDEX, connects to the
+ * first target the core did not list before, selects the NTAG 424
+ * application, prints "selected" and waits for a line on stdin (the
+ * script lifts the tag meanwhile). Then it selects again and spins on the
+ * socket until the exchange fails, and at once either closes the socket
+ * (MODE close) or deactivates the target first (MODE disconnect:
+ * sectag_nfc_disconnect()). Last, as sectagd does after a removal, it
+ * polls the device again, retrying while the core refuses (EBUSY: the
+ * target may still be active), and prints "repoll MS" (the time from the
+ * close to the poll accepted) before it stops that poll.
+ *
+ *   closerace NFC_INDEX close|disconnect
+ *
+ * Why spin: af_nfc reports the failed exchange before its worker drops
+ * the socket reference it holds (rawsock_data_exchange_complete()); a
+ * close() that comes in between leaves the target's deactivation to that
+ * worker, in the NCI core's receive workqueue, where it waits for a
+ * response only that workqueue can deliver (30 s). A reader asleep in
+ * poll() is woken a little later than a spinning one, so it hits that
+ * window less often (Documentation/readers.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <linux/nfc.h>
+
+#include "hex.h"
+#include "nfc.h"
+
+static const uint8_t select_app[] = {
+	0x00, 0xA4, 0x04, 0x0C, 0x07, 0xD2, 0x76, 0x00, 0x00, 0x85, 0x01, 0x01,
+	0x00
+};
+
+static bool listed(const struct sectag_nfc_target *v, size_t n, uint32_t idx)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].idx == idx)
+			return true;
+	return false;
+}
+
+/* A target on @idx that was not in the list before the poll, or -1. */
+static int64_t new_target(struct sectag_nfc *nfc, uint32_t idx)
+{
+	struct sectag_nfc_target *old = NULL, *v = NULL;
+	struct timespec ts = { 0, 20000000L };
+	size_t n_old = 0, n = 0;
+	int64_t tg = -1;
+
+	if (sectag_nfc_targets(nfc, idx, &old, &n_old))
+		n_old = 0;
+	if (sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK))
+		goto out;
+	for (int i = 0; i < 1500 && tg < 0; i++) {
+		free(v);
+		v = NULL;
+		if (sectag_nfc_targets(nfc, idx, &v, &n))
+			n = 0;
+		for (size_t k = 0; k < n && tg < 0; k++)
+			if (!listed(old, n_old, v[k].idx))
+				tg = v[k].idx;
+		if (tg < 0)
+			nanosleep(&ts, NULL);
+	}
+out:
+	free(v);
+	free(old);
+	return tg;
+}
+
+/* Send the SELECT again and spin until the exchange fails. */
+static int fail_spinning(int fd)
+{
+	int64_t end = sectag_now_ms() + 10000;
+	uint8_t buf[64];
+	ssize_t n;
+
+	if (send(fd, select_app, sizeof(select_app), MSG_NOSIGNAL) < 0)
+		return -errno;
+	while (sectag_now_ms() < end) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		if (n >= 0)
+			return 0;	/* an answer: the tag is still there */
+	}
+	return -ETIMEDOUT;
+}
+
+int main(int argc, char **argv)
+{
+	struct sectag_nfc *nfc;
+	int64_t tg, t0;
+	uint8_t r[64];
+	size_t rlen;
+	char line[16];
+	uint32_t idx;
+	bool deact;
+	int fd, rc;
+
+	if (argc != 3 || (strcmp(argv[2], "close") &&
+			  strcmp(argv[2], "disconnect"))) {
+		fprintf(stderr, "usage: closerace NFC_INDEX close|disconnect\n");
+		return 2;
+	}
+	idx = (uint32_t)strtoul(argv[1], NULL, 0);
+	deact = !strcmp(argv[2], "disconnect");
+	if (sectag_nfc_open(&nfc))
+		return 1;
+	tg = new_target(nfc, idx);
+	if (tg < 0) {
+		fprintf(stderr, "closerace: no new target on nfc%u\n", idx);
+		return 1;
+	}
+	fd = sectag_nfc_connect(idx, (uint32_t)tg);
+	if (fd < 0) {
+		fprintf(stderr, "closerace: connect: %s\n", strerror(-fd));
+		return 1;
+	}
+	rc = sectag_nfc_transceive(fd, select_app, sizeof(select_app), r,
+				   sizeof(r), &rlen, 10000);
+	if (rc || rlen != 2 || r[0] != 0x90 || r[1] != 0x00) {
+		fprintf(stderr, "closerace: first select failed\n");
+		return 1;
+	}
+	printf("selected\n");
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	rc = fail_spinning(fd);
+	if (deact)
+		sectag_nfc_disconnect(nfc, idx, (uint32_t)tg, fd);
+	else
+		close(fd);
+	if (rc != -EIO) {
+		fprintf(stderr, "closerace: the exchange ended with %s, not EIO\n",
+			rc ? strerror(-rc) : "an answer");
+		return 1;
+	}
+	t0 = sectag_now_ms();
+	while ((rc = sectag_nfc_start_poll(nfc, idx,
+					   NFC_PROTO_ISO14443_MASK)) == -EBUSY &&
+	       sectag_now_ms() - t0 < 60000)
+		usleep(10000);
+	printf("repoll %lld\n", (long long)(sectag_now_ms() - t0));
+	if (!rc)
+		sectag_nfc_stop_poll(nfc, idx);
+	sectag_nfc_close(nfc);
+	return rc ? 1 : 0;
+}
