@@ -8,9 +8,10 @@
 #     path in make check);
 #   - tests/nci/race.sh: the 6.1 NCI core's first-poll race (a reproducer:
 #     its 0 ms case may not show the race on a fast or idle machine);
-#   - tests/nci/closerace.sh: the 30 s stall of a raw socket closed right
-#     after a failed exchange (a reproducer, a race too), and none when
-#     the target is deactivated first;
+#   - tests/nci/closerace.sh: the 30 s stall of a raw socket closed while
+#     the driver still holds its exchange (a silent controller: every
+#     time; right after a failed exchange: a race), none when the target
+#     is deactivated first;
 #   - agent.sh and randomid.sh with storms of 1000 taps (make check: 300).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1

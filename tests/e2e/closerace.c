@@ -7,12 +7,15 @@
  * script lifts the tag meanwhile). Then it selects again and spins on the
  * socket until the exchange fails, and at once either closes the socket
  * (MODE close) or deactivates the target first (MODE disconnect:
- * sectag_nfc_disconnect()). Last, as sectagd does after a removal, it
+ * sectag_nfc_disconnect()); with WAIT_MS it gives up on the exchange
+ * after WAIT_MS (the tag lifted from a controller that says nothing,
+ * ncidevemu --silent-lift) and does the same. Last, as sectagd does
+ * after a removal, it
  * polls the device again, retrying while the core refuses (EBUSY: the
  * target may still be active), and prints "repoll MS" (the time from the
  * close to the poll accepted) before it stops that poll.
  *
- *   closerace NFC_INDEX close|disconnect
+ *   closerace NFC_INDEX close|disconnect [WAIT_MS]
  *
  * Why spin: af_nfc reports the failed exchange before its worker drops
  * the socket reference it holds (rawsock_data_exchange_complete()); a
@@ -55,7 +58,11 @@ static int64_t new_target(struct sectag_nfc *nfc, uint32_t idx)
 	struct timespec ts = { 0, 20000000L };
 	size_t n_old = 0, n = 0;
 	int64_t tg = -1;
+	int rc;
 
+	rc = sectag_nfc_dev_up(nfc, idx);
+	if (rc && rc != -EALREADY)
+		return -1;
 	if (sectag_nfc_targets(nfc, idx, &old, &n_old))
 		n_old = 0;
 	if (sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK))
@@ -78,9 +85,9 @@ out:
 }
 
 /* Send the SELECT again and spin until the exchange fails. */
-static int fail_spinning(int fd)
+static int fail_spinning(int fd, int wait_ms)
 {
-	int64_t end = sectag_now_ms() + 10000;
+	int64_t end = sectag_now_ms() + wait_ms;
 	uint8_t buf[64];
 	ssize_t n;
 
@@ -104,14 +111,17 @@ int main(int argc, char **argv)
 	size_t rlen;
 	char line[16];
 	uint32_t idx;
+	int fd, rc, wait_ms = 10000;
 	bool deact;
-	int fd, rc;
 
-	if (argc != 3 || (strcmp(argv[2], "close") &&
-			  strcmp(argv[2], "disconnect"))) {
-		fprintf(stderr, "usage: closerace NFC_INDEX close|disconnect\n");
+	if (argc < 3 || argc > 4 || (strcmp(argv[2], "close") &&
+				     strcmp(argv[2], "disconnect"))) {
+		fprintf(stderr, "usage: closerace NFC_INDEX close|disconnect "
+			"[WAIT_MS]\n");
 		return 2;
 	}
+	if (argc == 4)
+		wait_ms = atoi(argv[3]);
 	idx = (uint32_t)strtoul(argv[1], NULL, 0);
 	deact = !strcmp(argv[2], "disconnect");
 	if (sectag_nfc_open(&nfc))
@@ -136,13 +146,13 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin))
 		return 1;
-	rc = fail_spinning(fd);
+	rc = fail_spinning(fd, wait_ms);
 	if (deact)
 		sectag_nfc_disconnect(nfc, idx, (uint32_t)tg, fd);
 	else
 		close(fd);
-	if (rc != -EIO) {
-		fprintf(stderr, "closerace: the exchange ended with %s, not EIO\n",
+	if (rc != (argc == 4 ? -ETIMEDOUT : -EIO)) {
+		fprintf(stderr, "closerace: the exchange ended with %s\n",
 			rc ? strerror(-rc) : "an answer");
 		return 1;
 	}

@@ -8,7 +8,7 @@
  * in the VM; needs root, nci.ko and virtual_ncidev.ko (tests/nci/Kbuild).
  *
  *   ncidevemu [--uid HEX14] [--tag-present] [--segment N] [--discovery-ms N]
- *             [--verbose]
+ *             [--silent-lift] [--verbose]
  *
  * Opening /dev/virtual_nci makes virtual_ncidev register an NCI device
  * with the core, which registers an nfcN: ncidevemu prints "nfcN", then
@@ -197,6 +197,13 @@ static struct {
  * and the activation back to back, the race for tests/nci/race.sh).
  */
 static unsigned int discovery_ms = 20;	/* --discovery-ms; 0 reproduces it */
+/*
+ * --silent-lift: data for a lifted tag gets its credit back and no
+ * answer at all, as from a controller that lost the frame; the core's
+ * data timer (NCI_DATA_TIMEOUT, 3 s) then fails the exchange
+ * (tests/nci/closerace.sh).
+ */
+static bool silent_lift;
 
 static void set_rfst(enum rfst s)
 {
@@ -509,7 +516,10 @@ static void data_packet(uint8_t b0, const uint8_t *p, size_t n)
 		return;
 	if (!T.present || !T.active) {
 		T.clen = 0;
-		rf_timeout(conn);
+		if (silent_lift)
+			emu_log("no answer from the tag, and none to the host");
+		else
+			rf_timeout(conn);
 		return;
 	}
 	rc = ntag424_process(T.tag, T.capdu, T.clen, r);
@@ -592,8 +602,13 @@ static void lift(void)
 static int parse_opt(int c, const char *arg)
 {
 	char *end;
-	unsigned long v = strtoul(arg, &end, 10);
+	unsigned long v;
 
+	if (c == 'l') {
+		silent_lift = true;
+		return 0;
+	}
+	v = strtoul(arg, &end, 10);
 	if (*end)
 		return -1;
 	if (c == 's') {
@@ -612,11 +627,13 @@ static void parse_args(int argc, char **argv, uint8_t *uid, bool *present)
 	static const struct option opts[] = {
 		{ "segment", required_argument, NULL, 's' },
 		{ "discovery-ms", required_argument, NULL, 'd' },
+		{ "silent-lift", no_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 }
 	};
 
 	emu_parse_args(argc, argv, opts, parse_opt,
-		       "[--segment N] [--discovery-ms N]", uid, present);
+		       "[--segment N] [--discovery-ms N] [--silent-lift]", uid,
+		       present);
 }
 
 /*
