@@ -27,7 +27,7 @@ backend_start() {	# UID14HEX
 		NCI_LOADED=1
 	fi
 	eventually 10 test -c /dev/virtual_nci || return 1
-	$NCI_EMU --uid "$1" ${SECTAG_NCIEMU_VERBOSE:+--verbose} ${NCI_EMU_ARGS:-} \
+	$NCI_EMU --uid "$1" ${SECTAG_NCIEMU_VERBOSE:+--verbose} ${NCI_EMU_ARGS:+"$NCI_EMU_ARGS"} \
 		>"$W/nci.out" 2>"$W/nci.log" &
 	NCI_PID=$!
 	eventually 30 nci_ready || return 1

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One round of tests/nci/closerace.sh (a reproducer, make check-extra): a raw socket closed the moment a
- * lifted tag's exchange fails. Polls device NFC_INDEX, connects to the
+ * One round of tests/nci/closerace.sh (a reproducer, make check-extra):
+ * a raw socket closed the moment a lifted tag's exchange fails. Polls device NFC_INDEX, connects to the
  * first target the core did not list before, selects the NTAG 424
  * application, prints "selected" and waits for a line on stdin (the
  * script lifts the tag meanwhile). Then it selects again and spins on the
