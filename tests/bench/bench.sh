@@ -258,14 +258,8 @@ agent() {
 	# Of which the exchanges (the reader and the tag): its "exchanges: F
 	# in U us" lines.
 	grep -F "${LOGTAG:-nfc${tr##*|}}: exchanges: " "$W/agent.log" |
-		tail -n "$ROUNDS" | awk '
-		{ v[++n] = $NF == "us" ? $(NF - 1) / 1000 : 0 }
-		END { if (!n) exit
-			for (i = 2; i <= n; i++)
-				for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
-					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-				}
-			printf "  (of which the exchanges, as the agent timed them: %.2f ms median)\n", v[int((n + 1) / 2)] }'
+		sed -n 's/.* in \([0-9]*\) us$/\1/p' | tail -n "$ROUNDS" | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR) printf "  (of which the exchanges, as the agent timed them: %.2f ms median)\n", v[int((NR + 1) / 2)] / 1000 }'
 	awk -v n="$name" -v m="$mode" -v k="$v" -v b="${!bare}" -v t="$baretap" -v h="$how" 'BEGIN {
 		printf "%s: tap -> %s: %7.2f ms (%.2f x the bare client'"'"'s tap, %.2f ms, %s; %.2f x its exchange alone, %.2f ms)\n", n, m == "agent" ? "key in keyring" : "volume active", k * 1e3, k / t, t * 1e3, h, k / b, b * 1e3
 	}'

@@ -36,52 +36,16 @@
 #include <linux/nfc.h>
 
 #include "hex.h"
-#include "nfc.h"
+#include "newtarget.h"
 
-static const uint8_t select_app[] = {
-	0x00, 0xA4, 0x04, 0x0C, 0x07, 0xD2, 0x76, 0x00, 0x00, 0x85, 0x01, 0x01,
-	0x00
-};
-
-static bool listed(const struct sectag_nfc_target *v, size_t n, uint32_t idx)
+/* Powered, polled: a target not listed before, or -1. */
+static int64_t fresh_target(struct sectag_nfc *nfc, uint32_t idx)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i].idx == idx)
-			return true;
-	return false;
-}
+	int rc = sectag_nfc_dev_up(nfc, idx);
 
-/* A target on @idx that was not in the list before the poll, or -1. */
-static int64_t new_target(struct sectag_nfc *nfc, uint32_t idx)
-{
-	struct sectag_nfc_target *old = NULL, *v = NULL;
-	struct timespec ts = { 0, 20000000L };
-	size_t n_old = 0, n = 0;
-	int64_t tg = -1;
-	int rc;
-
-	rc = sectag_nfc_dev_up(nfc, idx);
 	if (rc && rc != -EALREADY)
 		return -1;
-	if (sectag_nfc_targets(nfc, idx, &old, &n_old))
-		n_old = 0;
-	if (sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK))
-		goto out;
-	for (int i = 0; i < 1500 && tg < 0; i++) {
-		free(v);
-		v = NULL;
-		if (sectag_nfc_targets(nfc, idx, &v, &n))
-			n = 0;
-		for (size_t k = 0; k < n && tg < 0; k++)
-			if (!listed(old, n_old, v[k].idx))
-				tg = v[k].idx;
-		if (tg < 0)
-			nanosleep(&ts, NULL);
-	}
-out:
-	free(v);
-	free(old);
-	return tg;
+	return new_target(nfc, idx, &rc);
 }
 
 /* Send the SELECT again and spin until the exchange fails. */
@@ -126,7 +90,7 @@ int main(int argc, char **argv)
 	deact = !strcmp(argv[2], "disconnect");
 	if (sectag_nfc_open(&nfc))
 		return 1;
-	tg = new_target(nfc, idx);
+	tg = fresh_target(nfc, idx);
 	if (tg < 0) {
 		fprintf(stderr, "closerace: no new target on nfc%u\n", idx);
 		return 1;

@@ -15,37 +15,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/nfc.h>
 
-#include "nfc.h"
-
-static const uint8_t select_app[] = {
-	0x00, 0xA4, 0x04, 0x0C, 0x07, 0xD2, 0x76, 0x00, 0x00, 0x85, 0x01, 0x01,
-	0x00
-};
-
-static bool listed(const struct sectag_nfc_target *v, size_t n, uint32_t idx)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i].idx == idx)
-			return true;
-	return false;
-}
+#include "newtarget.h"
 
 int main(int argc, char **argv)
 {
-	struct sectag_nfc_target *old = NULL, *v = NULL;
-	struct timespec ts = { 0, 50000000L };
 	struct sectag_nfc *nfc;
-	size_t n_old = 0, n = 0, rlen;
+	size_t rlen;
 	uint8_t r[64];
-	uint32_t idx, tg = 0;
-	bool found = false;
+	uint32_t idx;
+	int64_t tg;
 	char line[16];
-	int fd, rc, i;
+	int fd, rc;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: liftmid NFC_INDEX\n");
@@ -54,34 +38,16 @@ int main(int argc, char **argv)
 	idx = (uint32_t)strtoul(argv[1], NULL, 0);
 	if (sectag_nfc_open(&nfc))
 		return 1;
-	if (sectag_nfc_targets(nfc, idx, &old, &n_old))
-		n_old = 0;
-	rc = sectag_nfc_start_poll(nfc, idx, NFC_PROTO_ISO14443_MASK);
+	tg = new_target(nfc, idx, &rc);
 	if (rc) {
 		fprintf(stderr, "liftmid: poll: %s\n", strerror(-rc));
 		return 1;
 	}
-	for (i = 0; i < 600 && !found; i++) {
-		free(v);
-		v = NULL;
-		if (sectag_nfc_targets(nfc, idx, &v, &n))
-			n = 0;
-		for (size_t k = 0; k < n && !found; k++) {
-			if (!listed(old, n_old, v[k].idx)) {
-				tg = v[k].idx;
-				found = true;
-			}
-		}
-		if (!found)
-			nanosleep(&ts, NULL);
-	}
-	free(v);
-	free(old);
-	if (!found) {
+	if (tg < 0) {
 		fprintf(stderr, "liftmid: no new target on nfc%u\n", idx);
 		return 1;
 	}
-	fd = sectag_nfc_connect(idx, tg);
+	fd = sectag_nfc_connect(idx, (uint32_t)tg);
 	if (fd < 0) {
 		fprintf(stderr, "liftmid: connect: %s\n", strerror(-fd));
 		return 1;

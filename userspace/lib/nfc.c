@@ -288,16 +288,25 @@ int sectag_nfc_dev_down(struct sectag_nfc *nfc, uint32_t idx)
 	return call(nfc, dev_msg(nfc, NFC_CMD_DEV_DOWN, 0, idx), NULL, NULL);
 }
 
-int sectag_nfc_start_poll(struct sectag_nfc *nfc, uint32_t idx,
-			  uint32_t protocols)
+/* dev_msg() with one more u32 attribute. */
+static struct nl_msg *dev_msg_u32(struct sectag_nfc *nfc, uint8_t cmd,
+				  uint32_t idx, int attr, uint32_t v)
 {
-	struct nl_msg *msg = dev_msg(nfc, NFC_CMD_START_POLL, 0, idx);
+	struct nl_msg *msg = dev_msg(nfc, cmd, 0, idx);
 
-	if (msg && nla_put_u32(msg, NFC_ATTR_IM_PROTOCOLS, protocols)) {
+	if (msg && nla_put_u32(msg, attr, v)) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}
-	return call(nfc, msg, NULL, NULL);
+	return msg;
+}
+
+int sectag_nfc_start_poll(struct sectag_nfc *nfc, uint32_t idx,
+			  uint32_t protocols)
+{
+	return call(nfc, dev_msg_u32(nfc, NFC_CMD_START_POLL, idx,
+				     NFC_ATTR_IM_PROTOCOLS, protocols),
+		    NULL, NULL);
 }
 
 int sectag_nfc_stop_poll(struct sectag_nfc *nfc, uint32_t idx)
@@ -516,11 +525,11 @@ int sectag_nfc_connect(uint32_t dev_idx, uint32_t target_idx)
 
 /*
  * Closing a connected raw socket deactivates its target, in whichever
- * context drops the socket's last reference. After a failed exchange
- * that can be the driver's own worker: af_nfc's completion wakes us
- * with the error and only then lets go of the socket (rawsock.c,
- * rawsock_data_exchange_complete()), so a close() in between leaves the
- * deactivation to that worker. In 6.1 the NCI core then waits for its
+ * context drops the socket's last reference. That is the driver's own
+ * worker when an exchange is still pending (we gave up waiting), and
+ * can be after a failed one: af_nfc's completion wakes us with the
+ * error and only then lets go of the socket (rawsock.c,
+ * rawsock_data_exchange_complete()). In 6.1 the NCI core then waits for its
  * RF_DEACTIVATE_RSP on the very workqueue that would deliver it, for
  * NCI_RF_DEACTIVATE_TIMEOUT (30 s) with the device lock held, and pn533
  * for its InRelease answer the same way, without a timeout. Deactivating
@@ -529,15 +538,11 @@ int sectag_nfc_connect(uint32_t dev_idx, uint32_t target_idx)
 int sectag_nfc_disconnect(struct sectag_nfc *nfc, uint32_t dev_idx,
 			  uint32_t target_idx, int fd)
 {
-	struct nl_msg *msg = dev_msg(nfc, NFC_CMD_DEACTIVATE_TARGET, 0,
-				     dev_idx);
 	int rc;
 
-	if (msg && nla_put_u32(msg, NFC_ATTR_TARGET_INDEX, target_idx)) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	rc = call(nfc, msg, NULL, NULL);
+	rc = call(nfc, dev_msg_u32(nfc, NFC_CMD_DEACTIVATE_TARGET, dev_idx,
+				   NFC_ATTR_TARGET_INDEX, target_idx),
+		  NULL, NULL);
 	close(fd);
 	/* Not connected (any more): the core forgot the target already. */
 	return rc == -ENOTCONN ? 0 : rc;
